@@ -1,0 +1,13 @@
+"""Template context shared by every page."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from accounts.roles import is_instructor
+
+
+def roles(request: HttpRequest) -> dict:
+    """Expose `is_instructor` lazily so pages that never ask cost no query."""
+    return {"is_instructor": SimpleLazyObject(lambda: is_instructor(request.user))}

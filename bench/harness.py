@@ -1,0 +1,135 @@
+"""Shared benchmark plumbing: a production-like Daphne on loopback, wrk runs, and result files."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import free_port, production_env, wait_for_http  # noqa: E402
+
+
+def manage(env: dict[str, str], *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}{result.stderr}")
+    return result.stdout
+
+
+@contextmanager
+def daphne_server(extra_env: dict[str, str] | None = None):
+    """Migrate a fresh data folder, collect static files and serve with Daphne; yields (url, env)."""
+    with tempfile.TemporaryDirectory(prefix="academy-bench-") as data_dir:
+        env = production_env(Path(data_dir), **(extra_env or {}))
+        manage(env, "migrate", "--noinput", "-v0")
+        manage(env, "collectstatic", "--noinput", "-v0")
+        port = free_port()
+        log = open(Path(data_dir) / "daphne.log", "wb")
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_for_http(url + "/healthz", proc)
+            yield url, env
+        finally:
+            proc.terminate()
+            proc.wait(10)
+            log.close()
+
+
+def session_cookie(env: dict[str, str], username: str) -> str:
+    """A signed-in session for a new user, as the Cookie header value."""
+    code = (
+        "from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY;"
+        "from django.contrib.sessions.backends.db import SessionStore;"
+        f"u = get_user_model().objects.create_user({username!r}, password='bench-pass-12345');"
+        "s = SessionStore(); s[SESSION_KEY] = str(u.pk);"
+        "s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend';"
+        "s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.save(); print(s.session_key)"
+    )
+    return "sessionid=" + manage(env, "shell", "--no-imports", "-c", code).strip()
+
+
+def wrk(url: str, *, connections: int, seconds: int, headers: dict[str, str] | None = None) -> dict[str, float]:
+    """Run wrk against a loopback URL; returns requests/s and p50/p99 latency in ms."""
+    if not url.startswith("http://127.0.0.1:"):
+        raise ValueError("benchmarks only target loopback")
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is missing: apt-get install wrk")
+    args = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    for name, value in (headers or {}).items():
+        args += ["-H", f"{name}: {value}"]
+    out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+
+    def percentile(label: str) -> float:
+        value, unit = re.search(rf"^\s+{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+    return {
+        "rps": rate,
+        "p50": percentile("50"),
+        "p99": percentile("99"),
+        "non2xx": int(errors.group(1)) if errors else 0,
+    }
+
+
+def check_ok(url: str, headers: dict[str, str] | None = None) -> None:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request) as response:
+        if response.status != 200:
+            raise RuntimeError(f"{url} answered {response.status}")
+
+
+def machine_line() -> str:
+    import django
+
+    cpu = "unknown CPU"
+    try:
+        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, Django {django.get_version()}"
+
+
+def write_results(path: Path, title: str, command: str, rows: list[tuple[str, str, str, str]], notes: str = "") -> None:
+    """A Markdown table of figure, value, goal and verdict, with the command that produced it."""
+    lines = [
+        f"# {title}",
+        "",
+        f"- Measured: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} on {machine_line()}",
+        f"- Command: `{command}`",
+        "",
+        "| figure | measured | goal | verdict |",
+        "| --- | --- | --- | --- |",
+        *[f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows],
+        "",
+    ]
+    if notes:
+        lines += [notes.strip(), ""]
+    path.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+def settle(seconds: float = 0.5) -> None:
+    time.sleep(seconds)

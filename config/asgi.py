@@ -1,0 +1,27 @@
+"""ASGI entry point: HTTP to Django (static files first), WebSockets through the origin check and session."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django_asgi_app = get_asgi_application()
+
+# Imported after Django is set up: routing modules import models and consumers.
+from channels.routing import ProtocolTypeRouter  # noqa: E402
+
+from config.routing import websocket_application  # noqa: E402
+from config.static_asgi import StaticFilesApp  # noqa: E402
+from lessons.catalogue import get_catalogue  # noqa: E402
+
+# Load and validate content/ now: broken content stops the server at start, not on a learner's request.
+get_catalogue()
+
+application = ProtocolTypeRouter(
+    {
+        "http": StaticFilesApp(django_asgi_app),
+        "websocket": websocket_application,
+    }
+)

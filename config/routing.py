@@ -1,0 +1,52 @@
+"""WebSocket routes: every app's routes behind origin validation and the session, plus the public live route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.auth import AuthMiddlewareStack
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.routing import URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+from django.urls import re_path
+
+from dashboards import routing as dashboards_routing
+from playground import routing as playground_routing
+
+# Close code for a WebSocket path that no route serves (an application code, like HTTP 404).
+CLOSE_NOT_FOUND = 4404
+
+
+class NotFoundConsumer(AsyncWebsocketConsumer):
+    """Refuses a handshake on an unknown path cleanly instead of raising a routing traceback."""
+
+    async def connect(self) -> None:
+        await self.close(code=CLOSE_NOT_FOUND)
+
+
+not_found_route = re_path(r"", NotFoundConsumer.as_asgi())
+
+# Routes that carry the learner's session and require a same-site Origin; each app's list is added here.
+session_websocket_urlpatterns: list[Any] = [*playground_routing.session_routes, *dashboards_routing.session_routes]
+
+# Routes authorised by an unguessable token alone (DESIGN.md: the live playground endpoint).
+public_websocket_urlpatterns: list[Any] = [*playground_routing.public_routes]
+
+PUBLIC_PREFIX = "/ws/live/"
+
+
+class WebsocketDispatcher:
+    """Sends /ws/live/ to the token-authorised router and everything else through the guarded stack."""
+
+    def __init__(self) -> None:
+        self.public = URLRouter([*public_websocket_urlpatterns, not_found_route])
+        self.guarded = AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter([*session_websocket_urlpatterns, not_found_route]))
+        )
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        app = self.public if scope["path"].startswith(PUBLIC_PREFIX) else self.guarded
+        await app(scope, receive, send)
+
+
+websocket_application = WebsocketDispatcher()

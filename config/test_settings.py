@@ -1,0 +1,23 @@
+"""Settings for the test suite: the real settings with fast hashing and an isolated data folder."""
+
+from __future__ import annotations
+
+import os
+
+from config.settings import *  # noqa: F403
+from config.settings import DATA_DIR, DATABASES
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SECURE_SSL_REDIRECT = False
+
+# The default SQLite test database is a file (not :memory:) so a Daphne subprocess can share it.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{worker}.sqlite3")}
+
+# The suite itself uses the in-memory layer and cache even when REDIS_URL names the Redis the Redis tests
+# use; a server started by a test opts into Redis with ACADEMY_TEST_CHANNEL_LAYER=redis.
+if os.environ.get("ACADEMY_TEST_CHANNEL_LAYER") != "redis":
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}

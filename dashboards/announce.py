@@ -1,0 +1,65 @@
+"""Live cohort updates: learner activity is announced to the cohort groups that instructors' dashboards join."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+
+def cohort_group(cohort_id: int) -> str:
+    return f"cohort.{cohort_id}"
+
+
+def learner_cohort_ids(user_id: int) -> list[int]:
+    from dashboards.models import Membership
+
+    return list(
+        Membership.objects.filter(user_id=user_id, role=Membership.Role.LEARNER).values_list("cohort_id", flat=True)
+    )
+
+
+async def _send(cohort_ids: list[int], message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    for cohort_id in cohort_ids:
+        await layer.group_send(cohort_group(cohort_id), message)
+
+
+def _deliver(cohort_ids: list[int], message: dict[str, Any]) -> None:
+    """A dashboard update must never break the learner's action: layer failures are logged, not raised."""
+    try:
+        async_to_sync(_send)(cohort_ids, message)
+    except Exception:
+        logger.exception("could not announce %s to cohorts %s", message.get("event", {}).get("kind"), cohort_ids)
+
+
+def announce(user: Any, kind: str, **details: Any) -> None:
+    """From sync code: tell the learner's cohorts, once the current transaction has committed."""
+    cohort_ids = learner_cohort_ids(user.pk)
+    if not cohort_ids:
+        return
+    event = {"kind": kind, "user_id": user.pk, "username": user.get_username(), **details}
+    transaction.on_commit(lambda: _deliver(cohort_ids, {"type": "cohort.event", "event": event}))
+
+
+async def aannounce(user: Any, kind: str, **details: Any) -> None:
+    """From async code (the playground owner)."""
+    cohort_ids = await database_sync_to_async(learner_cohort_ids)(user.pk)
+    if not cohort_ids:
+        return
+    event = {"kind": kind, "user_id": user.pk, "username": user.get_username(), **details}
+    try:
+        await _send(cohort_ids, {"type": "cohort.event", "event": event})
+    except Exception:
+        logger.exception("could not announce %s to cohorts %s", kind, cohort_ids)
+
+
+def revoke_instructor(cohort_id: int, user_id: int) -> None:
+    """A removed instructor's open dashboard sockets close themselves on this message."""
+    transaction.on_commit(lambda: _deliver([cohort_id], {"type": "cohort.revoke", "user_id": user_id}))

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from dashboards import views
+
+app_name = "dashboards"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("cohorts/<int:pk>/", views.cohort_detail, name="cohort"),
+    path("cohorts/<int:pk>/learners/<int:user_id>/", views.learner_detail, name="learner"),
+    path("cohorts/<int:pk>/rotate/", views.rotate_link, name="rotate"),
+    path("cohorts/<int:pk>/instructors/", views.add_instructor, name="add-instructor"),
+    path("cohorts/<int:pk>/members/<int:user_id>/remove/", views.remove_member, name="remove-member"),
+    path("cohorts/<int:pk>/export/progress.csv", views.export_progress, name="export-progress"),
+    path("cohorts/<int:pk>/export/answers.csv", views.export_answers, name="export-answers"),
+    path("cohorts/<int:pk>/questions/<slug:topic>/", views.question_statistics, name="questions"),
+    path("cohorts/<int:pk>/questions/<slug:topic>/export.csv", views.export_questions, name="export-questions"),
+    path("join/<str:code>/", views.join, name="join"),
+    path("my-cohorts/", views.my_cohorts, name="my-cohorts"),
+    path("my-cohorts/<int:pk>/leave/", views.leave, name="leave"),
+]

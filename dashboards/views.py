@@ -1,0 +1,345 @@
+"""Instructor dashboards and the learner's side of cohorts (join, leave)."""
+
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from accounts.roles import is_instructor
+from dashboards import services
+from dashboards.charts import activity_per_day, completion_per_topic
+from dashboards.forms import CohortForm, CoInstructorForm, RotateForm
+from dashboards.models import Cohort, Membership
+from dashboards.progress import build_matrix, sort_and_filter
+from dashboards.question_stats import topic_report
+from lessons.catalogue import get_catalogue
+from lessons.views import get_topic_or_404
+from playground.models import Run
+from playground.runs import run_limits
+from quizzes.models import Answer, Attempt
+
+
+def instructor_required(view):
+    """Signed-in instructors only; others get the friendly 403 page."""
+
+    @login_required
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not is_instructor(request.user):
+            raise PermissionDenied("Dashboards are for instructors.")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@instructor_required
+def index(request: HttpRequest) -> HttpResponse:
+    """The instructor's cohorts, and a form to create one."""
+    form = CohortForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        cohort = services.create_cohort(request.user, form.cleaned_data["name"], form.cleaned_data["expires_in_days"])
+        messages.success(request, f"Cohort “{cohort.name}” created. Share its join link with your learners.")
+        return redirect("dashboards:cohort", pk=cohort.pk)
+    cohorts = services.cohorts_taught_by(request.user).order_by("-created_at")
+    return render(request, "dashboards/index.html", {"cohorts": cohorts, "form": form})
+
+
+@instructor_required
+def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress matrix, join link, members and the live activity feed."""
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    topics, rows = build_matrix(cohort)
+    sort, query, stuck = (
+        request.GET.get("sort", "name"),
+        request.GET.get("q", "")[:150],
+        request.GET.get("stuck") == "1",
+    )
+    active_since = timezone.now() - timedelta(seconds=run_limits().lifetime_seconds)
+    playing = Run.objects.filter(
+        owner_id__in=services.learner_ids(cohort), ended_at__isnull=True, started_at__gte=active_since
+    ).select_related("owner")
+    context = {
+        "cohort": cohort,
+        "topics": topics,
+        "rows": sort_and_filter(rows, sort, query, stuck),
+        "learner_total": len(rows),
+        "sort": sort,
+        "query": query,
+        "stuck": stuck,
+        "playing": playing,
+        "join_url": request.build_absolute_uri(reverse("dashboards:join", args=[cohort.join_code])),
+        "instructors": cohort.memberships.filter(role=Membership.Role.INSTRUCTOR).select_related("user"),
+        "rotate_form": RotateForm(),
+        "co_form": CoInstructorForm(),
+        "completion_bars": completion_per_topic(topics, rows),
+        "activity_bars": activity_per_day([row.user_id for row in rows]),
+    }
+    return render(request, "dashboards/cohort.html", context)
+
+
+@instructor_required
+def learner_detail(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+    """One learner's timeline: attempts with answers, hints and time, and playground runs with replays."""
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    membership = get_object_or_404(
+        Membership.objects.select_related("user"), cohort=cohort, user_id=user_id, role=Membership.Role.LEARNER
+    )
+    attempts = (
+        Attempt.objects.filter(user_id=user_id).prefetch_related("answers", "hint_reveals").order_by("-started_at")
+    )
+    runs = (
+        Run.objects.filter(owner_id=user_id)
+        .order_by("-started_at")
+        .only("pk", "starter", "started_at", "ended_at", "end_reason", "event_count")
+    )
+    context = {
+        "cohort": cohort,
+        "learner": membership.user,
+        "attempts": attempts,
+        "runs": runs,
+        "timeline": timeline(user_id),
+    }
+    return render(request, "dashboards/learner.html", context)
+
+
+TIMELINE_LENGTH = 200  # most recent entries shown in a learner's activity timeline
+
+
+def timeline(user_id: int) -> list[tuple]:
+    """Lesson visits, quiz attempts and playground runs of one learner, newest first."""
+    from lessons.models import ModeVisit
+
+    visits = ModeVisit.objects.filter(user_id=user_id).order_by("-last_seen")[:TIMELINE_LENGTH]
+    entries = [(visit.last_seen, f"read {visit.topic} · {visit.mode}") for visit in visits]
+    for attempt in Attempt.objects.filter(user_id=user_id).order_by("-started_at")[:TIMELINE_LENGTH]:
+        entries.append((attempt.started_at, f"started the {attempt.topic} quiz ({attempt.mode})"))
+        if attempt.finished_at:
+            entries.append((attempt.finished_at, f"finished the {attempt.topic} quiz: {attempt.score_percent:.0f}%"))
+    for run in Run.objects.filter(owner_id=user_id).order_by("-started_at")[:TIMELINE_LENGTH]:
+        ending = f" ({run.get_end_reason_display().lower()})" if run.end_reason else ""
+        entries.append((run.started_at, f"ran {run.starter or 'own code'} in the playground{ending}"))
+    return sorted(entries, key=lambda entry: entry[0], reverse=True)[:TIMELINE_LENGTH]
+
+
+@instructor_required
+@require_POST
+def rotate_link(request: HttpRequest, pk: int) -> HttpResponse:
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    form = RotateForm(request.POST)
+    if form.is_valid():
+        services.rotate_join_code(cohort, form.cleaned_data["expires_in_days"])
+        messages.success(request, "New join link created; the old one no longer works.")
+    else:
+        messages.error(request, "The expiry must be a whole number of days from 1 to 365.")
+    return redirect("dashboards:cohort", pk=pk)
+
+
+@instructor_required
+@require_POST
+def add_instructor(request: HttpRequest, pk: int) -> HttpResponse:
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    form = CoInstructorForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise services.CohortError("Give the co-instructor's username.")
+        user = services.add_co_instructor(cohort, form.cleaned_data["username"])
+        messages.success(request, f"{user.get_username()} now co-teaches this cohort.")
+    except services.CohortError as error:
+        messages.error(request, str(error))
+    return redirect("dashboards:cohort", pk=pk)
+
+
+@instructor_required
+@require_POST
+def remove_member(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    role = request.POST.get("role")
+    try:
+        if role == Membership.Role.INSTRUCTOR:
+            services.remove_instructor(cohort, user_id)
+        else:
+            services.remove_learner(cohort, user_id)
+        messages.success(request, "Removed from the cohort.")
+    except services.CohortError as error:
+        messages.error(request, str(error))
+    return redirect("dashboards:cohort", pk=pk)
+
+
+class Echo:
+    """A file-like object whose write returns the line, for streaming CSV."""
+
+    def write(self, value: str) -> str:
+        return value
+
+
+@instructor_required
+def export_progress(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Progress as CSV, one row per learner and topic, streamed so large cohorts start downloading at once."""
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    topics, rows = build_matrix(cohort)
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield writer.writerow(
+            ["learner", "topic", "modes_seen", "completed", "best_score", "failed_attempts", "hints", "runs", "flags"]
+        )
+        for row in rows:
+            for topic in topics:
+                cell = row.cells[topic.slug]
+                best = "" if cell.best_score is None else f"{cell.best_score:.1f}"
+                yield writer.writerow(
+                    [
+                        row.username,
+                        topic.slug,
+                        cell.modes_seen,
+                        int(cell.completed),
+                        best,
+                        cell.failed_attempts,
+                        cell.hints,
+                        cell.runs,
+                        "; ".join(row.flags),
+                    ]
+                )
+
+    return csv_response(lines(), f"cohort-{cohort.pk}-progress.csv")
+
+
+@login_required
+def join(request: HttpRequest, code: str) -> HttpResponse:
+    """GET shows what the learner is joining; POST joins."""
+    cohort = Cohort.objects.filter(join_code=code).first()
+    if cohort is None or not cohort.join_is_open():
+        return render(
+            request,
+            "dashboards/join.html",
+            {"error": "This join link is not valid any more. Ask your instructor for a new one."},
+            status=404,
+        )
+    if request.method == "POST":
+        services.join_cohort(request.user, code)
+        messages.success(request, f"You joined “{cohort.name}”.")
+        return redirect("dashboards:my-cohorts")
+    return render(request, "dashboards/join.html", {"cohort": cohort})
+
+
+@login_required
+def my_cohorts(request: HttpRequest) -> HttpResponse:
+    memberships = Membership.objects.filter(user=request.user).select_related("cohort").order_by("cohort__name")
+    return render(request, "dashboards/my_cohorts.html", {"memberships": memberships})
+
+
+@login_required
+@require_POST
+def leave(request: HttpRequest, pk: int) -> HttpResponse:
+    services.leave_cohort(request.user, pk)
+    messages.success(request, "You left the cohort.")
+    return redirect("dashboards:my-cohorts")
+
+
+@instructor_required
+def question_statistics(request: HttpRequest, pk: int, topic: str) -> HttpResponse:
+    """Item analysis of one topic's questions (Moodle's definitions), with the score distribution."""
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    topic_obj = get_topic_or_404(topic)
+    reports, quiz, bars = topic_report(cohort, topic_obj.slug)
+    context = {
+        "cohort": cohort,
+        "topic": topic_obj,
+        "reports": reports,
+        "quiz": quiz,
+        "bars": bars,
+        "topics": get_catalogue().topics,
+    }
+    return render(request, "dashboards/questions.html", context)
+
+
+@instructor_required
+def export_questions(request: HttpRequest, pk: int, topic: str) -> StreamingHttpResponse:
+    """Question statistics of one topic as CSV."""
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    reports, _, _ = topic_report(cohort, get_topic_or_404(topic).slug)
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield writer.writerow(
+            [
+                "question",
+                "difficulty",
+                "attempts",
+                "facility",
+                "sd",
+                "discrimination_index",
+                "discriminative_efficiency",
+                "choices",
+                "flags",
+            ]
+        )
+        for report in reports:
+            s = report.stats
+            yield writer.writerow(
+                [
+                    report.question.id,
+                    report.question.difficulty,
+                    s.n,
+                    fmt(s.facility),
+                    fmt(s.standard_deviation),
+                    fmt(s.discrimination_index),
+                    fmt(s.discriminative_efficiency),
+                    " ".join(f"{k}={v}" for k, v in s.choice_frequencies.items()),
+                    "; ".join(s.flags),
+                ]
+            )
+
+    return csv_response(lines(), f"cohort-{cohort.pk}-{topic}-questions.csv")
+
+
+@instructor_required
+def export_answers(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """Every answer of the cohort's learners as CSV, streamed row by row from the database."""
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    answers = (
+        Answer.objects.filter(attempt__user_id__in=services.learner_ids(cohort))
+        .order_by("attempt__user__username", "answered_at")
+        .values_list(
+            "attempt__user__username",
+            "attempt__topic",
+            "attempt_id",
+            "question_id",
+            "chosen",
+            "correct",
+            "seconds_taken",
+            "answered_at",
+        )
+    )
+    writer = csv.writer(Echo())
+
+    def lines():
+        yield writer.writerow(
+            ["learner", "topic", "attempt", "question", "chosen", "correct", "seconds", "answered_at"]
+        )
+        for username, topic, attempt_id, qid, chosen, correct, seconds, when in answers.iterator(chunk_size=2000):
+            yield writer.writerow(
+                [username, topic, attempt_id, qid, " ".join(chosen), int(correct), f"{seconds:.0f}", when.isoformat()]
+            )
+
+    return csv_response(lines(), f"cohort-{cohort.pk}-answers.csv")
+
+
+def fmt(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def csv_response(lines, filename: str) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

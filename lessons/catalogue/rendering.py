@@ -1,0 +1,61 @@
+"""Markdown to HTML with Pygments, heading anchors and admonitions; runs once per file at load."""
+
+from __future__ import annotations
+
+import html
+import re
+from functools import cache
+
+import markdown
+from pygments.formatters import HtmlFormatter
+
+from lessons.catalogue.types import Heading
+
+CODE_CSS_CLASS = "highlight"
+LIGHT_STYLE = "default"
+DARK_STYLE = "monokai"
+_TAG = re.compile(r"<[^>]+>")
+
+
+def _new_renderer() -> markdown.Markdown:
+    return markdown.Markdown(
+        extensions=["fenced_code", "codehilite", "tables", "toc", "admonition", "sane_lists", "attr_list"],
+        extension_configs={
+            "codehilite": {"css_class": CODE_CSS_CLASS, "guess_lang": False},
+            "toc": {"permalink": "#", "permalink_title": "Link to this section", "toc_depth": "2-3"},
+        },
+        output_format="html",
+    )
+
+
+def _flatten(tokens: list[dict]) -> list[Heading]:
+    headings: list[Heading] = []
+    for token in tokens:
+        headings.append(Heading(level=token["level"], anchor=token["id"], text=html.unescape(token["name"])))
+        headings.extend(_flatten(token["children"]))
+    return headings
+
+
+def render_markdown(text: str) -> tuple[str, tuple[Heading, ...]]:
+    """Render trusted, reviewed Markdown; returns the HTML and its h2/h3 headings."""
+    renderer = _new_renderer()
+    rendered = renderer.convert(text)
+    return rendered, tuple(_flatten(renderer.toc_tokens))
+
+
+def plain_text(rendered_html: str) -> str:
+    """Text of rendered HTML, whitespace folded, for search."""
+    return " ".join(html.unescape(_TAG.sub(" ", rendered_html)).split())
+
+
+def highlight_python(source: str) -> str:
+    """A highlighted block of Python, for starters shown on lesson pages."""
+    return render_markdown(f"```python\n{source}\n```")[0]
+
+
+@cache
+def pygments_css() -> str:
+    """Light styles by default, dark ones under prefers-color-scheme: dark."""
+    light = HtmlFormatter(style=LIGHT_STYLE).get_style_defs(f".{CODE_CSS_CLASS}")
+    dark = HtmlFormatter(style=DARK_STYLE).get_style_defs(f".{CODE_CSS_CLASS}")
+    return f"{light}\n@media (prefers-color-scheme: dark) {{\n{dark}\n}}\n"

@@ -1,0 +1,18 @@
+"""System checks: broken content fails `manage.py check`, the test suite and start-up."""
+
+from __future__ import annotations
+
+from django.core import checks
+
+from lessons.catalogue import CatalogueError, get_catalogue
+
+
+@checks.register("content")
+def check_content(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Each content error becomes one check error naming file, line and field."""
+    get_catalogue.cache_clear()
+    try:
+        get_catalogue()
+    except CatalogueError as exc:
+        return [checks.Error(str(error), id="lessons.E001") for error in exc.errors]
+    return []

@@ -1,0 +1,134 @@
+"""Progress for signed-in learners (rows) and anonymous visitors (the session), behind one interface.
+
+Anonymous progress is merged into the account at log-in or sign-up (see lessons.signals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest
+from django.utils import timezone
+
+from dashboards.announce import announce
+from lessons.catalogue import MODES, Topic
+from lessons.models import LearningPreference, ModeVisit, TopicCompletion
+
+SESSION_KEY = "lesson_progress"
+
+
+@dataclass
+class Progress:
+    """What a learner has done, keyed by topic slug."""
+
+    seen: dict[str, set[str]] = field(default_factory=dict)
+    completed: set[str] = field(default_factory=set)
+    preferred_mode: str | None = None
+    last: tuple[str, str] | None = None  # (topic slug, mode) most recently opened
+
+
+def _session_state(request: HttpRequest) -> dict:
+    return request.session.get(SESSION_KEY) or {"seen": {}, "completed": [], "preferred_mode": None, "last": None}
+
+
+def load_progress(request: HttpRequest) -> Progress:
+    """The current visitor's progress, from rows or the session."""
+    if request.user.is_authenticated:
+        return load_user_progress(request.user)
+    state = _session_state(request)
+    return Progress(
+        seen={topic: set(modes) for topic, modes in state["seen"].items()},
+        completed=set(state["completed"]),
+        preferred_mode=state["preferred_mode"],
+        last=tuple(state["last"]) if state["last"] else None,
+    )
+
+
+def load_user_progress(user: AbstractBaseUser) -> Progress:
+    """Progress rows of one learner, in two queries."""
+    progress = Progress()
+    latest = None
+    for visit in ModeVisit.objects.filter(user=user).only("topic", "mode", "last_seen"):
+        progress.seen.setdefault(visit.topic, set()).add(visit.mode)
+        if latest is None or visit.last_seen > latest.last_seen:
+            latest = visit
+    progress.last = (latest.topic, latest.mode) if latest else None
+    progress.completed = set(TopicCompletion.objects.filter(user=user).values_list("topic", flat=True))
+    preference = LearningPreference.objects.filter(user=user).first()
+    progress.preferred_mode = preference.preferred_mode if preference else None
+    return progress
+
+
+def _save_visit(user: AbstractBaseUser, topic_slug: str, mode: str, when) -> None:
+    updated = ModeVisit.objects.filter(user=user, topic=topic_slug, mode=mode).update(last_seen=when)
+    if not updated:
+        try:
+            with transaction.atomic():
+                ModeVisit.objects.create(user=user, topic=topic_slug, mode=mode, first_seen=when, last_seen=when)
+        except IntegrityError:  # a concurrent request created it first
+            ModeVisit.objects.filter(user=user, topic=topic_slug, mode=mode).update(last_seen=when)
+
+
+def _save_preference(user: AbstractBaseUser, mode: str) -> None:
+    LearningPreference.objects.update_or_create(user=user, defaults={"preferred_mode": mode})
+
+
+def record_visit(request: HttpRequest, topic: Topic, mode: str, *, chosen: bool) -> None:
+    """Remember that a mode was opened; `chosen` (the learner picked the tab) also makes it the preferred mode."""
+    if request.user.is_authenticated:
+        _save_visit(request.user, topic.slug, mode, timezone.now())
+        if chosen:
+            _save_preference(request.user, mode)
+        return
+    state = _session_state(request)
+    modes = state["seen"].setdefault(topic.slug, [])
+    if mode not in modes:
+        modes.append(mode)
+    state["last"] = [topic.slug, mode]
+    if chosen:
+        state["preferred_mode"] = mode
+    request.session[SESSION_KEY] = state
+
+
+def complete_topic(user_or_request: AbstractBaseUser | HttpRequest, topic: Topic, *, via: str = "manual") -> None:
+    """Mark a topic complete (idempotent)."""
+    if isinstance(user_or_request, HttpRequest) and not user_or_request.user.is_authenticated:
+        state = _session_state(user_or_request)
+        if topic.slug not in state["completed"]:
+            state["completed"].append(topic.slug)
+        user_or_request.session[SESSION_KEY] = state
+        return
+    user = user_or_request.user if isinstance(user_or_request, HttpRequest) else user_or_request
+    _, created = TopicCompletion.objects.get_or_create(
+        user=user,
+        topic=topic.slug,
+        defaults={"completed_at": timezone.now(), "content_hash": topic.content_hash, "via": via},
+    )
+    if created:
+        announce(user, "topic_completed", topic=topic.slug, via=via)
+
+
+def merge_session_progress(request: HttpRequest, user: AbstractBaseUser) -> None:
+    """Move an anonymous visitor's progress into their account, keeping what the account already has."""
+    state = request.session.pop(SESSION_KEY, None)
+    if not state:
+        return
+    from lessons.catalogue import get_catalogue
+
+    catalogue = get_catalogue()
+    now = timezone.now()
+    with transaction.atomic():
+        for slug, modes in state["seen"].items():
+            for mode in modes:
+                if catalogue.get(slug) and mode in MODES:
+                    _save_visit(user, slug, mode, now)
+        for slug in state["completed"]:
+            topic = catalogue.get(slug)
+            if topic:
+                complete_topic(user, topic)
+        if state["preferred_mode"] in MODES and not LearningPreference.objects.filter(user=user).exists():
+            _save_preference(user, state["preferred_mode"])
+        if state["last"] and catalogue.get(state["last"][0]) and state["last"][1] in MODES:
+            _save_visit(user, state["last"][0], state["last"][1], timezone.now())

@@ -1,0 +1,15 @@
+"""Signal receivers for lessons."""
+
+from __future__ import annotations
+
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
+
+from lessons.progress import merge_session_progress
+
+
+@receiver(user_logged_in)
+def claim_anonymous_progress(sender, request, user, **kwargs) -> None:
+    """A visitor who reads first and signs up or logs in later keeps what they did."""
+    if request is not None and hasattr(request, "session"):
+        merge_session_progress(request, user)

@@ -1,0 +1,109 @@
+"""Lesson pages: the outline, a topic in one learning mode, completion and search."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.views.decorators.http import require_POST
+
+from lessons.catalogue import Topic, get_catalogue
+from lessons.catalogue.rendering import pygments_css as build_pygments_css
+from lessons.execution import build_execution_view
+from lessons.progress import complete_topic, load_progress, record_visit
+from lessons.search import search as run_search
+from quizzes.services import scores_by_topic
+
+
+def get_topic_or_404(slug: str) -> Topic:
+    topic = get_catalogue().get(slug)
+    if topic is None:
+        raise Http404("No such topic.")
+    return topic
+
+
+def optional_url(name: str, *args: str) -> str | None:
+    """A URL of a page another app provides, or None while that app has no such page."""
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def outline(request: HttpRequest) -> HttpResponse:
+    """The course in order, with the visitor's progress on each topic."""
+    catalogue = get_catalogue()
+    progress = load_progress(request)
+    scores = scores_by_topic(request)
+    return render(request, "lessons/outline.html", {"topics": catalogue.topics, "progress": progress, "scores": scores})
+
+
+def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    """A topic opened in the learner's preferred mode (or its first mode)."""
+    topic = get_topic_or_404(slug)
+    progress = load_progress(request)
+    mode = progress.preferred_mode if progress.preferred_mode in topic.modes else topic.mode_keys[0]
+    return render_mode(request, topic, mode, chosen=False)
+
+
+def mode_detail(request: HttpRequest, slug: str, mode: str) -> HttpResponse:
+    """A topic in the mode the learner chose; htmx gets just the tabs and panel."""
+    topic = get_topic_or_404(slug)
+    if mode not in topic.modes:
+        raise Http404("This topic does not offer that learning mode.")
+    return render_mode(request, topic, mode, chosen=True)
+
+
+def render_mode(request: HttpRequest, topic: Topic, mode: str, *, chosen: bool) -> HttpResponse:
+    record_visit(request, topic, mode, chosen=chosen)
+    progress = load_progress(request)
+    previous_topic, next_topic = get_catalogue().neighbours(topic)
+    context = {
+        "topic": topic,
+        "page": topic.modes[mode],
+        "progress": progress,
+        "completed": topic.slug in progress.completed,
+        "previous_topic": previous_topic,
+        "next_topic": next_topic,
+        "execution": build_execution_view(topic.trace.events) if mode == "execution" and topic.trace else None,
+        "trace_events_id": f"trace-{topic.trace.name}" if topic.trace else "",
+        "playground_url": optional_url("playground:starter", topic.starter) if topic.starter else None,
+        "quiz_url": optional_url("quizzes:start", topic.slug),
+    }
+    template = "lessons/_mode_region.html" if request.htmx else "lessons/topic.html"
+    return render(request, template, context)
+
+
+@require_POST
+def complete(request: HttpRequest, slug: str) -> HttpResponse:
+    """Mark a topic complete; works for visitors (session) and learners (rows)."""
+    topic = get_topic_or_404(slug)
+    complete_topic(request, topic)
+    messages.success(request, f"“{topic.title}” is marked complete.")
+    return redirect("lessons:topic", slug=topic.slug)
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    """Ranked results with highlighted snippets; an over-long query is refused with a message."""
+    query = request.GET.get("q", "").strip()
+    error = None
+    results = []
+    if len(query) > settings.LESSON_SEARCH_MAX_QUERY_CHARS:
+        error = f"Search for at most {settings.LESSON_SEARCH_MAX_QUERY_CHARS} characters."
+    elif query:
+        results = run_search(get_catalogue(), query, settings.LESSON_SEARCH_MAX_TERMS)
+    return render(
+        request,
+        "lessons/search.html",
+        {"query": query, "results": results, "error": error},
+        status=400 if error else 200,
+    )
+
+
+def pygments_css(request: HttpRequest) -> HttpResponse:
+    """Code highlighting styles, generated from Pygments once per process."""
+    response = HttpResponse(build_pygments_css(), content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = f"public, max-age={settings.STATIC_MAX_AGE}"
+    return response

@@ -1,0 +1,33 @@
+"""Deployment checks for the playground."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import checks
+
+from playground.runs import run_limits
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def refuse_unsandboxed_playground(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Learner code must never run without the sandbox in production."""
+    if settings.PLAYGROUND_UNSANDBOXED_DEVELOPMENT:
+        return [
+            checks.Error(
+                "PLAYGROUND_UNSANDBOXED_DEVELOPMENT is on: learner code would run without bubblewrap.",
+                hint="Unset it; it exists for development machines without bubblewrap only.",
+                id="playground.E001",
+            )
+        ]
+    return []
+
+
+@checks.register()
+def valid_playground_limits(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """A typo in PLAYGROUND_LIMITS is reported at start, not at the first run."""
+    run_limits.cache_clear()
+    try:
+        run_limits()
+    except (TypeError, ValueError) as exc:
+        return [checks.Error(f"PLAYGROUND_LIMITS is invalid: {exc}", id="playground.E002")]
+    return []

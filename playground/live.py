@@ -1,0 +1,112 @@
+"""The live endpoint: any WebSocket client reaches a running consumer through /ws/live/<token>/<path>.
+
+The token is an unguessable per-run capability; the proxy carries no session and no user authority.
+It talks to the run's owner only through the channel layer, so it works from any server process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+
+# Close codes the live proxy uses itself (4xxx application range).
+CLOSE_NO_SUCH_RUN = 4404
+CLOSE_TOO_LARGE = 1009
+MAX_QUERY_CHARS = 2048
+
+
+def live_group_name(token: str) -> str:
+    """The channel-layer group of a run's owner; the token itself never travels as a group name."""
+    return "playground.live." + hashlib.sha256(token.encode()).hexdigest()[:40]
+
+
+def max_message_bytes() -> int:
+    """Imported late: playground.runs imports this module."""
+    from playground.runs import run_limits
+
+    return run_limits().max_message_bytes
+
+
+class LiveProxyConsumer(AsyncWebsocketConsumer):
+    """Relays one external WebSocket client to the run's sandbox via the run owner."""
+
+    owner_channel: str | None = None
+    client_id: str | None = None
+    answered = False
+
+    async def connect(self) -> None:
+        kwargs = self.scope["url_route"]["kwargs"]
+        query = self.scope.get("query_string", b"").decode("latin-1")[:MAX_QUERY_CHARS]
+        await self.channel_layer.group_send(
+            live_group_name(kwargs["token"]),
+            {
+                "type": "live.connect",
+                "reply_channel": self.channel_name,
+                "path": "/" + kwargs.get("path", ""),
+                "query": query,
+                "subprotocols": [str(s)[:128] for s in self.scope.get("subprotocols", [])[:8]],
+            },
+        )
+        self.handshake_timer = asyncio.create_task(self.refuse_if_unanswered())
+
+    async def refuse_if_unanswered(self) -> None:
+        """No owner answered: the run is over or never existed."""
+        await asyncio.sleep(settings.PLAYGROUND_LIVE_HANDSHAKE_SECONDS)
+        if not self.answered:
+            self.answered = True
+            await self.close(code=CLOSE_NO_SUCH_RUN)
+
+    def settle(self) -> bool:
+        """Mark the handshake answered; False if it already was (a late or duplicate owner reply)."""
+        if self.answered:
+            return False
+        self.answered = True
+        self.handshake_timer.cancel()
+        return True
+
+    async def live_accept(self, event: dict) -> None:
+        if not self.settle():
+            return
+        self.owner_channel, self.client_id = event["owner"], event["client"]
+        await self.accept(subprotocol=event.get("subprotocol"))
+
+    async def live_reject(self, event: dict) -> None:
+        if self.settle():
+            await self.close(code=event.get("code") or 403)
+
+    async def live_send(self, event: dict) -> None:
+        if "bytes" in event:
+            await self.send(bytes_data=base64.b64decode(event["bytes"]))
+        else:
+            await self.send(text_data=event["text"])
+
+    async def live_close(self, event: dict) -> None:
+        self.owner_channel = None
+        if self.settle() or self.client_id:
+            await self.close(code=event.get("code") or 1000)
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if not self.owner_channel:
+            return
+        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        if size > max_message_bytes():
+            await self.close(code=CLOSE_TOO_LARGE)
+            return
+        message = {"type": "live.receive", "client": self.client_id}
+        if text_data is not None:
+            message["text"] = text_data
+        else:
+            message["bytes"] = base64.b64encode(bytes_data or b"").decode()
+        await self.channel_layer.send(self.owner_channel, message)
+
+    async def disconnect(self, code: int) -> None:
+        if not self.answered:
+            self.settle()
+        if self.owner_channel and self.client_id:
+            await self.channel_layer.send(
+                self.owner_channel, {"type": "live.disconnect", "client": self.client_id, "code": code}
+            )

@@ -1,0 +1,47 @@
+"""Playground runs: who ran what, how it ended, and the events it produced (for replays)."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+
+
+def new_share_token() -> str:
+    return secrets.token_urlsafe(18)
+
+
+class Run(models.Model):
+    """One execution of a learner's consumer in a sandbox."""
+
+    class EndReason(models.TextChoices):
+        STOPPED = "stopped", "Stopped by the learner"
+        PAGE_CLOSED = "page_closed", "The page was closed"
+        ERROR = "error", "The code raised an error"
+        LIMIT = "limit", "A limit was reached"
+        CRASHED = "crashed", "The sandbox crashed"
+        START_FAILED = "start_failed", "The sandbox could not start"
+        INTERRUPTED = "interrupted", "The server stopped during the run"
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playground_runs")
+    starter = models.CharField(max_length=60, blank=True)
+    code = models.TextField()
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
+    end_detail = models.CharField(max_length=200, blank=True)
+    event_count = models.PositiveIntegerField(default=0)
+    events = models.JSONField(default=list)  # trace events, capped at the run's event limit
+    events_truncated = models.BooleanField(default=False)
+    share_token = models.CharField(max_length=32, unique=True, default=new_share_token)
+
+    class Meta:
+        indexes = [models.Index(fields=["owner", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"run {self.pk} by {self.owner_id}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.ended_at is None

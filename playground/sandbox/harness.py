@@ -1,0 +1,279 @@
+"""The program the sandbox runs: drop privileges, set rlimits, preload Channels, report ready, then run one learner module."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sys
+
+EXIT_OK = 0
+EXIT_LOAD_ERROR = 3
+EXIT_LIMIT = 4
+EXIT_SETUP_FAILED = 5
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
+LINUX_CAPABILITY_VERSION_3 = 0x20080522
+THREAD_STACK_BYTES = 4 * 1024 * 1024  # the default 8 MiB per thread would eat the address-space limit
+STATUS_FIELDS_ZERO = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
+
+
+def parse_args(argv: list[str]) -> dict[str, str]:
+    """`--name value` pairs (argparse would cost start-up time for nothing)."""
+    args: dict[str, str] = {}
+    for index in range(0, len(argv) - 1, 2):
+        if not argv[index].startswith("--"):
+            raise SystemExit(f"harness: unexpected argument {argv[index]!r}")
+        args[argv[index][2:]] = argv[index + 1]
+    return args
+
+
+def write_raw(fd: int, event: dict[str, object]) -> None:
+    """Emit an event before the tracing module is available (setup failures)."""
+    data = (json.dumps(event, ensure_ascii=True) + "\n").encode("ascii")
+    while data:
+        data = data[os.write(fd, data) :]
+
+
+def close_inherited_fds(keep: set[int]) -> None:
+    """Close every descriptor except stdio and the protocol pipes (bwrap passes all inherited ones through)."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def set_no_new_privs(libc: object) -> None:
+    """No exec may ever gain privileges again (setuid binaries, file capabilities)."""
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:  # type: ignore[attr-defined]
+        raise OSError("prctl(PR_SET_NO_NEW_PRIVS) failed")
+
+
+def drop_privileges(uid: int, gid: int) -> None:
+    """Root mode: empty the bounding set, become the run's own unprivileged uid, clear inheritable caps, verify."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    with open("/proc/sys/kernel/cap_last_cap") as handle:
+        last_cap = int(handle.read())
+    for cap in range(last_cap + 1):
+        if libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), f"PR_CAPBSET_DROP {cap}")
+    os.setgroups([])
+    os.setresgid(gid, gid, gid)
+    os.setresuid(uid, uid, uid)
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    header, data = Header(LINUX_CAPABILITY_VERSION_3, 0), (Data * 2)()
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset")
+    set_no_new_privs(libc)
+    verify_unprivileged(uid, gid)
+
+
+def verify_unprivileged(uid: int, gid: int) -> None:
+    """Read back /proc/self/status: every uid/gid is the run's, no capability of any kind, no_new_privs set."""
+    with open("/proc/self/status") as handle:
+        status = dict(line.split(":", 1) for line in handle if ":" in line)
+    if status["Uid"].split() != [str(uid)] * 4 or status["Gid"].split() != [str(gid)] * 4:
+        raise OSError(f"uid/gid switch incomplete: Uid {status['Uid'].split()} Gid {status['Gid'].split()}")
+    if status.get("Groups", "").split():
+        raise OSError("supplementary groups remain")
+    for name in STATUS_FIELDS_ZERO:
+        if int(status[name], 16) != 0:
+            raise OSError(f"{name} is {status[name].strip()}, expected none")
+    if status["NoNewPrivs"].strip() != "1":
+        raise OSError("no_new_privs is not set")
+
+
+def apply_rlimits(limits: dict[str, int], *, limit_processes: bool) -> None:
+    """CPU, address space, processes, file size, open files; hard = soft so learner code cannot raise them."""
+    wanted = {
+        resource.RLIMIT_CORE: (0, 0),
+        resource.RLIMIT_CPU: (int(limits["cpu_seconds"]), int(limits["cpu_seconds"]) + 1),
+        resource.RLIMIT_AS: (int(limits["memory_bytes"]),) * 2,
+        resource.RLIMIT_FSIZE: (int(limits["file_size_bytes"]),) * 2,
+        resource.RLIMIT_NOFILE: (int(limits["open_files"]),) * 2,
+    }
+    if limit_processes:
+        wanted[resource.RLIMIT_NPROC] = (int(limits["max_processes"]),) * 2
+    for which, (soft, hard) in wanted.items():
+        _, current_hard = resource.getrlimit(which)
+        if current_hard != resource.RLIM_INFINITY:
+            hard = min(hard, current_hard)
+            soft = min(soft, hard)
+        resource.setrlimit(which, (soft, hard))
+
+
+def read_line(fd: int, max_bytes: int) -> tuple[bytes | None, bytes]:
+    """Blocking read of one line before the event loop runs (the load op): (line or None on EOF/oversize, rest)."""
+    buffer = bytearray()
+    while b"\n" not in buffer:
+        chunk = os.read(fd, 1 << 16)
+        if not chunk or len(buffer) > max_bytes:
+            return None, b""
+        buffer.extend(chunk)
+    end = buffer.index(b"\n")
+    return bytes(buffer[:end]), bytes(buffer[end + 1 :])
+
+
+def clean_filename(name: object) -> str:
+    """The learner file name shown in tracebacks: a short basename ending in .py."""
+    text = str(name or "consumer.py").rsplit("/", 1)[-1][:64]
+    return text if text.endswith(".py") and len(text) > 3 else "consumer.py"
+
+
+def main(argv: list[str]) -> None:
+    """Set up, preload, wait for code, run it."""
+    args = parse_args(argv)
+    in_fd, out_fd = int(args["in"]), int(args["out"])
+    limits = json.loads(args["limits"])
+    mode = args.get("mode", "root" if "uid" in args else "userns")
+    close_inherited_fds({0, 1, 2, in_fd, out_fd})
+    try:
+        if "uid" in args:
+            drop_privileges(int(args["uid"]), int(args["gid"]))
+        else:
+            import ctypes
+
+            set_no_new_privs(ctypes.CDLL(None, use_errno=True))
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversize writes fail with EFBIG instead of killing
+        apply_rlimits(limits, limit_processes=mode != "development")
+    except Exception as exc:  # noqa: BLE001 - any setup failure must be reported, then stop
+        write_raw(out_fd, {"ev": "error", "message": f"sandbox setup failed: {type(exc).__name__}: {exc}"})
+        os._exit(EXIT_SETUP_FAILED)
+    here = os.path.dirname(os.path.abspath(__file__))
+    sys.path[:] = [here, *[p for p in sys.path if p and p != here], args["env"]]
+    import threading
+
+    threading.stack_size(THREAD_STACK_BYTES)
+    import appload
+    import driver
+    import tracing
+
+    appload.preload(args["env"], args.get("preload", "minimal"))
+    # The owner counts exactly; this cap only backs it up (sync replies and drops are not counted there).
+    emitter = tracing.Emitter(out_fd, 2 * int(limits["max_events"]) + 100)
+    emitter.emit({"ev": "ready", "preload": args.get("preload", "minimal"), "python": sys.version.split()[0]})
+    line, rest = read_line(in_fd, 8 * int(limits["max_code_bytes"]) + 65536)
+    op = json.loads(line) if line else {"op": "stop"}
+    if not isinstance(op, dict) or op.get("op") != "load" or not isinstance(op.get("code"), str):
+        os._exit(EXIT_OK)
+    filename = clean_filename(op.get("filename"))
+    tracer = tracing.Tracer(emitter, filename)
+    drv = driver.Driver(tracer, int(limits["max_message_bytes"]))
+    drv.install()
+
+    def tracer_ref() -> tuple[object, object] | None:
+        return tracer, driver.CURRENT_CLIENT.get()
+
+    sys.stdout = tracing.TracedStream(1, "stdout", tracer_ref)  # type: ignore[assignment]
+    sys.stderr = tracing.TracedStream(2, "stderr", tracer_ref)  # type: ignore[assignment]
+    try:
+        drv.loaded = appload.load_learner(op["code"], filename, tracer)
+    except appload.LoadError as exc:
+        emitter.emit(
+            {
+                "ev": "error",
+                "client": None,
+                "method": None,
+                "message": exc.message,
+                "traceback": exc.traceback,
+                "line": exc.line,
+            }
+        )
+        os._exit(EXIT_LOAD_ERROR)
+    except MemoryError:
+        emitter.limit("memory", "loading the code ran out of memory (address-space limit)")
+    loaded = drv.loaded
+    emitter.emit({"ev": "loaded", "mode": loaded.mode, "consumers": loaded.consumers, "routes": loaded.routes})
+    drv.diagnostics.static_notes(op["code"])
+    import asyncio
+
+    try:
+        asyncio.run(serve(drv, in_fd, limits, rest))
+    except MemoryError:
+        emitter.limit("memory", "the run ran out of memory (address-space limit)")
+    except BaseException as exc:  # noqa: BLE001 - e.g. a learner KeyboardInterrupt reaching the loop
+        emitter.emit(
+            {"ev": "error", "client": None, "message": f"the sandbox stopped: {type(exc).__name__}: {exc}"[:1000]}
+        )
+        os._exit(EXIT_SETUP_FAILED)
+    os._exit(EXIT_OK)
+
+
+async def serve(drv: object, in_fd: int, limits: dict[str, int], pending: bytes = b"") -> None:
+    """Read ops from the owner without blocking the loop and apply them in order; stop or EOF ends the run."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    finished: asyncio.Future[None] = loop.create_future()
+    buffer = bytearray(pending)
+    max_line = 8 * int(limits["max_message_bytes"]) + 65536
+    os.set_blocking(in_fd, False)
+    tracer = drv.tracer  # type: ignore[attr-defined]
+
+    def stop() -> None:
+        os._exit(EXIT_OK)  # the owner kills the namespace anyway; never wait for learner tasks
+
+    async def sync(op: dict[str, object]) -> None:
+        try:
+            timeout = min(max(float(op.get("timeout", 1.0)), 0.0), 30.0)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            timeout = 1.0
+        idle = await drv.settle(timeout)  # type: ignore[attr-defined]
+        tracer.emitter.emit({"ev": "synced", "id": str(op.get("id", ""))[:64], "idle": idle})
+
+    def handle_line(line: bytes) -> None:
+        try:
+            op = json.loads(line)
+        except ValueError:
+            tracer.problem(None, "the sandbox received an operation that is not JSON")
+            return
+        kind = op.get("op") if isinstance(op, dict) else None
+        if kind == "stop":
+            stop()
+        elif kind == "sync":
+            loop.create_task(sync(op))
+        elif kind == "pause" and isinstance(op.get("on"), bool):
+            drv.pauser.set(op["on"])  # type: ignore[attr-defined]
+        elif kind == "step":
+            drv.pauser.step()  # type: ignore[attr-defined]
+        else:
+            drv.handle(op)  # type: ignore[attr-defined]
+
+    def drain_pending() -> None:
+        while (end := buffer.find(b"\n")) >= 0:
+            line = bytes(buffer[:end])
+            del buffer[: end + 1]
+            handle_line(line)
+
+    def on_readable() -> None:
+        try:
+            chunk = os.read(in_fd, 1 << 16)
+        except (BlockingIOError, InterruptedError):
+            return
+        if not chunk:
+            stop()
+        buffer.extend(chunk)
+        drain_pending()
+        if len(buffer) > max_line:
+            tracer.problem(None, "an operation exceeded the size limit")
+            stop()
+
+    loop.add_reader(in_fd, on_readable)
+    loop.call_soon(drain_pending)
+    await finished
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

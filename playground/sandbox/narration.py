@@ -1,0 +1,134 @@
+"""Inside the sandbox: the plain-words side of tracing: which learner method a message runs, and what to say about it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def handler_names(consumer: Any, message_type: str) -> tuple[str, str]:
+    """(trace kind, learner-facing method name) for a message about to be dispatched."""
+    if message_type == "websocket.connect":
+        return "connect", first_learner_method(consumer, ("websocket_connect", "connect"), "connect")
+    if message_type == "websocket.receive":
+        names = ("websocket_receive", "receive", "receive_json")
+        return "receive", first_learner_method(consumer, names, "receive")
+    if message_type == "websocket.disconnect":
+        return "disconnect", first_learner_method(consumer, ("websocket_disconnect", "disconnect"), "disconnect")
+    return "handler", message_type.replace(".", "_")
+
+
+def defining_module(consumer: Any, name: str) -> str | None:
+    """Module of the class that defines `name` for this consumer's class."""
+    for klass in type(consumer).__mro__:
+        if name in vars(klass):
+            return klass.__module__
+    return None
+
+
+def first_learner_method(consumer: Any, names: tuple[str, ...], default: str) -> str:
+    """The first of `names` the learner defined (the method their code runs in), else `default`."""
+    learner = sys_module_of(consumer)
+    for name in names:
+        if defining_module(consumer, name) == learner:
+            return name
+    return default
+
+
+def sys_module_of(consumer: Any) -> str:
+    """The learner module name (the consumer's class module)."""
+    return type(consumer).__module__
+
+
+def def_line(consumer: Any, name: str) -> int | None:
+    """First line of the learner's method `name`, if the learner wrote it."""
+    if defining_module(consumer, name) != sys_module_of(consumer):
+        return None
+    func = getattr(type(consumer), name, None)
+    func = getattr(func, "func", func)  # SyncToAsync-decorated methods
+    code = getattr(func, "__code__", None)
+    return code.co_firstlineno if code is not None else None
+
+
+def short(value: Any, limit: int = 60) -> str:
+    """A message payload in a few characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def trace_dispatch(tracer: Any, client: Any, consumer: Any, kind: str, method: str, message: dict[str, Any]) -> None:
+    """The trace event for a message about to be handled."""
+    name = type(consumer).__name__
+    line = def_line(consumer, method)
+    if kind == "connect" and client is not None:
+        query = f"?{client.query}" if client.query else ""
+        tracer.trace(
+            "connect", client, method=method, line=line,
+            action=f"{client.id} opens a WebSocket to {client.path}{query}",
+            evaluation=f"Channels creates an instance of {name} and calls {method}()",
+            result="the handshake waits until the consumer calls accept() or close()",
+        )  # fmt: skip
+    elif kind == "receive":
+        payload = message.get("text") if message.get("text") is not None else message.get("bytes")
+        argument = "text_data" if message.get("text") is not None else "bytes_data"
+        tracer.trace(
+            "receive", client, method=method, line=line,
+            action=f"{client.id if client else 'a client'} sends {short(payload)}",
+            evaluation=f"Channels calls {method}({argument}={short(payload, 40)})",
+            result="the consumer handles the frame",
+        )  # fmt: skip
+    elif kind == "disconnect":
+        code = message.get("code")
+        tracer.trace(
+            "disconnect", client, method=method, line=line,
+            action=f"the connection of {client.id if client else 'a client'} is closed (code {code})",
+            evaluation=f"Channels leaves the class-level groups and calls {method}({code})",
+            result=f"code {code} means {close_meaning(code)}; the consumer is discarded once {method}() returns",
+        )  # fmt: skip
+    else:
+        tracer.trace(
+            "handler", client, method=method, line=line,
+            action=f"a {message.get('type')!r} message arrives from the channel layer",
+            evaluation=f"Channels turns the type into the method name and calls {method}(event)",
+            result="the handler runs for this client's consumer" if hasattr(consumer, method)
+            else f"{name} has no method {method}(): Channels raises ValueError",
+        )  # fmt: skip
+
+
+CLOSE_CODES = {
+    1000: "normal closure: the conversation ended on purpose",
+    1001: "going away: the page was closed or the server is shutting down",
+    1002: "protocol error: a peer broke the WebSocket rules",
+    1003: "unsupported data: a peer got a kind of frame it cannot handle",
+    1005: "no status: the close frame carried no code",
+    1006: "abnormal closure: no close frame at all (the connection dropped, or the handshake was refused)",
+    1007: "invalid data: a text frame was not valid UTF-8",
+    1008: "policy violation",
+    1009: "message too big",
+    1011: "server error: the consumer raised an exception",
+    403: "handshake refused (HTTP 403): close() or DenyConnection before accept(); a browser reports 1006",
+    500: "handshake failed (HTTP 500): an exception before accept(); a browser reports 1006",
+}
+
+
+def close_meaning(code: Any) -> str:
+    """What a close code (or a refused handshake's HTTP status) means, in plain words."""
+    if code in CLOSE_CODES:
+        return CLOSE_CODES[code]
+    if isinstance(code, int) and 4000 <= code <= 4999:
+        return "application-defined (4000-4999): your consumer chose it, so its meaning is yours to document"
+    if isinstance(code, int) and 3000 <= code <= 3999:
+        return "registered for libraries and frameworks (3000-3999)"
+    return "not a standard close code"
+
+
+def pending_action(kind: str, client: Any, message: dict[str, Any]) -> str:
+    """What a held dispatch is about to do, for the `paused` event."""
+    who = client.id if client is not None else "a client"
+    if kind == "connect":
+        return f"{who} opens a WebSocket to {client.path if client is not None else '/'}"
+    if kind == "receive":
+        payload = message.get("text") if message.get("text") is not None else message.get("bytes")
+        return f"{who} sends {short(payload)}"
+    if kind == "disconnect":
+        return f"the connection of {who} closes (code {message.get('code')})"
+    return f"a {short(message.get('type'))} message from the channel layer reaches {who}"

@@ -1,0 +1,226 @@
+"""The sandbox's view of the world: the bwrap command line, the runtime files it binds, and the harness copy."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import glob
+import os
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .limits import SandboxLimits
+from .options import SandboxOptions
+
+# The modules that run inside the sandbox; nothing else of the project is visible there.
+HARNESS_MODULES = (
+    "harness.py", "appload.py", "driver.py", "outgoing.py", "layer.py", "pausing.py", "diagnose.py", "lagwatch.py",
+    "narration.py", "tracing.py", "protocol.py",
+)  # fmt: skip
+SANDBOX_ENV = "/sandbox/env"
+SANDBOX_HARNESS = "/sandbox/harness"
+# Merged-/usr hosts link these top-level names into /usr; the sandbox recreates the links it needs.
+# dlopen()ed by glibc rather than linked: pthread_exit() aborts without the unwinder.
+EXTRA_LIBRARIES = ("libgcc_s.so.1",)
+TOP_LEVEL_LINKS = ("/lib", "/lib64", "/lib32", "/libx32", "/bin", "/sbin")
+
+
+class PolicyError(RuntimeError):
+    """The host lacks something the sandbox needs (bwrap, the interpreter, the package env)."""
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """The interpreter and what it needs, resolved once per process."""
+
+    python: str  # real path of the interpreter binary
+    python_links: tuple[tuple[str, str], ...]  # (link path, target) for the names it is known by
+    stdlib: str
+    libraries: tuple[tuple[str, str], ...]  # (host file, path inside the sandbox)
+    top_links: tuple[tuple[str, str], ...]  # (link path, target)
+
+
+def _ldd(paths: list[str]) -> set[str]:
+    """Shared objects the dynamic loader resolves for these ELF files."""
+    found: set[str] = set()
+    result = subprocess.run(["ldd", *paths], capture_output=True, text=True, check=False, env={"LC_ALL": "C"})
+    for line in result.stdout.splitlines():
+        line = line.strip()
+        if line.endswith(":"):  # "file:" header when several files are listed
+            continue
+        if "=>" in line:
+            target = line.split("=>", 1)[1].strip().split(" ", 1)[0]
+        else:
+            target = line.split(" ", 1)[0]
+        if target.startswith("/"):
+            found.add(target)
+    return found
+
+
+@functools.lru_cache(maxsize=4)
+def resolve_runtime(python: str) -> Runtime:
+    """Find the interpreter's real binary, stdlib and shared libraries (ldd of it and of lib-dynload)."""
+    if not os.path.exists(python):
+        raise PolicyError(f"sandbox interpreter {python} is missing (apt-get install python3)")
+    real = os.path.realpath(python)
+    probe = subprocess.run(
+        [real, "-I", "-S", "-c", "import sys,sysconfig;print(sysconfig.get_path('stdlib'))"],
+        capture_output=True, text=True, check=True, env={},
+    )  # fmt: skip
+    stdlib = os.path.realpath(probe.stdout.strip())
+    links = tuple((p, os.path.basename(real)) for p in {python} if os.path.realpath(p) == real and p != real)
+    elf_files = [real, *sorted(glob.glob(os.path.join(stdlib, "lib-dynload", "*.so")))]
+    needed = _ldd(elf_files)
+    libc_dirs = {os.path.dirname(lib) for lib in needed if os.path.basename(lib).startswith("libc.so")}
+    needed |= {
+        os.path.join(d, extra) for d in libc_dirs for extra in EXTRA_LIBRARIES if os.path.exists(os.path.join(d, extra))
+    }
+    libraries: dict[str, str] = {}
+    for lib in needed:
+        inside = os.path.join(os.path.realpath(os.path.dirname(lib)), os.path.basename(lib))
+        libraries[inside] = os.path.realpath(lib)
+    top_links = [
+        (link, os.readlink(link))
+        for link in TOP_LEVEL_LINKS
+        if os.path.islink(link) and any(lib.startswith(link + "/") for lib in needed)
+    ]
+    return Runtime(
+        python=real,
+        python_links=links,
+        stdlib=stdlib,
+        libraries=tuple(sorted((src, dst) for dst, src in libraries.items())),
+        top_links=tuple(top_links),
+    )
+
+
+_harness_dirs: dict[str, str] = {}
+
+
+def prepare_harness_dir(python: str) -> str:
+    """A private world-readable copy of the harness modules, byte-compiled by the sandbox interpreter."""
+    real = os.path.realpath(python)
+    if real in _harness_dirs and os.path.isdir(_harness_dirs[real]):
+        return _harness_dirs[real]
+    source = Path(__file__).resolve().parent
+    target = tempfile.mkdtemp(prefix="channels-academy-harness-")
+    for name in HARNESS_MODULES:
+        shutil.copyfile(source / name, os.path.join(target, name))
+    if os.path.exists(real):
+        subprocess.run([real, "-I", "-S", "-m", "compileall", "-q", target], check=True, env={}, capture_output=True)
+    for dirpath, _dirnames, filenames in os.walk(target):
+        os.chmod(dirpath, 0o755)
+        for name in filenames:
+            os.chmod(os.path.join(dirpath, name), 0o644)
+    _harness_dirs[real] = target
+    atexit.register(shutil.rmtree, target, True)
+    return target
+
+
+def parent_directories(paths: list[str]) -> list[str]:
+    """Every ancestor directory of `paths` (except /), shallowest first."""
+    found: set[str] = set()
+    for path in paths:
+        parent = os.path.dirname(path.rstrip("/"))
+        while parent not in ("", "/"):
+            found.add(parent)
+            parent = os.path.dirname(parent)
+    return sorted(found, key=lambda p: (p.count("/"), p))
+
+
+def harness_args(
+    *,
+    python: str,
+    harness_dir: str,
+    env_dir: str,
+    in_fd: int,
+    out_fd: int,
+    limits: SandboxLimits,
+    preload: str,
+    uid: int | None,
+    mode: str,
+) -> list[str]:
+    """The harness command line (the same in every mode; paths differ)."""
+    args = [python, "-I", "-S", "-B", "-X", "utf8", os.path.join(harness_dir, "harness.py")]
+    args += ["--in", str(in_fd), "--out", str(out_fd), "--env", env_dir, "--preload", preload]
+    args += ["--limits", limits.to_json(), "--mode", mode]
+    if uid is not None:
+        args += ["--uid", str(uid), "--gid", str(uid)]
+    return args
+
+
+def bwrap_command(
+    options: SandboxOptions,
+    limits: SandboxLimits,
+    *,
+    harness_dir: str,
+    in_fd: int,
+    out_fd: int,
+    seccomp_fd: int,
+    info_fd: int,
+    uid: int | None,
+) -> list[str]:
+    """bwrap argv: every namespace, a read-only runtime, private /tmp, seccomp; root mode keeps only setuid caps."""
+    if not os.access(options.bwrap, os.X_OK):
+        raise PolicyError(f"bubblewrap is missing at {options.bwrap} (apt-get install bubblewrap)")
+    rt = resolve_runtime(options.python)
+    argv = [options.bwrap, "--die-with-parent", "--new-session"]
+    argv += ["--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]
+    if options.mode == "root":
+        # No user namespace: the harness switches to `uid` itself, then drops these last capabilities.
+        argv += ["--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP"]
+    else:
+        argv += ["--unshare-user", "--disable-userns"]
+    argv += ["--hostname", "playground"]
+    destinations = [rt.python, rt.stdlib, SANDBOX_ENV, SANDBOX_HARNESS, "/tmp/x", "/proc", "/dev"]
+    destinations += [link for link, _ in rt.python_links + rt.top_links] + [dst for _, dst in rt.libraries]
+    # bwrap would create missing parents 0700 (unreadable once the harness drops to the run's uid).
+    for directory in parent_directories(destinations):
+        argv += ["--perms", "0755", "--dir", directory]
+    argv += ["--ro-bind", rt.python, rt.python]
+    for link, target in rt.python_links:
+        argv += ["--symlink", target, link]
+    argv += ["--ro-bind", rt.stdlib, rt.stdlib]
+    for src, dst in rt.libraries:
+        argv += ["--ro-bind", src, dst]
+    for link, target in rt.top_links:
+        argv += ["--symlink", target, link]
+    argv += ["--ro-bind", str(options.env_dir), SANDBOX_ENV, "--ro-bind", harness_dir, SANDBOX_HARNESS]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev"]
+    argv += ["--size", str(limits.tmpfs_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
+    argv += ["--remount-ro", "/", "--chdir", "/tmp"]
+    argv += ["--setenv", "MALLOC_ARENA_MAX", "1"]  # per-thread malloc arenas would eat the address-space limit
+    argv += ["--seccomp", str(seccomp_fd), "--info-fd", str(info_fd), "--"]
+    argv += harness_args(
+        python=rt.python,
+        harness_dir=SANDBOX_HARNESS,
+        env_dir=SANDBOX_ENV,
+        in_fd=in_fd,
+        out_fd=out_fd,
+        limits=limits,
+        preload=options.preload,
+        uid=uid,
+        mode=options.mode,
+    )
+    return argv
+
+
+def development_command(
+    options: SandboxOptions, limits: SandboxLimits, *, harness_dir: str, in_fd: int, out_fd: int
+) -> list[str]:
+    """Unsandboxed development mode: a fresh interpreter with rlimits only. Never for production."""
+    if not os.path.exists(options.python):
+        raise PolicyError(f"sandbox interpreter {options.python} is missing")
+    return harness_args(
+        python=options.python,
+        harness_dir=harness_dir,
+        env_dir=str(options.env_dir),
+        in_fd=in_fd,
+        out_fd=out_fd,
+        limits=limits,
+        preload=options.preload,
+        uid=None,
+        mode="development",
+    )

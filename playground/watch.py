@@ -1,0 +1,55 @@
+"""Watching a live run read-only: the owner's stream is mirrored to a group that permitted watchers join."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+CLOSE_FORBIDDEN = 4403
+
+
+def watch_group(run_id: int) -> str:
+    return f"playground.watch.{run_id}"
+
+
+def may_watch(user: Any, run_id: int) -> bool:
+    """The run's owner, or an instructor of a cohort the owner learns in."""
+    from dashboards.services import instructs_learner
+    from playground.models import Run
+
+    owner_id = Run.objects.filter(pk=run_id).values_list("owner_id", flat=True).first()
+    return owner_id is not None and (owner_id == user.pk or instructs_learner(user, owner_id))
+
+
+class RunWatchConsumer(AsyncJsonWebsocketConsumer):
+    """Receives the run's events as they happen; nothing the watcher sends reaches the run."""
+
+    group: str | None = None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        run_id = int(self.scope["url_route"]["kwargs"]["run_id"])
+        if not user or not user.is_authenticated or not await database_sync_to_async(may_watch)(user, run_id):
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.group = watch_group(run_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        await self.channel_layer.group_send(
+            self.group, {"type": "watch.hello", "run_id": run_id, "reply_channel": self.channel_name}
+        )
+
+    async def disconnect(self, code: int) -> None:
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        """Watching is read-only."""
+
+    async def watch_update(self, message: dict[str, Any]) -> None:
+        await self.send_json(message["message"])
+
+    async def watch_hello(self, message: dict[str, Any]) -> None:
+        """Another watcher's greeting: only the run's owner answers it."""

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# `make test`: every check the project has, against real services. Non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+bash scripts/system-packages.sh
+eval "$(bash scripts/test-services.sh)"
+trap 'bash scripts/stop-test-services.sh' EXIT
+echo "Redis: $REDIS_URL"
+echo "PostgreSQL: $DATABASE_URL"
+
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== manage.py check"
+$PY manage.py check --fail-level WARNING
+$PY manage.py makemigrations --check --dry-run
+echo "== pytest"
+# pytest exits 5 when it collected no tests; that is a failure here like any other non-zero code.
+$PY -m pytest "$@"

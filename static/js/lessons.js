@@ -1,0 +1,80 @@
+// Lesson pages: keyboard tabs (arrow keys, Home, End) and copy buttons on code blocks.
+// Everything here is an enhancement: tabs are real links and work without it.
+import { Visualizer } from "./visualizer.js";
+
+function rovingTabindex(root) {
+  for (const tab of root.querySelectorAll('[role="tablist"] [role="tab"]')) {
+    tab.tabIndex = tab.getAttribute("aria-selected") === "true" ? 0 : -1;
+  }
+}
+
+// Whether keyboard focus was in the tablist when htmx swapped the region.
+let focusWasOnTabs = false;
+
+// Delegated from the document, so a tablist swapped in by htmx works before any other script runs.
+document.addEventListener("keydown", (event) => {
+  const tab = event.target.closest && event.target.closest('[role="tablist"] [role="tab"]');
+  if (!tab) return;
+  const tabs = [...tab.closest('[role="tablist"]').querySelectorAll('[role="tab"]')];
+  const index = tabs.indexOf(tab);
+  const moves = { ArrowRight: index + 1, ArrowLeft: index - 1, Home: 0, End: tabs.length - 1 };
+  if (!(event.key in moves)) return;
+  event.preventDefault();
+  const target = tabs[(moves[event.key] + tabs.length) % tabs.length];
+  target.focus();
+  target.click();
+});
+
+function addCopyButtons(root) {
+  for (const block of root.querySelectorAll(".highlight")) {
+    if (block.querySelector(".copy-code")) continue;
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "copy-code secondary";
+    button.textContent = "Copy";
+    button.setAttribute("aria-label", "Copy code to clipboard");
+    button.addEventListener("click", async () => {
+      const code = block.querySelector("pre").innerText;
+      try {
+        await navigator.clipboard.writeText(code);
+        button.textContent = "Copied";
+      } catch {
+        button.textContent = "Copy failed";
+      }
+      setTimeout(() => { button.textContent = "Copy"; }, 1500);
+    });
+    block.prepend(button);
+  }
+}
+
+// The execution mode's recorded trace gets the playground's step-through viewer (static tables stay without JS).
+function setUpTraceViewers(root) {
+  for (const box of root.querySelectorAll(".execution[data-events-id]")) {
+    if (box.dataset.ready) continue;
+    box.dataset.ready = "true";
+    const events = JSON.parse(document.getElementById(box.dataset.eventsId).textContent);
+    box.querySelector(".execution-viewer").hidden = false;
+    box.querySelector(".execution-static").hidden = true;
+    const viewer = new Visualizer(box.querySelector(".visualizer"));
+    viewer.add(events);
+    viewer.show(0);
+  }
+}
+
+function enhance(root) {
+  rovingTabindex(root);
+  addCopyButtons(root);
+  setUpTraceViewers(root);
+}
+
+enhance(document);
+document.body.addEventListener("htmx:beforeSwap", () => {
+  focusWasOnTabs = Boolean(document.activeElement && document.activeElement.closest('[role="tablist"]'));
+});
+document.body.addEventListener("htmx:afterSwap", () => {
+  const region = document.getElementById("mode-region");
+  if (!region) return;
+  enhance(region);
+  // Keyboard users keep focus on the tablist: the tab now selected takes it after each swap.
+  if (focusWasOnTabs) region.querySelector('[role="tab"][aria-selected="true"]').focus();
+});

@@ -1,0 +1,199 @@
+// The playground page: editor, run/stop over /ws/playground/, output console, client panel, live URL.
+import { ClientPanel } from "./playground/clients.js";
+import { setUpCopyButtons } from "./copy.js";
+import { Visualizer } from "./visualizer.js";
+
+const root = document.getElementById("playground");
+const statusBadge = document.getElementById("run-status");
+const runButton = document.getElementById("run-button");
+const stopButton = document.getElementById("stop-button");
+const consoleBox = document.getElementById("console");
+const liveInput = document.getElementById("live-url");
+const pauseToggle = document.getElementById("pause-toggle");
+const stepButton = document.getElementById("step-button");
+const canRun = root.dataset.canRun === "true";
+let socket = null;
+let running = false;
+let editor = null;
+
+function setUpEditor() {
+  const code = JSON.parse(document.getElementById("starter-code").textContent);
+  const fallback = document.getElementById("code-fallback");
+  if (!window.ace) {
+    fallback.hidden = false;
+    fallback.value = code;
+    return { getValue: () => fallback.value, gotoLine: () => fallback.focus() };
+  }
+  const instance = window.ace.edit("editor");
+  instance.session.setMode("ace/mode/python");
+  const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
+  instance.setTheme(dark ? "ace/theme/tomorrow_night" : "ace/theme/chrome");
+  instance.setOptions({ fontSize: "14px", tabSize: 4, useSoftTabs: true, showPrintMargin: false });
+  instance.setValue(code, -1);
+  instance.textInput.getElement().setAttribute("aria-label", "Consumer code editor");
+  return {
+    getValue: () => instance.getValue(),
+    gotoLine: (line) => {
+      instance.gotoLine(line, 0, true);
+      instance.focus();
+    },
+    raw: instance,
+  };
+}
+
+function say(text, kind = "output") {
+  const line = document.createElement("div");
+  line.className = `console-line console-${kind}`;
+  line.textContent = text;
+  consoleBox.append(line);
+  consoleBox.scrollTop = consoleBox.scrollHeight;
+  return line;
+}
+
+function sayError(message, line) {
+  const entry = say(message, "error");
+  if (line) {
+    const jump = document.createElement("button");
+    jump.type = "button";
+    jump.className = "link-button";
+    jump.textContent = `Go to line ${line}`;
+    jump.addEventListener("click", () => editor.gotoLine(line));
+    entry.append(" ", jump);
+  }
+}
+
+function setStatus(state, reason) {
+  statusBadge.dataset.state = state;
+  statusBadge.textContent = reason ? `${state}: ${reason}` : state;
+  running = state === "running" || state === "starting";
+  runButton.disabled = !canRun;
+  runButton.textContent = running ? "Run again" : "Run";
+  stopButton.disabled = !running;
+  pauseToggle.disabled = !running;
+  stepButton.disabled = !running || !pauseToggle.checked;
+  if (!running) {
+    pauseToggle.checked = false;
+    document.getElementById("pending-list").replaceChildren();
+    document.getElementById("pending").hidden = true;
+  }
+  if (state === "stopped") {
+    panel.closeAll();
+    setLiveUrl("");
+  }
+}
+
+function setLiveUrl(url) {
+  liveInput.value = url;
+  const path = root.dataset.defaultPath.replace(/^\//, "");
+  document.getElementById("snippet-js").textContent = url
+    ? `const ws = new WebSocket("${url}${path}");\nws.onmessage = (e) => console.log(e.data);\nws.onopen = () => ws.send("hello");`
+    : "// run your code first";
+  document.getElementById("snippet-websocat").textContent = url ? `websocat ${url}${path}` : "websocat ws://…";
+}
+
+function send(message) {
+  if (!socket || socket.readyState !== WebSocket.OPEN) {
+    say("Not connected to the playground server yet.", "error");
+    return;
+  }
+  socket.send(JSON.stringify(message));
+}
+
+const panel = new ClientPanel({
+  container: document.getElementById("clients"),
+  template: document.getElementById("client-template"),
+  send,
+  onLog: (text, kind) => say(text, kind),
+});
+
+const handlers = {
+  status: (m) => {
+    setStatus(m.state, m.reason);
+    if (m.state === "stopped" && m.reason) {
+      const line = say(`Run ended: ${m.reason}`, "status");
+      if (m.replay) {
+        const link = document.createElement("a");
+        link.href = m.replay;
+        link.textContent = "Replay this run";
+        line.append(" ", link);
+      }
+    }
+  },
+  live: (m) => setLiveUrl(m.url),
+  output: (m) => say(m.text, "output"),
+  error: (m) => sayError(m.message, m.line),
+  "client.accepted": (m) => panel.receive(m),
+  "client.message": (m) => panel.receive(m),
+  "client.closed": (m) => panel.receive(m),
+  events: (m) => visualizer.add(m.events),
+  paused: (m) => {
+    const item = document.createElement("li");
+    item.dataset.id = m.id;
+    item.textContent = `${m.client || "layer"}: ${m.action}`;  // learner-chosen text, shown as text
+    document.getElementById("pending-list").append(item);
+    document.getElementById("pending").hidden = false;
+  },
+  resumed: (m) => {
+    document.querySelector(`#pending-list li[data-id="${m.id}"]`)?.remove();
+    if (!document.querySelector("#pending-list li")) document.getElementById("pending").hidden = true;
+  },
+};
+
+function connect(attempt = 0) {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  socket = new WebSocket(`${scheme}://${location.host}${root.dataset.wsPath}`);
+  socket.addEventListener("open", () => {
+    root.dataset.connected = "true";
+    attempt = 0;
+  });
+  socket.addEventListener("message", (event) => {
+    const message = JSON.parse(event.data);
+    const handler = handlers[message.type];
+    if (handler) handler(message);
+  });
+  socket.addEventListener("close", (event) => {
+    root.dataset.connected = "false";
+    if (running) setStatus("stopped", "connection to the server lost");
+    if (event.code === 4401) return;  // not signed in: nothing to retry
+    const delay = Math.min(10000, 500 * 2 ** attempt) * (0.5 + Math.random());
+    setTimeout(() => connect(attempt + 1), delay);
+  });
+}
+
+editor = setUpEditor();
+let lineMarker = null;
+const visualizer = new Visualizer(document.querySelector(".visualizer"), {
+  onStep: (event) => {
+    // Highlight the learner's line of the current step in the editor.
+    if (!editor.raw || !event.line) return;
+    const session = editor.raw.session;
+    if (lineMarker !== null) session.removeMarker(lineMarker);
+    const Range = window.ace.require("ace/range").Range;
+    lineMarker = session.addMarker(new Range(event.line - 1, 0, event.line - 1, 1), "viz-current-line", "fullLine");
+  },
+});
+document.getElementById("starter-select").addEventListener("change", (event) => {
+  window.location.href = event.target.value;
+});
+runButton.addEventListener("click", () => {
+  setStatus("starting");
+  visualizer.reset();
+  send({ type: "run", code: editor.getValue(), starter: root.dataset.starter });
+});
+stopButton.addEventListener("click", () => send({ type: "stop" }));
+pauseToggle.addEventListener("change", () => {
+  send({ type: "pause", on: pauseToggle.checked });
+  stepButton.disabled = !pauseToggle.checked;
+});
+stepButton.addEventListener("click", () => send({ type: "step" }));
+document.getElementById("clear-console").addEventListener("click", () => consoleBox.replaceChildren());
+document.getElementById("add-client-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const path = document.getElementById("client-path").value.trim() || "/";
+  const query = document.getElementById("client-query").value.trim();
+  panel.add(path.startsWith("/") ? path : `/${path}`, query);
+});
+setUpCopyButtons();
+if (canRun) connect();
+setStatus("stopped");
+window.playground = { editor, panel, send, visualizer };

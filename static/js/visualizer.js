@@ -1,0 +1,181 @@
+// Step-through visualizer: execution table, variable tracker and step controls over trace events.
+import { drawLanes } from "./lanes.js";
+
+// Used live on the playground page (events arrive as "playground:event") and on replay pages.
+
+const STATE_LABELS = { none: "None", connecting: "Connecting", accepted: "Accepted", open: "Open", closing: "Closing", closed: "Closed" };
+const TRACKER_WINDOW = 12;  // steps shown up to the current one in the variable tracker
+const LANES_WINDOW = 40;  // events drawn up to the current one in the lanes diagram
+
+export class Visualizer {
+  constructor(root, { onStep } = {}) {
+    this.root = root;
+    this.onStep = onStep || (() => {});
+    this.events = [];
+    this.current = -1;
+    this.follow = true;  // jump to the newest step as events arrive, until the learner steps back
+    this.timer = null;
+    this.table = root.querySelector(".viz-table tbody");
+    this.tracker = root.querySelector(".viz-tracker");
+    this.slider = root.querySelector(".viz-slider");
+    this.position = root.querySelector(".viz-position");
+    this.goto = root.querySelector(".viz-goto");
+    this.speed = root.querySelector(".viz-speed");
+    this.bind();
+    this.render();
+  }
+
+  bind() {
+    const on = (action, handler) => this.root.querySelector(`[data-viz="${action}"]`).addEventListener("click", handler);
+    on("first", () => this.show(0));
+    on("back", () => this.show(this.current - 1));
+    on("forward", () => this.show(this.current + 1));
+    on("last", () => { this.follow = true; this.show(this.events.length - 1); });
+    on("play", () => this.togglePlay());
+    this.slider.addEventListener("input", () => this.show(parseInt(this.slider.value, 10)));
+    this.root.querySelector(".viz-goto-form").addEventListener("submit", (event) => {
+      event.preventDefault();
+      const step = parseInt(this.goto.value, 10);
+      const index = this.events.findIndex((e) => e.step === step);
+      if (index >= 0) this.show(index);
+    });
+    this.root.addEventListener("keydown", (event) => {
+      if (event.target.matches("input, select, textarea")) return;
+      if (event.key === "ArrowRight") { event.preventDefault(); this.show(this.current + 1); }
+      if (event.key === "ArrowLeft") { event.preventDefault(); this.show(this.current - 1); }
+      if (event.key === "Home") { event.preventDefault(); this.show(0); }
+      if (event.key === "End") { event.preventDefault(); this.show(this.events.length - 1); }
+    });
+    this.table.addEventListener("click", (event) => {
+      const row = event.target.closest("tr[data-index]");
+      if (row) this.show(parseInt(row.dataset.index, 10));
+    });
+  }
+
+  reset() {
+    this.events = [];
+    this.current = -1;
+    this.follow = true;
+    this.table.replaceChildren();
+    this.render();
+  }
+
+  add(events) {
+    const start = this.events.length;
+    this.events.push(...events);
+    const fragment = document.createDocumentFragment();
+    events.forEach((event, offset) => fragment.append(this.row(event, start + offset)));
+    this.table.append(fragment);
+    if (this.follow) this.show(this.events.length - 1, { fromStream: true });
+    else this.renderControls();
+  }
+
+  row(event, index) {
+    const tr = document.createElement("tr");
+    tr.dataset.index = index;
+    tr.dataset.kind = event.kind;
+    for (const value of [event.step, event.client || "–", event.action, event.evaluation, event.result]) {
+      const cell = document.createElement("td");
+      cell.textContent = value;  // learner-controlled text is never parsed as HTML
+      tr.append(cell);
+    }
+    return tr;
+  }
+
+  show(index, { fromStream = false } = {}) {
+    if (!this.events.length) return;
+    const clamped = Math.max(0, Math.min(this.events.length - 1, index));
+    if (!fromStream) this.follow = clamped === this.events.length - 1;
+    const previous = this.table.querySelector("tr.current");
+    if (previous) previous.classList.remove("current");
+    this.current = clamped;
+    const row = this.table.querySelector(`tr[data-index="${clamped}"]`);
+    if (row) {
+      row.classList.add("current");
+      row.setAttribute("aria-current", "step");
+      if (previous && previous !== row) previous.removeAttribute("aria-current");
+      row.scrollIntoView({ block: "nearest" });
+    }
+    this.render();
+    this.onStep(this.events[clamped]);
+  }
+
+  togglePlay() {
+    const button = this.root.querySelector('[data-viz="play"]');
+    if (this.timer) {
+      clearInterval(this.timer);
+      this.timer = null;
+      button.textContent = "Play";
+      return;
+    }
+    if (this.current >= this.events.length - 1) this.show(0);
+    button.textContent = "Pause";
+    this.timer = setInterval(() => {
+      if (this.current >= this.events.length - 1) return this.togglePlay();
+      this.show(this.current + 1);
+    }, parseInt(this.speed.value, 10));
+  }
+
+  renderControls() {
+    const total = this.events.length;
+    this.slider.max = Math.max(0, total - 1);
+    this.slider.value = Math.max(0, this.current);
+    this.slider.disabled = total === 0;
+    const step = total ? this.events[this.current].step : 0;
+    this.position.textContent = total ? `Step ${step} of ${this.events[total - 1].step}` : "No steps yet";
+  }
+
+  // Rows: each client's connection state, then its variables in first-seen order; columns: a window of steps.
+  render() {
+    this.renderControls();
+    const keys = new Map();  // "client\0name" -> [client, name], in first-seen order
+    const updatesOf = (event) => ({ connection_state: STATE_LABELS[event.state] || event.state, ...(event.vars || {}) });
+    for (const event of this.events) {
+      for (const name of Object.keys(updatesOf(event))) {
+        const client = event.client || "–";
+        keys.set(`${client}\u0000${name}`, [client, name]);
+      }
+    }
+    const from = Math.max(0, this.current - TRACKER_WINDOW + 1);
+    const carry = new Map();
+    const columns = [];
+    for (let i = 0; i <= this.current; i += 1) {
+      const event = this.events[i];
+      const changed = new Set();
+      for (const [name, value] of Object.entries(updatesOf(event))) {
+        const key = `${event.client || "–"}\u0000${name}`;
+        if (carry.has(key) && carry.get(key) !== value) changed.add(key);
+        carry.set(key, value);
+      }
+      if (i >= from) columns.push({ step: event.step, values: new Map(carry), changed });
+    }
+    const table = document.createElement("table");
+    const head = table.createTHead().insertRow();
+    const corner = document.createElement("th");
+    corner.textContent = "Variable";
+    head.append(corner);
+    for (const column of columns) {
+      const th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = `Step ${column.step}`;
+      head.append(th);
+    }
+    const body = table.createTBody();
+    for (const [key, [client, name]] of keys) {
+      const tr = body.insertRow();
+      tr.dataset.variable = `${client}.${name}`;
+      const th = document.createElement("th");
+      th.scope = "row";
+      th.textContent = `${client} · ${name}`;
+      tr.append(th);
+      for (const column of columns) {
+        const td = tr.insertCell();
+        td.textContent = column.values.get(key) ?? "";
+        if (column.changed.has(key)) td.className = "changed";
+      }
+    }
+    this.tracker.replaceChildren(table);
+    const lanes = this.root.querySelector(".viz-lanes");
+    if (lanes) drawLanes(lanes, this.events.slice(Math.max(0, this.current - LANES_WINDOW + 1), this.current + 1));
+  }
+}

@@ -1,0 +1,207 @@
+"""Shared fixtures: a real Daphne server, a real browser, and the real Redis / PostgreSQL services."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+
+
+def pytest_collection_modifyitems(items):
+    """Run browser tests last: Playwright's session keeps an event loop running in the main thread."""
+    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+
+
+def services_required() -> bool:
+    """`make test` and CI demand every real service; a bare `pytest` may skip what is absent."""
+    return os.environ.get("CI") == "true" or os.environ.get("ACADEMY_REQUIRE_SERVICES") == "1"
+
+
+def missing_service(message: str) -> None:
+    """Fail when services are required, skip otherwise."""
+    if services_required():
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    """A TCP port on loopback that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def database_url_for(settings_dict: dict) -> str:
+    """The DATABASE_URL that points a subprocess at the database this test session uses."""
+    engine = settings_dict["ENGINE"]
+    if engine.endswith("sqlite3"):
+        return f"sqlite:///{settings_dict['NAME']}"
+    if engine.endswith("postgresql"):
+        auth = settings_dict["USER"] or ""
+        if settings_dict.get("PASSWORD"):
+            auth += f":{settings_dict['PASSWORD']}"
+        host = settings_dict["HOST"] or "127.0.0.1"
+        port = settings_dict["PORT"] or 5432
+        return f"postgres://{auth}@{host}:{port}/{settings_dict['NAME']}"
+    raise RuntimeError(f"no URL form for {engine}")
+
+
+def production_env(tmp_dir: Path, **extra: str) -> dict[str, str]:
+    """Environment for a subprocess that runs the real settings with DEBUG off, over plain HTTP."""
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="test-only-" + "k" * 60,
+        DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost",
+        DJANGO_SECURE_SSL_REDIRECT="0",
+        DJANGO_SECURE_COOKIES="0",
+        DJANGO_HSTS_SECONDS="0",
+        DJANGO_DATA_DIR=str(tmp_dir),
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Poll until the server answers, failing early if the process died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server did not answer {url} within {timeout}s")
+
+
+class DaphneServer:
+    """A real Daphne process serving config.asgi on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}"
+        self.log_path = log_path
+        self.log = open(log_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        wait_for_http(self.url + "/healthz", self.proc)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@pytest.fixture(scope="session")
+def collected_static(tmp_path_factory) -> Path:
+    """STATIC_ROOT filled once by collectstatic, as production serves it."""
+    data_dir = tmp_path_factory.mktemp("server-data")
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+        cwd=ROOT,
+        env=production_env(data_dir),
+        check=True,
+    )
+    return data_dir
+
+
+def shared_server_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """A server environment that shares this test process's database, secret key and password hasher,
+    so rows, sessions and passwords made here are valid there (and the other way round)."""
+    from django.conf import settings
+    from django.db import connection
+
+    return production_env(
+        data_dir,
+        DATABASE_URL=database_url_for(connection.settings_dict),
+        DJANGO_SETTINGS_MODULE="config.test_settings",
+        DJANGO_SECRET_KEY=settings.SECRET_KEY,
+        **extra,
+    )
+
+
+@pytest.fixture(scope="session")
+def daphne_server(django_db_setup, django_db_blocker, collected_static, tmp_path_factory):
+    """A Daphne subprocess on the test database, with DEBUG off (session-scoped; tests use transactional_db)."""
+    server = DaphneServer(shared_server_env(collected_static), tmp_path_factory.mktemp("logs") / "daphne.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The real Redis the tests use (REDIS_URL, or the local default)."""
+    import redis
+
+    url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as exc:
+        missing_service(f"Redis at {url} is not reachable: {exc}")
+    return url
+
+
+@pytest.fixture
+def postgres_admin_url() -> str:
+    """A URL for a PostgreSQL role that may create databases (from DATABASE_URL or the local default)."""
+    import psycopg
+
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgres"):
+        url = "postgres://postgres@127.0.0.1:5432/postgres"
+    admin_url = url.rsplit("/", 1)[0] + "/postgres"
+    try:
+        psycopg.connect(admin_url, connect_timeout=2).close()
+    except psycopg.Error as exc:
+        missing_service(f"PostgreSQL at {admin_url} is not reachable: {exc}")
+    return admin_url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """Debian's Chromium, headless, never a downloaded browser."""
+    if not shutil.which(CHROMIUM):
+        missing_service(f"{CHROMIUM} is missing: apt-get install chromium")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+        ],
+    }

@@ -1,0 +1,143 @@
+"""Lesson pages, tabs over htmx, progress for visitors and learners, and search."""
+
+from __future__ import annotations
+
+import pytest
+
+from lessons.catalogue import get_catalogue
+from lessons.models import LearningPreference, ModeVisit, TopicCompletion
+from tests.factories import DEFAULT_PASSWORD, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def topic():
+    return get_catalogue().get("consumer-lifecycle")
+
+
+def test_outline_lists_topics_in_order_with_modes(client):
+    response = client.get("/lessons/")
+    assert response.status_code == 200
+    titles = [topic.title for topic in get_catalogue().topics]
+    positions = [response.text.index(title) for title in titles]
+    assert positions == sorted(positions)
+    assert "Step-by-step execution" in response.text
+
+
+def test_topic_opens_first_mode_then_preferred_mode(client, topic):
+    assert client.get(f"/lessons/{topic.slug}/").context["page"].key == topic.mode_keys[0]
+    client.get(f"/lessons/{topic.slug}/mistakes/")
+    assert client.get(f"/lessons/{topic.slug}/").context["page"].key == "mistakes"
+
+
+def test_preferred_mode_is_saved_for_learners(client, topic):
+    user = make_user()
+    client.force_login(user)
+    client.get(f"/lessons/{topic.slug}/snapshot/")
+    assert LearningPreference.objects.get(user=user).preferred_mode == "snapshot"
+    assert ModeVisit.objects.filter(user=user, topic=topic.slug, mode="snapshot").count() == 1
+    client.get(f"/lessons/{topic.slug}/snapshot/")
+    assert ModeVisit.objects.filter(user=user, topic=topic.slug, mode="snapshot").count() == 1
+
+
+def test_mode_tab_over_htmx_returns_only_the_region(client, topic):
+    response = client.get(f"/lessons/{topic.slug}/concept/", headers={"HX-Request": "true"})
+    assert response.text.lstrip().startswith('<div id="mode-region"')
+    assert "<html" not in response.text
+    assert 'aria-selected="true" aria-controls="mode-panel"' in response.text
+
+
+def test_unknown_topic_and_mode_are_404(client, topic):
+    assert client.get("/lessons/no-such-topic/").status_code == 404
+    assert client.get(f"/lessons/{topic.slug}/teleport/").status_code == 404
+
+
+def test_execution_mode_renders_trace_table_and_tracker(client, topic):
+    response = client.get(f"/lessons/{topic.slug}/execution/")
+    assert "Execution table" in response.text and "Variable tracker" in response.text
+    execution = response.context["execution"]
+    assert len(execution.rows) == len(topic.trace.events)
+    states = next(row for row in execution.tracker if row.name == "connection_state")
+    assert states.cells[0].value == "Connecting"
+
+
+def test_code_is_highlighted_with_pygments(client, topic):
+    response = client.get(f"/lessons/{topic.slug}/walkthrough/")
+    assert 'class="highlight"' in response.text
+    css = client.get("/lessons/pygments.css")
+    assert css["Content-Type"].startswith("text/css")
+    assert "prefers-color-scheme: dark" in css.text and ".highlight" in css.text
+
+
+def test_mark_complete_requires_post_and_csrf(client, topic):
+    assert client.get(f"/lessons/{topic.slug}/complete/").status_code == 405
+    from django.test import Client
+
+    assert Client(enforce_csrf_checks=True).post(f"/lessons/{topic.slug}/complete/").status_code == 403
+
+
+def test_mark_complete_for_learner_is_idempotent(client, topic):
+    user = make_user()
+    client.force_login(user)
+    client.post(f"/lessons/{topic.slug}/complete/")
+    client.post(f"/lessons/{topic.slug}/complete/")
+    completion = TopicCompletion.objects.get(user=user)
+    assert completion.topic == topic.slug and completion.content_hash == topic.content_hash
+    assert 'data-testid="completed"' in client.get("/lessons/").text
+
+
+def test_anonymous_progress_is_merged_at_login(client, topic):
+    user = make_user("ada")
+    client.get(f"/lessons/{topic.slug}/practice/")
+    client.post(f"/lessons/{topic.slug}/complete/")
+    client.post("/accounts/login/", {"username": "ada", "password": DEFAULT_PASSWORD})
+    assert TopicCompletion.objects.filter(user=user, topic=topic.slug).exists()
+    assert ModeVisit.objects.filter(user=user, topic=topic.slug, mode="practice").exists()
+    assert LearningPreference.objects.get(user=user).preferred_mode == "practice"
+
+
+def test_anonymous_progress_is_merged_at_signup(client, topic):
+    client.get(f"/lessons/{topic.slug}/qa/")
+    client.post(
+        "/accounts/signup/",
+        {"username": "newbie", "password1": "a-long-unusual-pass-9", "password2": "a-long-unusual-pass-9"},
+    )
+    assert ModeVisit.objects.filter(user__username="newbie", mode="qa").exists()
+
+
+def test_home_offers_continue_where_you_left_off(client, topic):
+    user = make_user()
+    client.force_login(user)
+    assert 'data-testid="continue"' not in client.get("/").text
+    client.get(f"/lessons/{topic.slug}/performance/")
+    response = client.get("/")
+    assert f'href="/lessons/{topic.slug}/performance/"' in response.text
+
+
+def test_search_ranks_title_hits_and_highlights(client):
+    response = client.get("/lessons/search/", {"q": "accept"})
+    results = response.context["results"]
+    assert results, "the lifecycle lessons talk about accept()"
+    assert "<mark>accept</mark>" in str(results[0].snippet).lower()
+    scores = [result.score for result in results]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_search_escapes_query_and_snippets(client):
+    response = client.get("/lessons/search/", {"q": "<script>alert(1)</script>"})
+    assert "<script>alert(1)</script>" not in response.text
+    assert "&lt;script&gt;" in response.text
+
+
+def test_search_query_length_limit_at_edge(client, settings):
+    limit = settings.LESSON_SEARCH_MAX_QUERY_CHARS
+    assert client.get("/lessons/search/", {"q": "a" * limit}).status_code == 200
+    response = client.get("/lessons/search/", {"q": "a" * (limit + 1)})
+    assert response.status_code == 400
+    assert f"at most {limit} characters" in response.text
+
+
+def test_search_with_no_match_says_so(client):
+    response = client.get("/lessons/search/", {"q": "zzyzxq"})
+    assert "0 results" in response.text

@@ -1,0 +1,73 @@
+"""Fixtures for playground tests: a signed-in WebSocket to the real ASGI application."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from channels.testing import WebsocketCommunicator
+from django.conf import settings
+from django.test import Client
+
+from config.asgi import application
+from tests.factories import make_user
+
+
+def starter_code(name: str) -> str:
+    return (Path(settings.CONTENT_DIR) / "starters" / f"{name}.py").read_text()
+
+
+def session_headers(user) -> list[tuple[bytes, bytes]]:
+    client = Client()
+    client.force_login(user)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    return [(b"origin", b"http://localhost"), (b"host", b"localhost"), (b"cookie", cookie.encode())]
+
+
+class Page:
+    """A playground page's socket, with helpers to wait for the message a test expects."""
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.communicator = communicator
+        self.seen: list[dict] = []
+
+    async def send(self, **message) -> None:
+        await self.communicator.send_to(text_data=json.dumps(message))
+
+    async def expect(self, predicate, timeout: float = 10.0) -> dict:
+        """Read messages until one matches; every message read is kept in `seen`."""
+        while True:
+            message = json.loads(await self.communicator.receive_from(timeout=timeout))
+            self.seen.append(message)
+            if predicate(message):
+                return message
+
+    async def run(self, code: str) -> str:
+        """Start a run and wait until it is running; returns the live URL."""
+        await self.send(type="run", code=code, starter="test")
+        live = await self.expect(lambda m: m["type"] == "live")
+        await self.expect(lambda m: m["type"] == "status" and m["state"] in ("running", "stopped"))
+        return live["url"]
+
+
+@pytest.fixture
+async def page_factory(transactional_db):
+    pages = []
+
+    async def open_page(user=None) -> Page:
+        from channels.db import database_sync_to_async
+
+        user = user or await database_sync_to_async(make_user)()
+        headers = await database_sync_to_async(session_headers)(user)
+        communicator = WebsocketCommunicator(application, "/ws/playground/", headers=headers)
+        connected, _ = await communicator.connect()
+        assert connected
+        page = Page(communicator)
+        page.user = user
+        pages.append(page)
+        return page
+
+    yield open_page
+    for page in pages:
+        await page.communicator.disconnect()

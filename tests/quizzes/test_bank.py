@@ -1,0 +1,147 @@
+"""The question bank loads, and broken quiz files are named by file, line and field."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from lessons.catalogue import CatalogueError, load_catalogue
+from quizzes.bank import get_bank, load_bank
+
+GOOD_QUESTION = """\
+  - id: alpha-one
+    difficulty: easy
+    kind: single
+    stem: What is one?
+    choices:
+      - key: a
+        text: "1"
+        feedback: Yes.
+      - key: b
+        text: "2"
+        feedback: No.
+        mistake: Counting wrong.
+    answer: [a]
+    hints: [Count.]
+    solution: [It is 1.]
+    mistakes: [Counting from zero.]
+"""
+
+
+def test_bank_real_questions_meet_the_rules():
+    bank = get_bank()
+    catalogue = load_catalogue(Path(settings.CONTENT_DIR))
+    for topic in catalogue.topics:
+        if topic.quiz is None:
+            continue
+        questions = bank.for_topic(topic.slug)
+        counts = {d: sum(q.difficulty == d for q in questions) for d in ("easy", "medium", "hard")}
+        assert len(questions) >= 10 and counts["easy"] >= 3 and counts["medium"] >= 3 and counts["hard"] >= 2, (
+            topic.slug,
+            counts,
+        )
+        for question in questions:
+            assert question.hints and question.solution and question.mistakes
+            assert question.answer <= set(question.choices)
+
+
+@pytest.fixture
+def content(tmp_path):
+    """A one-topic content tree whose quiz draws a single easy question."""
+    from tests.lessons.test_catalogue import VALID_YAML, write_topic
+
+    root = tmp_path / "content"
+    yaml_text = VALID_YAML.replace(
+        "modes: [concept, execution, walkthrough, playground, mistakes, snapshot]",
+        "modes: [concept, quiz, walkthrough, mistakes, snapshot, qa]",
+    )
+    yaml_text = yaml_text.split("execution:")[0] + "quiz:\n  mix: {easy: 1}\n  pass_percent: 50\n"
+    topic_dir = write_topic(root, yaml_text=yaml_text)
+    for name in ("execution", "playground"):
+        (topic_dir / f"{name}.md").unlink()
+    for name in ("quiz", "qa"):
+        (topic_dir / f"{name}.md").write_text("## Intro\n")
+    (root / "quizzes").mkdir()
+    return root
+
+
+def bank_errors(content: Path, quiz_text: str) -> list[str]:
+    (content / "quizzes" / "alpha.yaml").write_text(quiz_text)
+    with pytest.raises(CatalogueError) as excinfo:
+        load_bank(content, load_catalogue(content))
+    return [str(error) for error in excinfo.value.errors]
+
+
+def test_bank_fixture_is_valid(content):
+    (content / "quizzes" / "alpha.yaml").write_text("questions:\n" + GOOD_QUESTION)
+    bank = load_bank(content, load_catalogue(content))
+    assert bank.questions["alpha-one"].answer == frozenset({"a"})
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            lambda q: q.replace("answer: [a]", "answer: [z]"),
+            "content/quizzes/alpha.yaml:14: alpha-one.answer: names choice 'z'",
+        ),
+        (
+            lambda q: q.replace("difficulty: easy", "difficulty: brutal"),
+            "content/quizzes/alpha.yaml:3: alpha-one.difficulty: must be one of easy, medium, hard",
+        ),
+        (
+            lambda q: q.replace("    hints: [Count.]\n", ""),
+            "content/quizzes/alpha.yaml:2: alpha-one.hints: is required",
+        ),
+        (
+            lambda q: q.replace("    kind: single\n", "    kind: single\n    colour: red\n"),
+            "content/quizzes/alpha.yaml:5: alpha-one.colour: unknown key",
+        ),
+        (
+            lambda q: q.replace("answer: [a]", "answer: [a, b]"),
+            "alpha-one.answer: a single question has exactly one correct key",
+        ),
+        (
+            lambda q: q.replace("      - key: b", "      - key: a"),
+            "content/quizzes/alpha.yaml:10: alpha-one.choices[1].key: duplicate choice key 'a'",
+        ),
+        (
+            lambda q: (
+                q + "    verify:\n      consumer: 'x = ('\n      script: [{op: connect}]\n      expect: [{ev: send}]\n"
+            ),
+            "alpha-one.verify.consumer: does not compile",
+        ),
+        (
+            lambda q: (
+                q + "    verify:\n      consumer: 'x = 1'\n      script: [{op: explode}]\n      expect: [{ev: send}]\n"
+            ),
+            "alpha-one.verify.script[0]: must be a mapping whose op is one of connect, disconnect, receive",
+        ),
+        (
+            lambda q: q.replace("difficulty: easy", "difficulty: hard"),
+            "content/quizzes/alpha.yaml: questions: the topic's quiz draws 1 easy questions but the bank has 0",
+        ),
+    ],
+)
+def test_bank_error_names_file_line_and_field(content, change, expected):
+    messages = bank_errors(content, "questions:\n" + change(GOOD_QUESTION))
+    assert any(expected in message for message in messages), messages
+
+
+def test_bank_duplicate_id_is_named(content):
+    messages = bank_errors(content, "questions:\n" + GOOD_QUESTION + GOOD_QUESTION)
+    assert any("alpha-one: duplicate question id" in message for message in messages)
+
+
+def test_bank_quiz_for_unknown_topic_is_named(content):
+    (content / "quizzes" / "alpha.yaml").write_text("questions:\n" + GOOD_QUESTION)
+    (content / "quizzes" / "ghost.yaml").write_text(
+        "questions:\n"
+        + textwrap.dedent(GOOD_QUESTION).replace("alpha-one", "ghost-one").replace("\n", "\n  ").join(["  ", ""])
+    )
+    with pytest.raises(CatalogueError) as excinfo:
+        load_bank(content, load_catalogue(content))
+    assert any("no topic has the slug 'ghost'" in str(error) for error in excinfo.value.errors)

@@ -1,0 +1,34 @@
+"""The README's first command serves the home page and /healthz on embedded defaults."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import urllib.request
+
+from tests.conftest import ROOT, free_port, wait_for_http
+
+
+def test_make_run_serves_home_and_healthz(tmp_path):
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
+    env.update(PORT=str(port), DJANGO_DATA_DIR=str(tmp_path))
+    proc = subprocess.Popen(
+        ["make", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", proc, timeout=180)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as response:
+            assert "Learn Django Channels by running it" in response.read().decode()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as response:
+            health = json.load(response)
+        assert health["checks"]["database"]["vendor"] == "sqlite"
+        assert health["checks"]["channel_layer"]["backend"] == "InMemoryChannelLayer"
+        assert (tmp_path / "db.sqlite3").exists()
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        output = proc.communicate(timeout=20)[0].decode()
+    assert f"Channels Academy is starting at http://127.0.0.1:{port}/" in output
+    assert "demo-learner" in output

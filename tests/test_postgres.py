@@ -1,0 +1,42 @@
+"""The app migrates, writes and reads on a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+
+import psycopg
+
+from tests.conftest import ROOT, production_env
+
+
+def test_app_runs_on_postgresql(tmp_path, postgres_admin_url):
+    name = f"academy_check_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        env = production_env(tmp_path, DATABASE_URL=postgres_admin_url.rsplit("/", 1)[0] + f"/{name}")
+
+        def manage(*args: str) -> str:
+            result = subprocess.run(
+                [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+            )
+            assert result.returncode == 0, result.stdout + result.stderr
+            return result.stdout
+
+        manage("migrate", "--noinput", "-v0")
+        manage("seed_demo")
+        out = manage(
+            "shell",
+            "--no-imports",
+            "-c",
+            "from django.db import connection; from django.contrib.auth.models import User;"
+            "User.objects.create_user('pg-writer', password='x-long-password-1');"
+            "names = ['demo-instructor', 'demo-learner', 'pg-writer'];"
+            "print(connection.vendor, sorted(User.objects.filter(username__in=names).values_list('username', flat=True)))",
+        )
+        assert out.strip() == "postgresql ['demo-instructor', 'demo-learner', 'pg-writer']"
+    finally:
+        with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

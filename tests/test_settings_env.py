@@ -1,0 +1,79 @@
+"""Settings come from the environment; production refuses to start half-configured."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import ROOT, production_env
+
+PRINT_SETTINGS = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], 'layer': s.CHANNEL_LAYERS['default']['BACKEND'],"
+    " 'cache': s.CACHES['default']['BACKEND'], 'debug': s.DEBUG}))"
+)
+
+
+def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+
+
+def test_settings_defaults_are_sqlite_and_in_memory(tmp_path):
+    env = production_env(tmp_path, DJANGO_DEBUG="1")
+    result = run_python(PRINT_SETTINGS, env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "engine": "django.db.backends.sqlite3",
+        "layer": "channels.layers.InMemoryChannelLayer",
+        "cache": "django.core.cache.backends.locmem.LocMemCache",
+        "debug": True,
+    }
+
+
+def test_settings_database_and_redis_urls_switch_backends(tmp_path):
+    env = production_env(tmp_path, DATABASE_URL="postgres://u@127.0.0.1:5432/x", REDIS_URL="redis://127.0.0.1:6379/3")
+    result = run_python(PRINT_SETTINGS, env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "engine": "django.db.backends.postgresql",
+        "layer": "channels_redis.core.RedisChannelLayer",
+        "cache": "django.core.cache.backends.redis.RedisCache",
+        "debug": False,
+    }
+
+
+def test_settings_debug_off_without_secret_fails_fast(tmp_path):
+    env = production_env(tmp_path)
+    del env["DJANGO_SECRET_KEY"]
+    del env["DJANGO_ALLOWED_HOSTS"]
+    result = run_python("import django; django.setup()", env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY and DJANGO_ALLOWED_HOSTS must be set" in result.stderr
+
+
+def test_settings_malformed_boolean_is_named(tmp_path):
+    result = run_python("import django; django.setup()", production_env(tmp_path, DJANGO_DEBUG="maybe"))
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG='maybe' is not a yes/no value" in result.stderr
+
+
+def test_settings_check_deploy_clean_with_production_env(tmp_path):
+    env = production_env(
+        tmp_path,
+        DJANGO_SECURE_SSL_REDIRECT="1",
+        DJANGO_SECURE_COOKIES="1",
+        DJANGO_HSTS_SECONDS="31536000",
+        DJANGO_HSTS_PRELOAD="1",
+        DJANGO_SECRET_KEY="x7#kq!2vZp9@Lm4$Rt8^Wn3&Yb6*Hc1(Jd5)Fg0-Se7+Ua2=Ko9_Qi4~Xr8",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
