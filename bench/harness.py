@@ -96,7 +96,7 @@ def wrk(url: str, *, connections: int, seconds: int, headers: dict[str, str] | N
 
 def check_ok(url: str, headers: dict[str, str] | None = None) -> None:
     request = urllib.request.Request(url, headers=headers or {})
-    with urllib.request.urlopen(request) as response:
+    with urllib.request.urlopen(request, timeout=30) as response:
         if response.status != 200:
             raise RuntimeError(f"{url} answered {response.status}")
 

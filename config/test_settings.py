@@ -11,13 +11,22 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SECURE_SSL_REDIRECT = False
 
+# One id per test run, inherited by the servers a test starts: runs that share a PostgreSQL or Redis server
+# (two checkouts on one machine, a CI run beside a local one) never touch each other's database or channels.
+TEST_RUN_ID = os.environ.setdefault("ACADEMY_TEST_RUN_ID", str(os.getpid()))
+
 # The default SQLite test database is a file (not :memory:) so a Daphne subprocess can share it.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{worker}.sqlite3")}
+else:
+    DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{TEST_RUN_ID}"}
 
 # The suite itself uses the in-memory layer and cache even when REDIS_URL names the Redis the Redis tests
 # use; a server started by a test opts into Redis with ACADEMY_TEST_CHANNEL_LAYER=redis.
 if os.environ.get("ACADEMY_TEST_CHANNEL_LAYER") != "redis":
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+else:
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-test-{TEST_RUN_ID}"
+    CACHES["default"]["KEY_PREFIX"] = f"test-{TEST_RUN_ID}"

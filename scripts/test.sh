@@ -18,4 +18,5 @@ $PY manage.py check --fail-level WARNING
 $PY manage.py makemigrations --check --dry-run
 echo "== pytest"
 # pytest exits 5 when it collected no tests; that is a failure here like any other non-zero code.
-$PY -m pytest "$@"
+# The whole suite takes about five minutes; the outer limit turns any stall into a report well inside CI's 90.
+timeout --signal=INT --kill-after=60 "${ACADEMY_PYTEST_LIMIT:-45m}" $PY -m pytest "$@"

@@ -20,9 +20,9 @@ def test_make_run_serves_home_and_healthz(tmp_path):
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/healthz", proc, timeout=180)
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
             assert "Learn Django Channels by running it" in response.read().decode()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz") as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as response:
             health = json.load(response)
         assert health["checks"]["database"]["vendor"] == "sqlite"
         assert health["checks"]["channel_layer"]["backend"] == "InMemoryChannelLayer"

@@ -62,7 +62,7 @@ handler500 = "config.views.server_error"
 
 @pytest.mark.django_db(transaction=True)
 def test_healthz_reports_database_and_layer(daphne_server):
-    with urllib.request.urlopen(daphne_server.url + "/healthz") as response:
+    with urllib.request.urlopen(daphne_server.url + "/healthz", timeout=30) as response:
         body = json.load(response)
         assert response.status == 200
     assert body["ok"] is True
@@ -94,14 +94,14 @@ async def test_healthz_is_503_when_channel_layer_fails(monkeypatch):
 
 @pytest.mark.django_db(transaction=True)
 def test_static_files_served_with_cache_headers(daphne_server):
-    with urllib.request.urlopen(daphne_server.url + "/static/css/site.css") as response:
+    with urllib.request.urlopen(daphne_server.url + "/static/css/site.css", timeout=30) as response:
         assert response.status == 200
         assert response.headers["Content-Type"].startswith("text/css")
         assert "max-age=" in response.headers["Cache-Control"]
         etag = response.headers["ETag"]
     request = urllib.request.Request(daphne_server.url + "/static/css/site.css", headers={"If-None-Match": etag})
     with pytest.raises(urllib.error.HTTPError) as excinfo:
-        urllib.request.urlopen(request)
+        urllib.request.urlopen(request, timeout=30)
     assert excinfo.value.code == 304
 
 
@@ -109,5 +109,5 @@ def test_static_files_served_with_cache_headers(daphne_server):
 def test_live_server_404_and_missing_static_are_friendly(daphne_server):
     for path_ in ("/nothing-here/", "/static/css/missing.css", "/static/../config/settings.py"):
         with pytest.raises(urllib.error.HTTPError) as excinfo:
-            urllib.request.urlopen(daphne_server.url + path_)
+            urllib.request.urlopen(daphne_server.url + path_, timeout=30)
         assert excinfo.value.code == 404

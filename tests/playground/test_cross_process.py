@@ -29,7 +29,7 @@ def two_servers(redis_url, collected_static, tmp_path):
 def test_live_client_on_process_b_talks_to_sandbox_owned_by_process_a(two_servers):
     owner, other = two_servers
     for server in two_servers:
-        with urllib.request.urlopen(server.url + "/healthz") as response:
+        with urllib.request.urlopen(server.url + "/healthz", timeout=30) as response:
             assert json.load(response)["checks"]["channel_layer"]["backend"] == "RedisChannelLayer"
     headers = dict((k.decode(), v.decode()) for k, v in session_headers(make_user("crosser")))
     with ws_connect(
