@@ -115,6 +115,8 @@ def browser_figures(url: str, cookie: str) -> tuple[list[float], int, int]:
             "document.querySelectorAll('.viz-table tbody tr').length >= 1000", polling=200, timeout=30000
         )
         total_rows = page.evaluate("document.querySelectorAll('.viz-table tbody tr').length")
+        page.wait_for_timeout(500)
+        streaming = page.evaluate("window.longTasks.splice(0)")
         viz = page.locator(".visualizer")
         viz.focus()
         for _ in range(50):
@@ -122,9 +124,9 @@ def browser_figures(url: str, cookie: str) -> tuple[list[float], int, int]:
         page.click("[data-viz=first]")
         page.click("[data-viz=last]")
         page.wait_for_timeout(500)
-        long_tasks = page.evaluate("window.longTasks.length")
+        stepping = page.evaluate("window.longTasks.splice(0)")
         browser.close()
-    return latencies, total_rows, long_tasks
+    return latencies, total_rows, (streaming, stepping)
 
 
 def main() -> None:
@@ -154,11 +156,14 @@ def main() -> None:
             "p99 ≤ 50 ms",
             "met" if p99 <= 50 else "missed",
         ),
-        (
-            f"{rows}-row run: long tasks (> 50 ms) while rendering and stepping",
-            str(long_tasks),
-            "0",
-            "met" if long_tasks == 0 else "missed",
+        *(
+            (
+                f"{rows}-row run: long tasks (> 50 ms) while {phase}",
+                f"{len(tasks)}" + (f" ({', '.join(f'{t:.0f}' for t in tasks)} ms)" if tasks else ""),
+                "0",
+                "met" if not tasks else "missed",
+            )
+            for phase, tasks in zip(("its rows stream in", "stepping through it"), long_tasks, strict=True)
         ),
     ]
     notes = (

@@ -12,11 +12,12 @@ from playground.sandbox import run_script
 from playground.sandboxes import sandbox_options
 
 RECORD_TIMEOUT_SECONDS = 30.0
+TRACE_FORMAT = 2  # bump when the harness changes what a trace row says, so every recorded trace turns stale
 
 
 def source_hash(code: str, script: list[dict[str, Any]]) -> str:
-    """Changes whenever the starter or the script changes, which makes the recorded trace stale."""
-    payload = code.encode() + b"\0" + json.dumps(script, sort_keys=True).encode()
+    """Changes whenever the starter, the script or the trace format changes, which makes the recorded trace stale."""
+    payload = f"{TRACE_FORMAT}\0".encode() + code.encode() + b"\0" + json.dumps(script, sort_keys=True).encode()
     return hashlib.sha256(payload).hexdigest()[:16]
 
 

@@ -16,7 +16,18 @@ from playground.watch import watch_group
 CLOSE_NOT_SIGNED_IN = 4401
 # What an instructor watching a run sees: the trace, output, errors, status and the panel clients' traffic.
 WATCHED_TYPES = frozenset(
-    {"events", "output", "error", "status", "paused", "resumed", "client.accepted", "client.message", "client.closed"}
+    {
+        "batch",
+        "events",
+        "output",
+        "error",
+        "status",
+        "paused",
+        "resumed",
+        "client.accepted",
+        "client.message",
+        "client.closed",
+    }
 )
 
 

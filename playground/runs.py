@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -27,7 +29,8 @@ from playground.sandbox.limits import SandboxLimits
 from playground.watch import watch_group
 
 Notify = Callable[[dict[str, Any]], Awaitable[None]]
-EVENT_BATCH_SECONDS = 0.03  # trace events are sent to the page at most this often
+EVENT_BATCH_SECONDS = 0.03  # page messages beyond the burst below wait this long, so a flood arrives in few batches
+EVENT_BURST = 16  # page messages sent at once within EVENT_BATCH_SECONDS (one step brings two or three)
 CLOSE_EXPLANATIONS = {
     1000: "normal closure",
     1001: "going away (page closed or server shutting down)",
@@ -133,8 +136,9 @@ class RunSession:
         self.stopping = False  # the owner ended the run; its reason wins over the sandbox's exit reason
         self.end_reason = (Run.EndReason.STOPPED, "")
         self.pump_task: asyncio.Task | None = None
-        self.page_batch: list[dict[str, Any]] = []
+        self.outbox: list[dict[str, Any]] = []  # page messages not sent yet, in the sandbox's order
         self.flush_task: asyncio.Task | None = None
+        self.recent_flushes: deque[float] = deque(maxlen=EVENT_BURST)
 
     async def start(self, code: str) -> None:
         await aannounce(self.owner, "run_started", run_id=self.run.pk, starter=self.run.starter)
@@ -154,31 +158,27 @@ class RunSession:
     async def route(self, event: dict[str, Any]) -> None:
         ev = event["ev"]
         client = event.get("client")
-        if ev != "trace" and self.page_batch:
-            await self.flush_now()  # keep the page's view in the sandbox's order
         if ev == "trace":
             record = {k: v for k, v in event.items() if k != "ev"}
             self.event_count += 1
             if len(self.events) < self.limits.max_events:
                 self.events.append(record)
-            self.queue_for_page(record)
+            self.post({"type": "events", "events": [record]})
         elif ev in ("accept", "send", "close", "reject") and client in self.live:
             await self.route_live(ev, client, event)
         elif ev == "accept":
-            await self.notify({"type": "client.accepted", "client": client, "subprotocol": event.get("subprotocol")})
+            self.post({"type": "client.accepted", "client": client, "subprotocol": event.get("subprotocol")})
         elif ev == "send":
             message = {"type": "client.message", "client": client}
             message.update({"bytes": event["bytes"]} if "bytes" in event else {"text": event["text"]})
-            await self.notify(message)
+            self.post(message)
         elif ev in ("close", "reject"):
             code = event.get("code") or 403
-            await self.notify(
-                {"type": "client.closed", "client": client, "code": code, "explanation": explain_close(code)}
-            )
+            self.post({"type": "client.closed", "client": client, "code": code, "explanation": explain_close(code)})
         elif ev == "output":
-            await self.notify({"type": "output", "text": event.get("text", "")})
+            self.post({"type": "output", "text": event.get("text", "")})
         elif ev == "error":
-            await self.notify(
+            self.post(
                 {
                     "type": "error",
                     "message": event.get("traceback") or event.get("message", ""),
@@ -190,9 +190,9 @@ class RunSession:
                     self.owner, "run_error", run_id=self.run.pk, message=str(event.get("message", ""))[:200]
                 )
         elif ev in ("paused", "resumed"):
-            await self.notify({"type": ev, **{k: v for k, v in event.items() if k != "ev"}})
+            self.post({"type": ev, **{k: v for k, v in event.items() if k != "ev"}})
         elif ev == "loaded":
-            await self.notify({"type": "status", "state": "running", "reason": None})
+            self.post({"type": "status", "state": "running", "reason": None})
         elif ev == "limit":
             self.end_reason = (
                 Run.EndReason.LIMIT,
@@ -201,24 +201,35 @@ class RunSession:
         elif ev == "exit" and not self.stopping and self.end_reason[0] != Run.EndReason.LIMIT:
             self.end_reason = (end_reason_for(event.get("reason", "")), event.get("detail", ""))
 
-    def queue_for_page(self, record: dict[str, Any]) -> None:
-        """Trace events reach the page in batches, so a flood of events never floods the browser."""
-        self.page_batch.append(record)
+    def post(self, message: dict[str, Any]) -> None:
+        """Queue a page message; the queue goes out as one `batch`, so a flood never floods the browser."""
+        last = self.outbox[-1] if self.outbox else None
+        if last is not None and last["type"] == message["type"] == "events":
+            last["events"].extend(message["events"])
+        else:
+            self.outbox.append(message)
         if self.flush_task is None:
-            self.flush_task = asyncio.create_task(self.flush_batch(delay=EVENT_BATCH_SECONDS))
+            # A quiet run sends at once; only a flood waits, and then goes out in one batch per interval.
+            recent = self.recent_flushes
+            quiet = len(recent) < EVENT_BURST or time.monotonic() - recent[0] >= EVENT_BATCH_SECONDS
+            self.flush_task = asyncio.create_task(self.flush_later(0.0 if quiet else EVENT_BATCH_SECONDS))
 
-    async def flush_batch(self, delay: float = 0.0) -> None:
+    async def flush_later(self, delay: float) -> None:
         await asyncio.sleep(delay)
         self.flush_task = None
-        batch, self.page_batch = self.page_batch, []
+        await self.flush()
+
+    async def flush(self) -> None:
+        batch, self.outbox = self.outbox, []
         if batch:
-            await self.notify({"type": "events", "events": batch})
+            self.recent_flushes.append(time.monotonic())
+            await self.notify(batch[0] if len(batch) == 1 else {"type": "batch", "messages": batch})
 
     async def flush_now(self) -> None:
         if self.flush_task:
             self.flush_task.cancel()
             self.flush_task = None
-        await self.flush_batch()
+        await self.flush()
 
     async def route_live(self, ev: str, client: str, event: dict[str, Any]) -> None:
         live = self.live[client]

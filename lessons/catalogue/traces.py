@@ -8,6 +8,7 @@ from typing import Any
 
 from lessons.catalogue.errors import ContentError
 from lessons.catalogue.types import Trace
+from playground.sandbox import protocol
 
 EVENT_FIELDS = (
     "step",
@@ -23,10 +24,9 @@ EVENT_FIELDS = (
     "vars",
     "groups",
 )
-EVENT_KINDS = frozenset(
-    "connect accept reject receive send close disconnect group_add group_discard group_send handler exception output".split()
-)
-STATES = frozenset({"none", "connecting", "accepted", "open", "closing", "closed"})
+# The harness's own vocabulary, so a recorded trace is valid exactly when the harness could have written it.
+EVENT_KINDS = frozenset(protocol.TRACE_KINDS)
+STATES = frozenset(protocol.STATES)
 
 
 def _check_event(event: Any, index: int, path: Path, errors: list[ContentError]) -> None:

@@ -12,7 +12,7 @@ try:
     from .diagnose import Diagnostics
     from .lagwatch import LagMonitor
     from .narration import handler_names, short
-    from .outgoing import CLOSED_STATES, Outgoing
+    from .outgoing import CLOSED_STATES, PENDING_STATES, Outgoing
     from .pausing import Pauser
     from .tracing import CURRENT_CLIENT, CURRENT_METHOD, Tracer
 except ImportError:  # inside the sandbox
@@ -21,7 +21,7 @@ except ImportError:  # inside the sandbox
     from diagnose import Diagnostics  # type: ignore[no-redef]
     from lagwatch import LagMonitor  # type: ignore[no-redef]
     from narration import handler_names, short  # type: ignore[no-redef]
-    from outgoing import CLOSED_STATES, Outgoing  # type: ignore[no-redef]
+    from outgoing import CLOSED_STATES, PENDING_STATES, Outgoing  # type: ignore[no-redef]
     from pausing import Pauser  # type: ignore[no-redef]
     from tracing import CURRENT_CLIENT, CURRENT_METHOD, Tracer  # type: ignore[no-redef]
 
@@ -114,11 +114,15 @@ class Driver(Outgoing):
         if client is not None:
             client.pending = max(0, client.pending - 1)
             client.busy += 1
+            if kind == "disconnect":
+                client.state = "closed"  # Channels calls disconnect() once the socket is already gone
             if client.consumer is None:
                 client.consumer = consumer
         token = CURRENT_METHOD.set(method)
         try:
             narration.trace_dispatch(self.tracer, client, consumer, kind, method, message)
+            if client is not None and kind == "connect" and client.state == "none":
+                client.state = "connecting"  # from here until accept() or close(), the handshake is pending
             self.lag.arm()
             result = await original(message)
         except MemoryError:
@@ -146,7 +150,7 @@ class Driver(Outgoing):
         client.failed = True
         line = self.tracer.error(client, method, exc)
         after = "the server closes the connection with code 1011" if client.state in ("accepted", "open") else ""
-        if client.state == "connecting":
+        if client.state in PENDING_STATES:
             after = "the handshake is refused (HTTP 500)"
         self.tracer.trace(
             "exception", client, method=method, line=line,
@@ -174,6 +178,7 @@ class Driver(Outgoing):
         elif kind == "receive":
             if client is None or client.state not in ("accepted", "open") or not client.live:
                 why = {
+                    "none": "the consumer has not accepted the connection yet",
                     "connecting": "the consumer has not accepted the connection yet",
                     "closing": "the connection is closing",
                     "closed": "the connection is closed",
@@ -203,7 +208,7 @@ class Driver(Outgoing):
         """Start Channels' ASGI app for a new client with a websocket scope."""
         self.connections += 1
         client = Client(op, self.connections)
-        client.state = "connecting"
+        client.state = "none"  # the handshake request exists, the connection does not (seed 001's "None")
         self.clients[client.id] = client
         client.queue.put_nowait({"type": "websocket.connect"})
         token = CURRENT_CLIENT.set(client)

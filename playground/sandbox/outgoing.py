@@ -13,6 +13,7 @@ except ImportError:  # inside the sandbox
     from tracing import CURRENT_METHOD, Tracer  # type: ignore[no-redef]
 
 CLOSED_STATES = ("closing", "closed")
+PENDING_STATES = ("none", "connecting")  # the handshake has not been answered yet
 
 
 def outgoing_call(message: Any) -> tuple[str | None, str]:
@@ -87,7 +88,7 @@ class Outgoing:
     def on_frame(self, client: Any, message: dict[str, Any], method: str | None, line: int | None) -> None:
         """One outgoing WebSocket frame."""
         tracer = self.tracer
-        if client.state == "connecting":
+        if client.state in PENDING_STATES:
             tracer.problem(
                 client, "send() before accept(): the handshake has not completed, the frame is dropped", method
             )
@@ -106,20 +107,22 @@ class Outgoing:
             )
             return
         if isinstance(text, str):
-            tracer.emitter.emit({"ev": "send", "client": client.id, "text": text})
             payload: str | bytes = text
+            frame = {"ev": "send", "client": client.id, "text": text}
         elif isinstance(data, bytes | bytearray):
-            tracer.emitter.emit({"ev": "send", "client": client.id, "bytes": base64.b64encode(data).decode("ascii")})
             payload = bytes(data)
+            frame = {"ev": "send", "client": client.id, "bytes": base64.b64encode(data).decode("ascii")}
         else:
             tracer.problem(client, "websocket.send needs text (str) or bytes", method)
             return
+        # The row comes first, so whoever sees the frame arrive can already see the step that sent it.
         tracer.trace(
             "send", client, method=method, line=line,
             action=f"send({'text_data' if isinstance(payload, str) else 'bytes_data'}={short(payload, 40)})",
             evaluation=f"one frame goes down {client.id}'s socket",
             result=f"{client.id} receives {short(payload)}",
         )  # fmt: skip
+        tracer.emitter.emit(frame)
 
     def on_close(self, client: Any, message: dict[str, Any], method: str | None, line: int | None) -> None:
         """close() before accept() rejects the handshake; after it, closes the socket."""
@@ -127,7 +130,7 @@ class Outgoing:
         code = message.get("code", 1000)
         code = code if isinstance(code, int) and not isinstance(code, bool) else 1000
         reason = message.get("reason") or ""
-        if client.state == "connecting":
+        if client.state in PENDING_STATES:
             client.state = "closed"
             tracer.emitter.emit({"ev": "reject", "client": client.id, "status": 403})
             tracer.trace(
@@ -152,7 +155,7 @@ class Outgoing:
 
     def finish_client(self, client: Any) -> None:
         """The consumer has stopped: close what is still open, as a real server would, and say why."""
-        if client.state in ("connecting", "none"):
+        if client.state in PENDING_STATES:
             status = 500 if client.failed else 403
             self.tracer.emitter.emit({"ev": "reject", "client": client.id, "status": status})
             client.state = "closed"

@@ -126,6 +126,7 @@ const handlers = {
   "client.message": (m) => panel.receive(m),
   "client.closed": (m) => panel.receive(m),
   events: (m) => visualizer.add(m.events),
+  batch: (m) => m.messages.forEach(dispatch),  // what the server queued while the page was busy, in order
   paused: (m) => {
     const item = document.createElement("li");
     item.dataset.id = m.id;
@@ -139,6 +140,11 @@ const handlers = {
   },
 };
 
+function dispatch(message) {
+  const handler = handlers[message.type];
+  if (handler) handler(message);
+}
+
 function connect(attempt = 0) {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   socket = new WebSocket(`${scheme}://${location.host}${root.dataset.wsPath}`);
@@ -146,11 +152,7 @@ function connect(attempt = 0) {
     root.dataset.connected = "true";
     attempt = 0;
   });
-  socket.addEventListener("message", (event) => {
-    const message = JSON.parse(event.data);
-    const handler = handlers[message.type];
-    if (handler) handler(message);
-  });
+  socket.addEventListener("message", (event) => dispatch(JSON.parse(event.data)));
   socket.addEventListener("close", (event) => {
     root.dataset.connected = "false";
     if (running) setStatus("stopped", "connection to the server lost");

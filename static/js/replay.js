@@ -29,14 +29,15 @@ if (watchState) {
   const seen = new Set(events.map((event) => event.step));
   socket.addEventListener("open", () => { watchState.textContent = "live: the run's events appear as they happen"; });
   socket.addEventListener("close", () => { watchState.textContent = "not live any more (the run ended or you lost access)"; });
-  socket.addEventListener("message", (message) => {
-    const update = JSON.parse(message.data);
+  const apply = (update) => {
+    if (update.type === "batch") update.messages.forEach(apply);
     if (update.type === "events") {
       const fresh = update.events.filter((event) => !seen.has(event.step));
       fresh.forEach((event) => seen.add(event.step));
       if (fresh.length) visualizer.add(fresh);
     }
     if (update.type === "status" && update.state === "stopped") watchState.textContent = `run ended: ${update.reason}`;
-  });
+  };
+  socket.addEventListener("message", (message) => apply(JSON.parse(message.data)));
 }
 window.replay = { visualizer, editor };

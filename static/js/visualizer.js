@@ -66,8 +66,20 @@ export class Visualizer {
     const fragment = document.createDocumentFragment();
     events.forEach((event, offset) => fragment.append(this.row(event, start + offset)));
     this.table.append(fragment);
-    if (this.follow) this.show(this.events.length - 1, { fromStream: true });
-    else this.renderControls();
+    if (this.follow) {
+      this.current = this.events.length - 1;
+      this.paintSoon();
+    } else this.renderControls();
+  }
+
+  // Streamed events repaint at most once per frame, however many batches arrive in between.
+  paintSoon() {
+    if (this.paintPending) return;
+    this.paintPending = true;
+    requestAnimationFrame(() => {
+      this.paintPending = false;
+      this.paint();
+    });
   }
 
   row(event, index) {
@@ -82,14 +94,18 @@ export class Visualizer {
     return tr;
   }
 
-  show(index, { fromStream = false } = {}) {
+  show(index) {
     if (!this.events.length) return;
-    const clamped = Math.max(0, Math.min(this.events.length - 1, index));
-    if (!fromStream) this.follow = clamped === this.events.length - 1;
+    this.current = Math.max(0, Math.min(this.events.length - 1, index));
+    this.follow = this.current === this.events.length - 1;
+    this.paint();
+  }
+
+  paint() {
+    if (this.current < 0) return;
     const previous = this.table.querySelector("tr.current");
     if (previous) previous.classList.remove("current");
-    this.current = clamped;
-    const row = this.table.querySelector(`tr[data-index="${clamped}"]`);
+    const row = this.table.children[this.current];
     if (row) {
       row.classList.add("current");
       row.setAttribute("aria-current", "step");
@@ -97,7 +113,7 @@ export class Visualizer {
       row.scrollIntoView({ block: "nearest" });
     }
     this.render();
-    this.onStep(this.events[clamped]);
+    this.onStep(this.events[this.current]);
   }
 
   togglePlay() {

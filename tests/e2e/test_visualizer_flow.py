@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from playground.models import Run
+from playground.starters import all_starters
 from tests.e2e.test_lessons_flow import log_in
 from tests.e2e.test_playground_flow import add_client, open_playground, send_from
 from tests.factories import make_user
@@ -29,6 +30,10 @@ def test_echo_run_steps_live_and_replays_from_a_share_link(page, browser, daphne
     kinds = [rows.nth(i).get_attribute("data-kind") for i in range(5)]
     assert kinds == ["connect", "accept", "receive", "send", "disconnect"]
     expect(viz.locator(".viz-table tr.current")).to_have_attribute("data-kind", "disconnect")
+    # Seed 001's variable tracker, column by column.
+    expect(viz.locator('[data-variable="c1.connection_state"] td')).to_have_text(
+        ["None", "Accepted", "Open", "Open", "Closed"]
+    )
 
     viz.get_by_role("button", name="First").click()
     expect(viz.locator(".viz-position")).to_have_text(re.compile(r"^Step 1 of 5"))
@@ -100,3 +105,27 @@ def test_lanes_show_a_group_send_fanning_out_to_each_member(page, daphne_server)
     expect(lanes.locator(".lane-group_send")).to_have_count(1)
     expect(lanes.locator(".lane-handler")).to_have_count(2)
     expect(lanes.locator(".lane-label").filter(has_text="group chat_lobby")).to_have_count(1)
+
+
+@pytest.mark.parametrize("starter", list(all_starters()))
+def test_every_starter_runs_and_steps_in_the_visualizer(page, daphne_server, starter):
+    open_playground(page, daphne_server.url, starter)
+    page.get_by_role("button", name="Add client").click()
+    card = page.locator(".client-card").last
+    card.get_by_role("button", name="Connect").click()
+    expect(card.locator(".client-state")).to_have_text(re.compile(r"^(open|closed)$"))
+    if card.locator(".client-state").text_content() == "open":
+        send_from(card, '{"message": "hello"}')
+        expect(card.locator("tr.log-sent")).to_have_count(1)
+
+    viz = page.get_by_test_id("visualizer")
+    rows = viz.locator(".viz-table tbody tr")
+    expect(viz.locator('.viz-table tbody tr[data-kind="connect"]')).to_have_count(1)
+    expect(rows.nth(1)).to_be_attached()
+    viz.get_by_role("button", name="First").click()
+    expect(viz.locator(".viz-position")).to_have_text(re.compile(r"^Step 1 of \d+"))
+    expect(viz.locator('[data-variable="c1.connection_state"] td')).to_have_text(["None"])
+    viz.get_by_role("button", name="Forward").click()
+    expect(viz.locator(".viz-table tr.current")).to_have_attribute("data-index", "1")
+    viz.get_by_role("button", name="Last").click()
+    expect(viz.locator(".viz-table tr.current")).to_have_attribute("data-index", str(rows.count() - 1))

@@ -31,14 +31,24 @@ class Page:
     def __init__(self, communicator: WebsocketCommunicator) -> None:
         self.communicator = communicator
         self.seen: list[dict] = []
+        self.unread: list[dict] = []
+        self.batches = 0
 
     async def send(self, **message) -> None:
         await self.communicator.send_to(text_data=json.dumps(message))
 
+    async def next_message(self, timeout: float) -> dict:
+        """The next message, with `batch` envelopes opened (the page handles their messages one by one)."""
+        if not self.unread:
+            self.batches += 1
+            message = json.loads(await self.communicator.receive_from(timeout=timeout))
+            self.unread = message["messages"] if message["type"] == "batch" else [message]
+        return self.unread.pop(0)
+
     async def expect(self, predicate, timeout: float = 10.0) -> dict:
         """Read messages until one matches; every message read is kept in `seen`."""
         while True:
-            message = json.loads(await self.communicator.receive_from(timeout=timeout))
+            message = await self.next_message(timeout)
             self.seen.append(message)
             if predicate(message):
                 return message

@@ -37,12 +37,13 @@ def test_live_client_on_process_b_talks_to_sandbox_owned_by_process_a(two_server
     ) as page:
         page.send(json.dumps({"type": "run", "code": starter_code("echo"), "starter": "echo"}))
         live_url = None
-        while True:
-            message = json.loads(page.recv(timeout=15))
-            if message["type"] == "live":
-                live_url = message["url"]
-            if message["type"] == "status" and message["state"] == "running":
-                break
+        running = False
+        while not running:
+            received = json.loads(page.recv(timeout=15))
+            for message in received["messages"] if received["type"] == "batch" else [received]:
+                if message["type"] == "live":
+                    live_url = message["url"]
+                running = running or (message["type"] == "status" and message["state"] == "running")
         token_path = live_url.split("/ws/live/", 1)[1]
         with ws_connect(f"{other.ws_url}/ws/live/{token_path}ws/echo/", open_timeout=10) as external:
             external.send("across processes")

@@ -247,10 +247,57 @@ async def test_cohort_instructor_watches_a_run_live_and_strangers_cannot(page_fa
     await page.send(type="client.send", client="c1", text="watched")
     seen = []
     while not any(m.get("type") == "client.message" for m in seen):
-        seen.append(await watcher.receive_json_from(timeout=5))
+        received = await watcher.receive_json_from(timeout=5)
+        seen.extend(received["messages"] if received["type"] == "batch" else [received])
     assert {"type": "client.message", "client": "c1", "text": "watched"} in seen
     await watcher.send_json_to({"type": "client.send", "client": "c1", "text": "injected"})
     await page.send(type="stop")
     await page.expect(lambda m: m["type"] == "status" and m["state"] == "stopped")
     assert not any(m.get("text") == "injected" for m in page.seen)
     assert await database_sync_to_async(Membership.objects.filter(user=page.user).count)() == 1
+
+
+BURST = """
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.urls import path
+
+class Burst(AsyncWebsocketConsumer):
+    async def connect(self):
+        await self.accept()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        for n in range(int(text_data)):
+            await self.send(text_data=str(n))
+
+websocket_urlpatterns = [path("ws/burst/", Burst.as_asgi())]
+"""
+
+
+async def test_a_flood_of_trace_events_reaches_the_page_in_a_few_batches(page_factory):
+    page = await page_factory()
+    await page.run(BURST)
+    await page.send(type="client.connect", client="c1", path="/ws/burst/")
+    await page.expect(lambda m: m["type"] == "client.accepted")
+    await page.expect(lambda m: m["type"] == "events" and m["events"][-1]["kind"] == "accept")
+    page.seen.clear()
+    page.batches = 0
+    await page.send(type="client.send", client="c1", text="400")
+    await page.expect(lambda m: m["type"] == "client.message" and m["text"] == "399")
+    steps = [event["step"] for m in page.seen if m["type"] == "events" for event in m["events"]]
+    assert steps == sorted(steps) and len(steps) == len(set(steps)) == 401
+    frames = [m["text"] for m in page.seen if m["type"] == "client.message"]
+    assert frames == [str(n) for n in range(400)]
+    assert page.batches < 800 / 5  # batched, not one WebSocket message per page message
+
+
+async def test_a_lone_event_in_a_quiet_run_is_sent_without_waiting_for_company(page_factory):
+    page = await page_factory()
+    await page.run(BURST)
+    await page.send(type="client.connect", client="c1", path="/ws/burst/")
+    await page.expect(lambda m: m["type"] == "events" and m["events"][-1]["kind"] == "accept")
+    page.seen.clear()
+    page.batches = 0
+    await page.send(type="client.send", client="c1", text="0")
+    events = await page.expect(lambda m: m["type"] == "events")
+    assert [event["kind"] for event in events["events"]] == ["receive"]
+    assert page.batches == 1 and not page.unread  # sent on its own, not held back to wait for company

@@ -103,7 +103,7 @@ async def test_run_script_server_close_code_reaches_client():
     events = await run_script(consumers.CLOSE_CODE, [connect(), text("c1", "bye")], FAST)
     assert of(events, "close", client="c1", by="server")[0]["code"] == 4001
     states = [t["state"] for t in traces(events) if t["client"] == "c1"]
-    assert states[0] == "connecting" and "closing" in states
+    assert states[0] == "none" and "closing" in states and states[-1] == "closed"
 
 
 async def test_run_script_client_close_code_reaches_consumer():

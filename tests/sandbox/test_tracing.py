@@ -46,12 +46,21 @@ async def test_trace_events_have_every_field_and_increasing_steps():
 
 async def test_trace_state_moves_through_the_connection_lifecycle():
     events = await run_script(consumers.ASYNC_COUNTER, [connect(), text("c1", "x"), close("c1")], FAST)
-    by_kind = {r["kind"]: r["state"] for r in traces(events)}
-    assert by_kind["connect"] == "connecting"
-    assert by_kind["accept"] == "accepted"
-    assert by_kind["receive"] == "open"
-    assert by_kind["send"] == "open"
-    assert by_kind["disconnect"] == "closing"
+    rows = [(r["kind"], r["state"]) for r in traces(events)]
+    # Seed 001's tracker: None, Accepted, Open, Open, Closed.
+    assert rows == [
+        ("connect", "none"),
+        ("accept", "accepted"),
+        ("receive", "open"),
+        ("send", "open"),
+        ("disconnect", "closed"),
+    ]
+
+
+async def test_calls_inside_connect_before_accept_see_a_connecting_socket():
+    events = await run_script(consumers.SYNC_GROUPS, [connect("a")], FAST)
+    states = {r["kind"]: r["state"] for r in traces(events)}
+    assert (states["connect"], states["group_add"], states["accept"]) == ("none", "connecting", "accepted")
 
 
 async def test_trace_lines_point_at_the_learner_source():

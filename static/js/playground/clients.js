@@ -1,8 +1,11 @@
 // The client panel: one card per simulated WebSocket client, with its own message log.
 
+// One formatter for every log row: toLocaleTimeString() builds a new one per call, which a flood of frames feels.
+const TIME_FORMAT = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
+const ENCODER = new TextEncoder();
 
 function byteSize(text) {
-  return new TextEncoder().encode(text).length;
+  return ENCODER.encode(text).length;
 }
 
 function base64Size(b64) {
@@ -145,7 +148,7 @@ export class ClientPanel {
       const row = document.createElement("tr");
       row.className = `log-${entry.direction}`;
       const data = pretty && entry.frame === "text" ? prettyJson(entry.data) : entry.data;
-      for (const value of [entry.direction === "sent" ? "↑ sent" : "↓ received", entry.time.toLocaleTimeString(), entry.frame, `${entry.size} B`]) {
+      for (const value of [entry.direction === "sent" ? "↑ sent" : "↓ received", TIME_FORMAT.format(entry.time), entry.frame, `${entry.size} B`]) {
         const cell = document.createElement("td");
         cell.textContent = value;
         row.append(cell);
