@@ -27,6 +27,7 @@ if [ -n "${DATABASE_URL:-}" ]; then
   pg_ok "$DATABASE_URL" || { echo "DATABASE_URL=$DATABASE_URL does not answer" >&2; exit 1; }
 elif pg_ok "postgres://postgres@127.0.0.1:5432/postgres"; then
   DATABASE_URL="postgres://postgres@127.0.0.1:5432/academy"
+  pg_created_url=1
 else
   # A private trust-auth cluster owned by the postgres system user, on its own port.
   bindir="$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)"
@@ -41,7 +42,16 @@ else
   run_pg "$bindir/pg_ctl" -D "$pgdata" -l "$pgdata/server.log" -w \
     -o "-p $port -k $pgdata -c listen_addresses=127.0.0.1" start >&2
   DATABASE_URL="postgres://postgres@127.0.0.1:$port/academy"
+  pg_created_url=1
   pg_ok "postgres://postgres@127.0.0.1:$port/postgres" || { echo "could not start PostgreSQL (see $pgdata/server.log)" >&2; exit 1; }
+fi
+
+if [ -n "${pg_created_url:-}" ]; then
+  # The database named in the URL holds nothing the tests use (they make their own), but Django's
+  # checks connect to it, so it should exist.
+  base="${DATABASE_URL%/*}"
+  psql "$base/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'academy'" | grep -q 1 \
+    || psql "$base/postgres" -qc 'CREATE DATABASE academy' >&2
 fi
 
 echo "export REDIS_URL='$REDIS_URL'"
