@@ -97,13 +97,17 @@ def browser_figures(url: str, cookie: str) -> tuple[list[float], int, int]:
         page.wait_for_selector(".client-card .client-state:text('open')")
         latencies = page.evaluate(
             """async () => {
-                const rows = () => document.querySelectorAll('.viz-table tbody tr[data-kind="send"]').length;
+                // The table keeps a window of rows, so "a new row" is a new last row that is a send.
+                const rows = () => {
+                    const last = document.querySelector('.viz-table tbody tr:last-child[data-kind="send"]');
+                    return last ? last.dataset.index : null;
+                };
                 const samples = [];
                 for (let i = 0; i < 100; i++) {
                     const before = rows();
                     const started = performance.now();
                     window.playground.send({ type: "client.send", client: "c1", text: "1" });
-                    while (rows() === before) await new Promise((r) => requestAnimationFrame(r));
+                    while (rows() === null || rows() === before) await new Promise((r) => requestAnimationFrame(r));
                     samples.push(performance.now() - started);
                 }
                 return samples;
@@ -111,10 +115,8 @@ def browser_figures(url: str, cookie: str) -> tuple[list[float], int, int]:
         )
         page.evaluate("window.longTasks = []")
         page.evaluate("window.playground.send({ type: 'client.send', client: 'c1', text: '900' })")
-        page.wait_for_function(
-            "document.querySelectorAll('.viz-table tbody tr').length >= 1000", polling=200, timeout=30000
-        )
-        total_rows = page.evaluate("document.querySelectorAll('.viz-table tbody tr').length")
+        page.wait_for_function("window.playground.visualizer.events.length >= 1000", polling=200, timeout=30000)
+        total_rows = page.evaluate("window.playground.visualizer.events.length")
         page.wait_for_timeout(500)
         streaming = page.evaluate("window.longTasks.splice(0)")
         viz = page.locator(".visualizer")

@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "quizzes",
     "playground",
     "dashboards",
+    "config.apps.ProjectConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives for real (sandbox, browser, Redis, PostgreSQL).
+# Installs the Debian packages the test suite drives for real (sandbox, browser, Redis, PostgreSQL, nginx).
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 
-packages=(bubblewrap chromium python3-seccomp redis-server redis-tools postgresql postgresql-client)
+packages=(bubblewrap chromium python3-seccomp redis-server redis-tools postgresql postgresql-client nginx-light)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
@@ -20,5 +20,10 @@ fi
 echo "Installing Debian packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# Debian's postgresql postinst tries to start a cluster through invoke-rc.d; allow it to fail quietly.
+# Packages do not start their own daemons here (nginx would take port 80): the tests start what they use.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -6,6 +6,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT, production_env
 
 PRINT_SETTINGS = (
@@ -58,7 +60,8 @@ def test_settings_malformed_boolean_is_named(tmp_path):
     assert "DJANGO_DEBUG='maybe' is not a yes/no value" in result.stderr
 
 
-def test_settings_check_deploy_clean_with_production_env(tmp_path):
+def check_deploy(tmp_path, **overrides: str) -> subprocess.CompletedProcess:
+    """`manage.py check --deploy` with the production settings of deploy/academy.env, changed by `overrides`."""
     env = production_env(
         tmp_path,
         DJANGO_SECURE_SSL_REDIRECT="1",
@@ -66,8 +69,11 @@ def test_settings_check_deploy_clean_with_production_env(tmp_path):
         DJANGO_HSTS_SECONDS="31536000",
         DJANGO_HSTS_PRELOAD="1",
         DJANGO_SECRET_KEY="x7#kq!2vZp9@Lm4$Rt8^Wn3&Yb6*Hc1(Jd5)Fg0-Se7+Ua2=Ko9_Qi4~Xr8",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        DATABASE_URL="postgres://academy@127.0.0.1:5432/academy",
     )
-    result = subprocess.run(
+    env.update(overrides)
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
         env=env,
@@ -75,5 +81,24 @@ def test_settings_check_deploy_clean_with_production_env(tmp_path):
         text=True,
         timeout=60,
     )
+
+
+def test_settings_check_deploy_clean_with_production_env(tmp_path):
+    result = check_deploy(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("override", "refusal"),
+    [
+        ({"DJANGO_ALLOWED_HOSTS": "*"}, "academy.E001"),
+        ({"DJANGO_ALLOWED_HOSTS": "academy.example.org,*.example.org"}, "academy.E001"),
+        ({"REDIS_URL": ""}, "academy.E002"),
+        ({"PLAYGROUND_UNSANDBOXED_DEVELOPMENT": "1"}, "playground.E001"),
+    ],
+)
+def test_check_deploy_refuses_what_production_must_not_run_with(tmp_path, override, refusal):
+    result = check_deploy(tmp_path, **override)
+    assert result.returncode != 0
+    assert refusal in result.stderr + result.stdout

@@ -6,6 +6,8 @@ import { drawLanes } from "./lanes.js";
 const STATE_LABELS = { none: "None", connecting: "Connecting", accepted: "Accepted", open: "Open", closing: "Closing", closed: "Closed" };
 const TRACKER_WINDOW = 12;  // steps shown up to the current one in the variable tracker
 const LANES_WINDOW = 40;  // events drawn up to the current one in the lanes diagram
+const TABLE_WINDOW = 200;  // execution-table rows kept in the page around the current step
+const TABLE_MARGIN = 20;  // the window moves when the current step comes this close to its edge
 
 export class Visualizer {
   constructor(root, { onStep } = {}) {
@@ -13,6 +15,7 @@ export class Visualizer {
     this.onStep = onStep || (() => {});
     this.events = [];
     this.current = -1;
+    this.rendered = [0, 0];  // the events [from, to) that have rows in the table
     this.follow = true;  // jump to the newest step as events arrive, until the learner steps back
     this.timer = null;
     this.table = root.querySelector(".viz-table tbody");
@@ -55,21 +58,42 @@ export class Visualizer {
   reset() {
     this.events = [];
     this.current = -1;
+    this.rendered = [0, 0];
     this.follow = true;
     this.table.replaceChildren();
     this.render();
   }
 
   add(events) {
-    const start = this.events.length;
     this.events.push(...events);
-    const fragment = document.createDocumentFragment();
-    events.forEach((event, offset) => fragment.append(this.row(event, start + offset)));
-    this.table.append(fragment);
-    if (this.follow) {
-      this.current = this.events.length - 1;
-      this.paintSoon();
-    } else this.renderControls();
+    if (this.follow) this.current = this.events.length - 1;
+    this.paintSoon();
+  }
+
+  // Only a window of rows lives in the page, so a run of thousands of steps lays out like one of hundreds;
+  // the slider, "go to step" and the keys reach every step, and the window follows.
+  syncRows() {
+    const total = this.events.length;
+    const [from, to] = this.rendered;
+    const inside = this.current >= from && this.current < to;
+    const nearEdge = (this.current < from + TABLE_MARGIN && from > 0) || (this.current >= to - TABLE_MARGIN && to < total);
+    if (inside && !nearEdge && (to === total || to - from === TABLE_WINDOW)) return;
+    const start = Math.max(0, Math.min(this.current - TABLE_WINDOW / 2, total - TABLE_WINDOW));
+    const end = Math.min(total, start + TABLE_WINDOW);
+    const rowsFor = (a, b) => {
+      const fragment = document.createDocumentFragment();
+      for (let i = a; i < b; i += 1) fragment.append(this.row(this.events[i], i));
+      return fragment;
+    };
+    if (start >= to || end <= from) {
+      this.table.replaceChildren(rowsFor(start, end));
+    } else {
+      for (let i = from; i < start; i += 1) this.table.firstElementChild.remove();
+      for (let i = end; i < to; i += 1) this.table.lastElementChild.remove();
+      if (start < from) this.table.prepend(rowsFor(start, from));
+      if (end > to) this.table.append(rowsFor(Math.max(to, start), end));
+    }
+    this.rendered = [start, end];
   }
 
   // Streamed events repaint at most once per frame, however many batches arrive in between.
@@ -103,14 +127,17 @@ export class Visualizer {
 
   paint() {
     if (this.current < 0) return;
+    this.syncRows();
     const previous = this.table.querySelector("tr.current");
     if (previous) previous.classList.remove("current");
-    const row = this.table.children[this.current];
+    const row = this.table.children[this.current - this.rendered[0]];
     if (row) {
       row.classList.add("current");
       row.setAttribute("aria-current", "step");
       if (previous && previous !== row) previous.removeAttribute("aria-current");
-      row.scrollIntoView({ block: "nearest" });
+      // Scroll only when the step changed: new events must not pull the table away from where the learner reads.
+      if (this.scrolledTo !== this.current) row.scrollIntoView({ block: "nearest" });
+      this.scrolledTo = this.current;
     }
     this.render();
     this.onStep(this.events[this.current]);

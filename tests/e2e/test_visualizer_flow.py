@@ -129,3 +129,47 @@ def test_every_starter_runs_and_steps_in_the_visualizer(page, daphne_server, sta
     expect(viz.locator(".viz-table tr.current")).to_have_attribute("data-index", "1")
     viz.get_by_role("button", name="Last").click()
     expect(viz.locator(".viz-table tr.current")).to_have_attribute("data-index", str(rows.count() - 1))
+
+
+BURST = """
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.urls import path
+
+class Burst(AsyncWebsocketConsumer):
+    async def connect(self):
+        await self.accept()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        for n in range(int(text_data)):
+            await self.send(text_data=str(n))
+
+websocket_urlpatterns = [path("ws/burst/", Burst.as_asgi())]
+"""
+
+
+def test_a_long_run_keeps_a_window_of_rows_and_still_reaches_every_step(page, daphne_server):
+    make_user("long-runner")
+    log_in(page, daphne_server.url, "long-runner")
+    page.goto(daphne_server.url + "/playground/")
+    expect(page.locator("#playground")).to_have_attribute("data-connected", "true")
+    page.evaluate("(code) => window.playground.editor.raw.setValue(code, -1)", BURST)
+    page.get_by_role("button", name="Run", exact=True).click()
+    expect(page.locator("#run-status")).to_have_text("running")
+    card = add_client(page, "/ws/burst/")
+    send_from(card, "350")
+    viz = page.get_by_test_id("visualizer")
+    expect(viz.locator(".viz-position")).to_have_text(re.compile(r"^Step 353 of 353"))
+    expect(card.locator(".client-log tbody tr").last).to_contain_text("349")
+    assert card.locator(".client-log tbody tr").count() == 300  # the latest frames; the first ones scrolled out
+    assert viz.locator(".viz-table tbody tr").count() == 200
+
+    viz.get_by_role("button", name="First").click()
+    expect(viz.locator(".viz-table tr.current")).to_have_attribute("data-index", "0")
+    expect(viz.locator(".viz-table tr.current")).to_have_attribute("data-kind", "connect")
+    viz.get_by_label("Go to step").fill("250")
+    viz.get_by_role("button", name="Go").click()
+    expect(viz.locator(".viz-table tr.current")).to_have_attribute("data-index", "249")
+    expect(viz.locator(".viz-table tr.current")).to_contain_text("send(text_data='246')")
+    viz.get_by_role("button", name="Last").click()
+    expect(viz.locator(".viz-table tr.current")).to_have_attribute("data-index", "352")
+    assert viz.locator(".viz-table tbody tr").count() == 200

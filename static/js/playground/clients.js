@@ -3,6 +3,7 @@
 // One formatter for every log row: toLocaleTimeString() builds a new one per call, which a flood of frames feels.
 const TIME_FORMAT = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
 const ENCODER = new TextEncoder();
+const LOG_ROWS = 300;  // rows a client's log shows; older frames stay in memory for search and filters
 
 function byteSize(text) {
   return ENCODER.encode(text).length;
@@ -129,12 +130,16 @@ export class ClientPanel {
     client.entries.push(entry);
     // Append one row instead of redrawing the log: a flood of messages stays linear.
     const row = this.row(client, entry);
-    if (row) client.card.querySelector(".client-log tbody").append(row);
+    if (!row) return;
+    const body = client.card.querySelector(".client-log tbody");
+    body.append(row);
+    if (body.childElementCount > LOG_ROWS) body.firstElementChild.remove();
   }
 
   render(client) {
     const body = client.card.querySelector(".client-log tbody");
-    body.replaceChildren(...client.entries.map((entry) => this.row(client, entry)).filter(Boolean));
+    const rows = client.entries.map((entry) => this.row(client, entry)).filter(Boolean);
+    body.replaceChildren(...rows.slice(-LOG_ROWS));
   }
 
   row(client, entry) {

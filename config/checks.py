@@ -1,0 +1,37 @@
+"""Deployment checks (`manage.py check --deploy`) for what only a multi-process production needs."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import checks
+
+IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def refuse_wildcard_allowed_hosts(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """ALLOWED_HOSTS is also the WebSocket Origin allow-list, so a wildcard lets any site open our sockets."""
+    wild = [host for host in settings.ALLOWED_HOSTS if "*" in host]
+    if wild:
+        return [
+            checks.Error(
+                f"DJANGO_ALLOWED_HOSTS contains a wildcard ({', '.join(wild)}).",
+                hint="List the site's host names; they also decide which pages may open its WebSockets.",
+                id="academy.E001",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.compatibility, deploy=True)
+def refuse_in_memory_channel_layer(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """The in-memory layer cannot reach another process: groups, live clients and dashboards break at two."""
+    if settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND") == IN_MEMORY_LAYER:
+        return [
+            checks.Error(
+                "The channel layer is in-memory, so messages never leave one server process.",
+                hint="Set REDIS_URL (for example redis://127.0.0.1:6379/0) to use channels-redis.",
+                id="academy.E002",
+            )
+        ]
+    return []

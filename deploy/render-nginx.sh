@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Render nginx-site.conf.in: render-nginx.sh LISTEN_LINES SERVER_NAME STATIC_ROOT UPSTREAM [UPSTREAM...]
+#   deploy/render-nginx.sh "listen 443 ssl; ssl_certificate /etc/ssl/academy.pem; ssl_certificate_key /etc/ssl/academy.key;" \
+#       academy.example.org /srv/channels-academy/data/static 127.0.0.1:8001 127.0.0.1:8002
+set -euo pipefail
+[ $# -ge 4 ] || { sed -n 2,4p "$0" >&2; exit 2; }
+listen="$1" server_name="$2" static_root="$3"
+shift 3
+upstreams=""
+for server in "$@"; do upstreams+="    server $server max_fails=1 fail_timeout=5s;"$'\n'; done
+template="$(dirname "$0")/nginx-site.conf.in"
+while IFS= read -r line; do
+  case "$line" in
+    "@UPSTREAM_SERVERS@") printf '%s' "$upstreams" ;;
+    "@LISTEN@") printf '    %s\n' "$listen" ;;
+    *) line="${line//@SERVER_NAME@/$server_name}"; printf '%s\n' "${line//@STATIC_ROOT@/$static_root}" ;;
+  esac
+done <"$template"

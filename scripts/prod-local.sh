@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# `make prod-local`: the production layout of deploy/ on one machine, to try it out. nginx on
+# http://127.0.0.1:$PORT serves static files and proxies to two Daphne processes that share
+# PostgreSQL and Redis, with DEBUG off. Plain HTTP, so secure cookies and HSTS are off. Ctrl+C stops it.
+#   PORT (8080), DAPHNE_PORTS ("8001 8002"), PROD_LOCAL_DIR (data/prod-local),
+#   DATABASE_URL / REDIS_URL (else found or started as for the tests; the database is created if missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$PWD"
+PY="$root/.venv/bin/python"
+port="${PORT:-8080}"
+read -r -a daphne_ports <<<"${DAPHNE_PORTS:-8001 8002}"
+dir="$(mkdir -p "${PROD_LOCAL_DIR:-data/prod-local}" && cd "${PROD_LOCAL_DIR:-data/prod-local}" && pwd)"
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || { echo "nginx is missing: sudo apt-get install nginx-light" >&2; exit 1; }
+nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+
+if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
+  found="$(env -u DATABASE_URL -u REDIS_URL bash scripts/test-services.sh)"
+  [ -n "${DATABASE_URL:-}" ] || DATABASE_URL="$(sed -n "s/^export DATABASE_URL='\(.*\)'$/\1/p" <<<"$found")"
+  [ -n "${REDIS_URL:-}" ] || REDIS_URL="$(sed -n "s/^export REDIS_URL='\(.*\)'$/\1/p" <<<"$found")"
+fi
+db_name="${DATABASE_URL##*/}"
+psql "${DATABASE_URL%/*}/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db_name'" | grep -q 1 \
+  || psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE \"$db_name\""
+
+[ -s "$dir/secret-key" ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(50))' >"$dir/secret-key"
+export DATABASE_URL REDIS_URL
+export DJANGO_DEBUG=0 DJANGO_SECRET_KEY="$(cat "$dir/secret-key")" DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost"
+export DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0 DJANGO_HSTS_SECONDS=0 DJANGO_BEHIND_PROXY=1
+export DJANGO_DATA_DIR="$dir" PYTHONUNBUFFERED=1
+
+"$PY" manage.py migrate --noinput -v0
+"$PY" manage.py collectstatic --noinput -v0
+"$PY" manage.py seed_demo
+
+pids=()
+stop() {
+  trap - EXIT INT TERM
+  set +e  # stopping goes on past processes that are already gone
+  for pid in "${pids[@]}"; do pkill -TERM -P "$pid" 2>/dev/null; kill "$pid" 2>/dev/null; done
+  wait 2>/dev/null
+  echo "prod-local stopped"
+}
+trap stop EXIT INT TERM
+
+# Like systemd's Restart=always in deploy/: a Daphne that dies is started again a second later.
+supervise_daphne() {
+  while true; do
+    "$root/.venv/bin/daphne" -b 127.0.0.1 -p "$1" --proxy-headers config.asgi:application >>"$dir/daphne-$1.log" 2>&1 || true
+    echo "Daphne on port $1 exited; starting it again" >&2
+    sleep 1
+  done
+}
+
+upstreams=()
+for daphne_port in "${daphne_ports[@]}"; do
+  supervise_daphne "$daphne_port" &
+  pids+=($!)
+  upstreams+=("127.0.0.1:$daphne_port")
+done
+
+mkdir -p "$dir/nginx"
+{
+  echo "worker_processes 1;"
+  echo "pid $dir/nginx/nginx.pid;"
+  echo "error_log $dir/nginx/error.log warn;"
+  echo "events { worker_connections 1024; }"
+  echo "http {"
+  echo "  include /etc/nginx/mime.types;"
+  echo "  access_log $dir/nginx/access.log;"
+  for temp in client_body proxy fastcgi uwsgi scgi; do echo "  ${temp}_temp_path $dir/nginx/$temp;"; done
+  deploy/render-nginx.sh "listen 127.0.0.1:$port;" localhost "$dir/static" "${upstreams[@]}"
+  echo "}"
+} >"$dir/nginx/nginx.conf"
+"$nginx_bin" -t -q -c "$dir/nginx/nginx.conf" -p "$dir/nginx" -g "daemon off; user $(id -un);"
+"$nginx_bin" -c "$dir/nginx/nginx.conf" -p "$dir/nginx" -g "daemon off; user $(id -un);" &
+pids+=($!)
+
+"$PY" - "http://127.0.0.1:$port/healthz" <<'PYTHON'
+import sys, time, urllib.request
+for _ in range(150):
+    try:
+        urllib.request.urlopen(sys.argv[1], timeout=2).close()
+        break
+    except OSError:
+        time.sleep(0.2)
+PYTHON
+echo "Channels Academy (production layout) at http://127.0.0.1:$port/ : nginx -> Daphne on ${daphne_ports[*]}, $DATABASE_URL, $REDIS_URL"
+echo "Logs in $dir. Ctrl+C stops everything."
+wait -n "${pids[@]}" || true
+echo "nginx exited; stopping the rest (see $dir/nginx/error.log)" >&2
