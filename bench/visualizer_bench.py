@@ -131,12 +131,22 @@ def browser_figures(url: str, cookie: str) -> tuple[list[float], int, int]:
     return latencies, total_rows, (streaming, stepping)
 
 
+ROUNDS = 3
+
+
 def main() -> None:
     traced, events = asyncio.run(traced_seconds())
     untraced = asyncio.run(untraced_seconds())
+    latencies: list[float] = []
+    streaming: list[list[float]] = []
+    stepping: list[list[float]] = []
     with daphne_server() as (url, env):
-        cookie = session_cookie(env, "bench-viz")
-        latencies, rows, long_tasks = browser_figures(url, cookie)
+        for round_ in range(ROUNDS):  # the browser figures vary from run to run on a shared 2-core machine
+            cookie = session_cookie(env, f"bench-viz-{round_}")
+            round_latencies, rows, (round_streaming, round_stepping) = browser_figures(url, cookie)
+            latencies += round_latencies
+            streaming.append(round_streaming)
+            stepping.append(round_stepping)
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
     rows_table = [
@@ -160,12 +170,15 @@ def main() -> None:
         ),
         *(
             (
-                f"{rows}-row run: long tasks (> 50 ms) while {phase}",
-                f"{len(tasks)}" + (f" ({', '.join(f'{t:.0f}' for t in tasks)} ms)" if tasks else ""),
+                f"{rows}-row run: long tasks (> 50 ms) while {phase}, per round",
+                " / ".join(
+                    f"{len(tasks)}" + (f" ({', '.join(f'{t:.0f}' for t in tasks)} ms)" if tasks else "")
+                    for tasks in rounds
+                ),
                 "0",
-                "met" if not tasks else "missed",
+                "met" if not any(rounds) else "missed",
             )
-            for phase, tasks in zip(("its rows stream in", "stepping through it"), long_tasks, strict=True)
+            for phase, rounds in (("its rows stream in", streaming), ("stepping through it", stepping))
         ),
     ]
     notes = (
@@ -173,7 +186,7 @@ def main() -> None:
         "through channels.testing.WebsocketCommunicator in this process (no sandbox, no tracing), so the ratio includes the "
         "sandbox start and the pipe protocol as well as tracing. Browser figures: Debian Chromium headless driven by Playwright, "
         "one Daphne process, in-memory layer, page and server on the same 2-core machine; a send is timed from the page's "
-        "client.send to the new row in the execution table."
+        "client.send to the new row in the execution table, over 100 sends in each of the rounds, pooled."
     )
     write_results(
         Path(__file__).with_name("visualizer_RESULTS.md"),

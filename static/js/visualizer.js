@@ -6,7 +6,7 @@ import { drawLanes } from "./lanes.js";
 const STATE_LABELS = { none: "None", connecting: "Connecting", accepted: "Accepted", open: "Open", closing: "Closing", closed: "Closed" };
 const TRACKER_WINDOW = 12;  // steps shown up to the current one in the variable tracker
 const LANES_WINDOW = 40;  // events drawn up to the current one in the lanes diagram
-const TABLE_WINDOW = 200;  // execution-table rows kept in the page around the current step
+const TABLE_WINDOW = 100;  // execution-table rows kept in the page around the current step
 const TABLE_MARGIN = 20;  // the window moves when the current step comes this close to its edge
 
 export class Visualizer {
@@ -65,8 +65,19 @@ export class Visualizer {
   }
 
   add(events) {
+    const [from, to] = this.rendered;
+    const total = this.events.length;
     this.events.push(...events);
-    if (this.follow) this.current = this.events.length - 1;
+    if (this.follow) {
+      this.current = this.events.length - 1;
+      if (to === total && to - from + events.length <= TABLE_WINDOW + TABLE_MARGIN) {
+        // Following the newest step at a calm pace: its rows go in at once (a flood waits for the next paint).
+        const fragment = document.createDocumentFragment();
+        events.forEach((event, offset) => fragment.append(this.row(event, total + offset)));
+        this.table.append(fragment);
+        this.rendered = [from, this.events.length];
+      }
+    }
     this.paintSoon();
   }
 
@@ -77,7 +88,7 @@ export class Visualizer {
     const [from, to] = this.rendered;
     const inside = this.current >= from && this.current < to;
     const nearEdge = (this.current < from + TABLE_MARGIN && from > 0) || (this.current >= to - TABLE_MARGIN && to < total);
-    if (inside && !nearEdge && (to === total || to - from === TABLE_WINDOW)) return;
+    if (inside && !nearEdge && to - from <= TABLE_WINDOW && (to === total || to - from === TABLE_WINDOW)) return;
     const start = Math.max(0, Math.min(this.current - TABLE_WINDOW / 2, total - TABLE_WINDOW));
     const end = Math.min(total, start + TABLE_WINDOW);
     const rowsFor = (a, b) => {

@@ -160,8 +160,8 @@ def test_a_long_run_keeps_a_window_of_rows_and_still_reaches_every_step(page, da
     viz = page.get_by_test_id("visualizer")
     expect(viz.locator(".viz-position")).to_have_text(re.compile(r"^Step 353 of 353"))
     expect(card.locator(".client-log tbody tr").last).to_contain_text("349")
-    assert card.locator(".client-log tbody tr").count() == 300  # the latest frames; the first ones scrolled out
-    assert viz.locator(".viz-table tbody tr").count() == 200
+    assert card.locator(".client-log tbody tr").count() == 100  # the latest frames; the first ones scrolled out
+    assert viz.locator(".viz-table tbody tr").count() == 100
 
     viz.get_by_role("button", name="First").click()
     expect(viz.locator(".viz-table tr.current")).to_have_attribute("data-index", "0")
@@ -172,4 +172,4 @@ def test_a_long_run_keeps_a_window_of_rows_and_still_reaches_every_step(page, da
     expect(viz.locator(".viz-table tr.current")).to_contain_text("send(text_data='246')")
     viz.get_by_role("button", name="Last").click()
     expect(viz.locator(".viz-table tr.current")).to_have_attribute("data-index", "352")
-    assert viz.locator(".viz-table tbody tr").count() == 200
+    assert viz.locator(".viz-table tbody tr").count() == 100

@@ -3,7 +3,7 @@
 // One formatter for every log row: toLocaleTimeString() builds a new one per call, which a flood of frames feels.
 const TIME_FORMAT = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
 const ENCODER = new TextEncoder();
-const LOG_ROWS = 300;  // rows a client's log shows; older frames stay in memory for search and filters
+const LOG_ROWS = 100;  // rows a client's log shows; older frames stay in memory for search and filters
 
 function byteSize(text) {
   return ENCODER.encode(text).length;
