@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test prod-local check-python migrate sandbox-env clean
+.PHONY: run test bench prod-local check-python migrate sandbox-env clean
 
 check-python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed; set PYTHON=python3.11")'
@@ -37,6 +37,10 @@ run: migrate
 
 test: $(VENV)/.dev-installed sandbox-env
 	bash scripts/test.sh
+
+# Every benchmark, then bench/RESULTS.md (about 10 minutes on 2 cores).
+bench: $(VENV)/.dev-installed sandbox-env
+	bash scripts/bench.sh
 
 # The deploy/ layout on this machine: nginx on :8080, two Daphne processes, PostgreSQL, Redis (see deploy/README.md).
 prod-local: $(VENV)/.run-installed sandbox-env
