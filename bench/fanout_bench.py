@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import write_results  # noqa: E402
+from harness import write_results
 
 MEMBERS = 1000
 ROUNDS = 20
