@@ -9,13 +9,18 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import logging
 
+from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 # Close codes the live proxy uses itself (4xxx application range).
 CLOSE_NO_SUCH_RUN = 4404
 CLOSE_TOO_LARGE = 1009
+CLOSE_TRY_AGAIN_LATER = 1013  # the run's owner is not keeping up with this client's messages
 MAX_QUERY_CHARS = 2048
 
 
@@ -101,7 +106,11 @@ class LiveProxyConsumer(AsyncWebsocketConsumer):
             message["text"] = text_data
         else:
             message["bytes"] = base64.b64encode(bytes_data or b"").decode()
-        await self.channel_layer.send(self.owner_channel, message)
+        try:
+            await self.channel_layer.send(self.owner_channel, message)
+        except ChannelFull:
+            logger.warning("live client %s: the run's channel is full; closing with 1013", self.client_id)
+            await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
     async def disconnect(self, code: int) -> None:
         if not self.answered:

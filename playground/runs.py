@@ -8,6 +8,7 @@ trace events on the Run row and ends the run on Stop, page close or any limit.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from collections import deque
@@ -18,6 +19,7 @@ from functools import cache
 from typing import Any
 
 from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -27,6 +29,8 @@ from playground.live import live_group_name
 from playground.models import Run
 from playground.sandbox.limits import SandboxLimits
 from playground.watch import watch_group
+
+logger = logging.getLogger(__name__)
 
 Notify = Callable[[dict[str, Any]], Awaitable[None]]
 EVENT_BATCH_SECONDS = 0.03  # page messages beyond the burst below wait this long, so a flood arrives in few batches
@@ -111,6 +115,7 @@ def close_run(run_id: int, reason: str, detail: str, events: list[dict], event_c
 class LiveClient:
     reply_channel: str
     accepted: bool = False
+    dropped: int = 0  # frames lost because the client's channel was full (it stopped reading)
 
 
 class RunSession:
@@ -235,8 +240,8 @@ class RunSession:
         live = self.live[client]
         if ev == "accept":
             live.accepted = True
-            await self.layer.send(
-                live.reply_channel,
+            await self.send_to_live(
+                client,
                 {
                     "type": "live.accept",
                     "owner": self.owner_channel,
@@ -246,11 +251,29 @@ class RunSession:
             )
         elif ev == "send":
             payload = {"bytes": event["bytes"]} if "bytes" in event else {"text": event["text"]}
-            await self.layer.send(live.reply_channel, {"type": "live.send", **payload})
+            await self.send_to_live(client, {"type": "live.send", **payload})
         else:
             kind = "live.close" if live.accepted else "live.reject"
-            await self.layer.send(live.reply_channel, {"type": kind, "code": event.get("code") or 403})
+            await self.send_to_live(client, {"type": kind, "code": event.get("code") or 403})
             self.live.pop(client, None)
+
+    async def send_to_live(self, client: str, message: dict[str, Any]) -> None:
+        """A live client that stops reading fills its channel: its frames are dropped and counted, the run goes on."""
+        live = self.live[client]
+        try:
+            await self.layer.send(live.reply_channel, message)
+        except ChannelFull:
+            live.dropped += 1
+            if live.dropped == 1:
+                logger.warning("run %s: live client %s is not reading; dropping its frames", self.run.pk, client)
+                self.post(
+                    {
+                        "type": "error",
+                        "message": f"{client} is not reading its messages, so the ones for it are dropped "
+                        "(its channel holds at most CHANNEL_LAYER_CAPACITY messages). The run goes on.",
+                        "line": None,
+                    }
+                )
 
     async def client_op(self, op: dict[str, Any]) -> None:
         """A panel client's operation (already validated by the consumer)."""
@@ -288,10 +311,8 @@ class RunSession:
         if self.ended:
             return
         self.ended = True
-        for live in list(self.live.values()):
-            await self.layer.send(
-                live.reply_channel, {"type": "live.close" if live.accepted else "live.reject", "code": 1001}
-            )
+        for client, live in list(self.live.items()):
+            await self.send_to_live(client, {"type": "live.close" if live.accepted else "live.reject", "code": 1001})
         self.live.clear()
         await self.layer.group_discard(self.group, self.owner_channel)
         await self.layer.group_discard(watch_group(self.run.pk), self.owner_channel)

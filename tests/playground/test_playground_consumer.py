@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 import pytest
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.test import override_settings
 
 from config.asgi import application
 from playground.consumers import CLOSE_NOT_SIGNED_IN
@@ -301,3 +303,56 @@ async def test_a_lone_event_in_a_quiet_run_is_sent_without_waiting_for_company(p
     events = await page.expect(lambda m: m["type"] == "events")
     assert [event["kind"] for event in events["events"]] == ["receive"]
     assert page.batches == 1 and not page.unread  # sent on its own, not held back to wait for company
+
+
+SMALL_CHANNELS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 10}}}
+
+
+@override_settings(CHANNEL_LAYERS=SMALL_CHANNELS)
+async def test_a_live_client_that_stops_reading_loses_frames_not_the_run(page_factory):
+    from channels.layers import get_channel_layer
+
+    from playground.live import live_group_name
+
+    page = await page_factory()
+    live_url = await page.run(BURST)
+    token = live_url.split("/ws/live/", 1)[1].strip("/")
+    layer = get_channel_layer()
+    stalled = await layer.new_channel()  # a live proxy whose process stopped reading its channel
+    await layer.group_send(
+        live_group_name(token),
+        {"type": "live.connect", "reply_channel": stalled, "path": "/ws/burst/", "query": "", "subprotocols": []},
+    )
+    accepted = await asyncio.wait_for(layer.receive(stalled), 10)
+    assert accepted["type"] == "live.accept"
+    await layer.send(accepted["owner"], {"type": "live.receive", "client": accepted["client"], "text": "40"})
+    warning = await page.expect(lambda m: m["type"] == "error" and "not reading" in m["message"])
+    assert accepted["client"] in warning["message"]
+
+    await page.send(type="client.connect", client="c1", path="/ws/burst/")  # the run goes on
+    await page.expect(lambda m: m["type"] == "client.accepted" and m["client"] == "c1")
+    await page.send(type="client.send", client="c1", text="2")
+    await page.expect(lambda m: m["type"] == "client.message" and m["text"] == "1")
+    assert sum(m["type"] == "error" and "not reading" in m["message"] for m in page.seen) == 1
+
+
+@override_settings(CHANNEL_LAYERS=SMALL_CHANNELS)
+async def test_a_live_client_flooding_an_owner_that_is_not_reading_is_told_to_retry_later():
+    from channels.layers import get_channel_layer
+
+    from playground.live import CLOSE_TRY_AGAIN_LATER, live_group_name
+
+    layer = get_channel_layer()
+    token = "t" * 32
+    owner_inbox = await layer.new_channel()
+    await layer.group_add(live_group_name(token), owner_inbox)
+    external = WebsocketCommunicator(application, f"/ws/live/{token}/ws/echo/")
+    connecting = asyncio.ensure_future(external.connect())
+    request = await asyncio.wait_for(layer.receive(owner_inbox), 5)
+    stalled_owner = await layer.new_channel()  # an owner whose process stopped reading
+    await layer.send(request["reply_channel"], {"type": "live.accept", "owner": stalled_owner, "client": "live1"})
+    assert (await connecting)[0]
+    for n in range(11):
+        await external.send_to(text_data=str(n))
+    closed = await external.receive_output(timeout=5)
+    assert closed == {"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER}
