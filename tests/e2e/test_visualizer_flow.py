@@ -12,6 +12,7 @@ from playground.starters import all_starters
 from tests.e2e.test_lessons_flow import log_in
 from tests.e2e.test_playground_flow import add_client, open_playground, send_from
 from tests.factories import make_user
+from tests.support.learner_code import BURST
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -129,22 +130,6 @@ def test_every_starter_runs_and_steps_in_the_visualizer(page, daphne_server, sta
     expect(viz.locator(".viz-table tr.current")).to_have_attribute("data-index", "1")
     viz.get_by_role("button", name="Last").click()
     expect(viz.locator(".viz-table tr.current")).to_have_attribute("data-index", str(rows.count() - 1))
-
-
-BURST = """
-from channels.generic.websocket import AsyncWebsocketConsumer
-from django.urls import path
-
-class Burst(AsyncWebsocketConsumer):
-    async def connect(self):
-        await self.accept()
-
-    async def receive(self, text_data=None, bytes_data=None):
-        for n in range(int(text_data)):
-            await self.send(text_data=str(n))
-
-websocket_urlpatterns = [path("ws/burst/", Burst.as_asgi())]
-"""
 
 
 def test_a_long_run_keeps_a_window_of_rows_and_still_reaches_every_step(page, daphne_server):

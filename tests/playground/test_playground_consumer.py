@@ -14,6 +14,7 @@ from config.asgi import application
 from playground.consumers import CLOSE_NOT_SIGNED_IN
 from playground.models import Run
 from tests.playground.conftest import starter_code
+from tests.support.learner_code import BURST
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -257,22 +258,6 @@ async def test_cohort_instructor_watches_a_run_live_and_strangers_cannot(page_fa
     await page.expect(lambda m: m["type"] == "status" and m["state"] == "stopped")
     assert not any(m.get("text") == "injected" for m in page.seen)
     assert await database_sync_to_async(Membership.objects.filter(user=page.user).count)() == 1
-
-
-BURST = """
-from channels.generic.websocket import AsyncWebsocketConsumer
-from django.urls import path
-
-class Burst(AsyncWebsocketConsumer):
-    async def connect(self):
-        await self.accept()
-
-    async def receive(self, text_data=None, bytes_data=None):
-        for n in range(int(text_data)):
-            await self.send(text_data=str(n))
-
-websocket_urlpatterns = [path("ws/burst/", Burst.as_asgi())]
-"""
 
 
 async def test_a_flood_of_trace_events_reaches_the_page_in_a_few_batches(page_factory):
