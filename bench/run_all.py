@@ -20,6 +20,8 @@ sys.path.insert(0, str(BENCH))
 
 from harness import machine_line  # noqa: E402
 
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+
 # (title, script and arguments, the results file it writes). Every benchmark but the fan-out measures the
 # embedded defaults (SQLite, in-memory layer) its notes describe, so REDIS_URL and DATABASE_URL are not passed on.
 BENCHMARKS = [
@@ -28,7 +30,7 @@ BENCHMARKS = [
     ("Sandbox", ["sandbox_bench.py", "--runs", "40", "--write", "bench/sandbox_RESULTS.md"], "sandbox_RESULTS.md"),
     ("Step-through visualizer", ["visualizer_bench.py"], "visualizer_RESULTS.md"),
     ("Instructor dashboard", ["dashboard_bench.py", "--learners", "200", "--samples", "200"], "dashboard_RESULTS.md"),
-    ("Group fan-out over Redis", ["fanout_bench.py", "--redis-url", "$REDIS_URL"], "fanout_RESULTS.md"),
+    ("Group fan-out over Redis", ["fanout_bench.py", "--redis-url", REDIS_URL], "fanout_RESULTS.md"),
 ]
 
 NOT_MEASURED_YET = [
@@ -50,10 +52,8 @@ def main() -> int:
         command = ["python", "bench/" + args[0], *args[1:]]
         print(f"== {title}: {' '.join(command)}", flush=True)
         began = time.monotonic()
-        redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-        argv = [redis_url if arg == "$REDIS_URL" else arg for arg in args[1:]]
         env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "DATABASE_URL")}
-        result = subprocess.run([sys.executable, str(BENCH / args[0]), *argv], cwd=ROOT, env=env, check=False)
+        result = subprocess.run([sys.executable, str(BENCH / args[0]), *args[1:]], cwd=ROOT, env=env, check=False)
         seconds = time.monotonic() - began
         section = [f"## {title}", "", f"`{' '.join(command)}` ({seconds:.0f} s); details in `bench/{results}`.", ""]
         if result.returncode:

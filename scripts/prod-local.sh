@@ -19,9 +19,7 @@ if [ -z "${DATABASE_URL:-}" ] || [ -z "${REDIS_URL:-}" ]; then
   [ -n "${DATABASE_URL:-}" ] || DATABASE_URL="$(sed -n "s/^export DATABASE_URL='\(.*\)'$/\1/p" <<<"$found")"
   [ -n "${REDIS_URL:-}" ] || REDIS_URL="$(sed -n "s/^export REDIS_URL='\(.*\)'$/\1/p" <<<"$found")"
 fi
-db_name="${DATABASE_URL##*/}"
-psql "${DATABASE_URL%/*}/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$db_name'" | grep -q 1 \
-  || psql "${DATABASE_URL%/*}/postgres" -qc "CREATE DATABASE \"$db_name\""
+bash scripts/ensure-database.sh "$DATABASE_URL"
 
 [ -s "$dir/secret-key" ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(50))' >"$dir/secret-key"
 export DATABASE_URL REDIS_URL

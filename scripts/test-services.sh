@@ -46,13 +46,9 @@ else
   pg_ok "postgres://postgres@127.0.0.1:$port/postgres" || { echo "could not start PostgreSQL (see $pgdata/server.log)" >&2; exit 1; }
 fi
 
-if [ -n "${pg_created_url:-}" ]; then
-  # The database named in the URL holds nothing the tests use (they make their own), but Django's
-  # checks connect to it, so it should exist.
-  base="${DATABASE_URL%/*}"
-  psql "$base/postgres" -Atqc "SELECT 1 FROM pg_database WHERE datname = 'academy'" | grep -q 1 \
-    || psql "$base/postgres" -qc 'CREATE DATABASE academy' >&2
-fi
+# The database named in the URL holds nothing the tests use (they make their own), but Django's
+# checks connect to it, so it should exist.
+[ -z "${pg_created_url:-}" ] || bash "$root/scripts/ensure-database.sh" "$DATABASE_URL"
 
 echo "export REDIS_URL='$REDIS_URL'"
 echo "export DATABASE_URL='$DATABASE_URL'"

@@ -20,6 +20,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
 from tests.conftest import ROOT, free_port, missing_service, wait_for_http
+from tests.playground.conftest import run_starter_until_live
 
 STARTUP_SECONDS = 180  # migrate, collectstatic and seed_demo on an empty database come first
 
@@ -112,17 +113,10 @@ def test_prod_local_serves_through_nginx_and_survives_losing_a_daphne(prod_local
         ws_connect(url.replace("http", "ws") + "/ws/playground/", origin="https://evil.example", open_timeout=10)
 
     cookie = log_in(url, "demo-learner", "channels-demo-2026")
-    code = (ROOT / "content" / "starters" / "echo.py").read_text()
     with ws_connect(
         url.replace("http", "ws") + "/ws/playground/", origin=url, additional_headers={"Cookie": cookie}
     ) as page:
-        page.send(json.dumps({"type": "run", "code": code, "starter": "echo"}))
-        live_url, running = None, False
-        while not running:
-            received = json.loads(page.recv(timeout=30))
-            for message in received["messages"] if received["type"] == "batch" else [received]:
-                live_url = message.get("url", live_url) if message["type"] == "live" else live_url
-                running = running or (message["type"] == "status" and message["state"] == "running")
+        live_url = run_starter_until_live(page, "echo")
         assert live_url.startswith(url.replace("http", "ws") + "/ws/live/")
         for attempt in range(4):  # nginx alternates processes: the live client reaches either one
             with ws_connect(live_url + "ws/echo/", open_timeout=10) as external:

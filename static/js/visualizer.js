@@ -16,6 +16,8 @@ export class Visualizer {
     this.events = [];
     this.current = -1;
     this.rendered = [0, 0];  // the events [from, to) that have rows in the table
+    this.paintPending = false;  // a paint is queued for the next animation frame
+    this.scrolledTo = -1;  // the step the table last scrolled to
     this.follow = true;  // jump to the newest step as events arrive, until the learner steps back
     this.timer = null;
     this.table = root.querySelector(".viz-table tbody");
@@ -88,7 +90,9 @@ export class Visualizer {
     const [from, to] = this.rendered;
     const inside = this.current >= from && this.current < to;
     const nearEdge = (this.current < from + TABLE_MARGIN && from > 0) || (this.current >= to - TABLE_MARGIN && to < total);
-    if (inside && !nearEdge && to - from <= TABLE_WINDOW && (to === total || to - from === TABLE_WINDOW)) return;
+    const tooLong = to - from > TABLE_WINDOW;  // calm appends since the last paint
+    const tooShort = to - from < TABLE_WINDOW && to < total;  // steps arrived that the window has room for
+    if (inside && !nearEdge && !tooLong && !tooShort) return;
     const start = Math.max(0, Math.min(this.current - TABLE_WINDOW / 2, total - TABLE_WINDOW));
     const end = Math.min(total, start + TABLE_WINDOW);
     const rowsFor = (a, b) => {

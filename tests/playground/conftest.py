@@ -18,6 +18,22 @@ def starter_code(name: str) -> str:
     return (Path(settings.CONTENT_DIR) / "starters" / f"{name}.py").read_text()
 
 
+def unbatch(message: dict) -> list[dict]:
+    """The page messages in one WebSocket message: a `batch` envelope holds several, in order."""
+    return message["messages"] if message["type"] == "batch" else [message]
+
+
+def run_starter_until_live(page, starter: str, timeout: float = 30) -> str:
+    """On a synchronous playground socket: run a starter, wait until it is running, return its live URL."""
+    page.send(json.dumps({"type": "run", "code": starter_code(starter), "starter": starter}))
+    live_url, running = None, False
+    while not running:
+        for message in unbatch(json.loads(page.recv(timeout=timeout))):
+            live_url = message["url"] if message["type"] == "live" else live_url
+            running = running or (message["type"] == "status" and message["state"] == "running")
+    return live_url
+
+
 def session_headers(user) -> list[tuple[bytes, bytes]]:
     client = Client()
     client.force_login(user)
@@ -42,7 +58,7 @@ class Page:
         if not self.unread:
             self.batches += 1
             message = json.loads(await self.communicator.receive_from(timeout=timeout))
-            self.unread = message["messages"] if message["type"] == "batch" else [message]
+            self.unread = unbatch(message)
         return self.unread.pop(0)
 
     async def expect(self, predicate, timeout: float = 10.0) -> dict:

@@ -10,7 +10,7 @@ from websockets.sync.client import connect as ws_connect
 
 from tests.conftest import DaphneServer, shared_server_env
 from tests.factories import make_user
-from tests.playground.conftest import session_headers, starter_code
+from tests.playground.conftest import run_starter_until_live, session_headers
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,15 +35,7 @@ def test_live_client_on_process_b_talks_to_sandbox_owned_by_process_a(two_server
     with ws_connect(
         owner.ws_url + "/ws/playground/", origin=owner.url, additional_headers={"Cookie": headers["cookie"]}
     ) as page:
-        page.send(json.dumps({"type": "run", "code": starter_code("echo"), "starter": "echo"}))
-        live_url = None
-        running = False
-        while not running:
-            received = json.loads(page.recv(timeout=15))
-            for message in received["messages"] if received["type"] == "batch" else [received]:
-                if message["type"] == "live":
-                    live_url = message["url"]
-                running = running or (message["type"] == "status" and message["state"] == "running")
+        live_url = run_starter_until_live(page, "echo", timeout=15)
         token_path = live_url.split("/ws/live/", 1)[1]
         with ws_connect(f"{other.ws_url}/ws/live/{token_path}ws/echo/", open_timeout=10) as external:
             external.send("across processes")

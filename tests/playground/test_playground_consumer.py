@@ -13,7 +13,7 @@ from django.test import override_settings
 from config.asgi import application
 from playground.consumers import CLOSE_NOT_SIGNED_IN
 from playground.models import Run
-from tests.playground.conftest import starter_code
+from tests.playground.conftest import starter_code, unbatch
 from tests.support.learner_code import BURST
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -251,7 +251,7 @@ async def test_cohort_instructor_watches_a_run_live_and_strangers_cannot(page_fa
     seen = []
     while not any(m.get("type") == "client.message" for m in seen):
         received = await watcher.receive_json_from(timeout=5)
-        seen.extend(received["messages"] if received["type"] == "batch" else [received])
+        seen.extend(unbatch(received))
     assert {"type": "client.message", "client": "c1", "text": "watched"} in seen
     await watcher.send_json_to({"type": "client.send", "client": "c1", "text": "injected"})
     await page.send(type="stop")
