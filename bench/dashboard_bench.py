@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import websockets
-from harness import daphne_server, manage, write_results
+from harness import daphne_server, manage, percentile, write_results
 from httpclient import HttpConnection
 
 SETUP = """
@@ -42,11 +42,6 @@ for i in range(LEARNERS):
     learners.append(u)
 print(json.dumps({'cohort': cohort.pk, 'teacher': session(teacher), 'learner': session(learners[0])}))
 """
-
-
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
 async def page_times(url: str, cohort: int, teacher: str, count: int) -> list[float]:

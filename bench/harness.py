@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import re
+import resource
+import secrets
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from httpclient import HttpConnection  # noqa: E402
 
 from tests.conftest import free_port, production_env, wait_for_http  # noqa: E402
 
@@ -31,8 +37,8 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def daphne_server(extra_env: dict[str, str] | None = None):
-    """Migrate a fresh data folder, collect static files and serve with Daphne; yields (url, env)."""
+def daphne_process(extra_env: dict[str, str] | None = None, preexec_fn: Callable[[], None] | None = None):
+    """Migrate a fresh data folder, collect static files and serve with Daphne; yields (url, env, process)."""
     with tempfile.TemporaryDirectory(prefix="academy-bench-") as data_dir:
         env = production_env(Path(data_dir), **(extra_env or {}))
         manage(env, "migrate", "--noinput", "-v0")
@@ -45,15 +51,53 @@ def daphne_server(extra_env: dict[str, str] | None = None):
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
+            preexec_fn=preexec_fn,
         )
         try:
             url = f"http://127.0.0.1:{port}"
             wait_for_http(url + "/healthz", proc)
-            yield url, env
+            yield url, env, proc
         finally:
-            proc.terminate()
-            proc.wait(10)
+            stop_process(proc)
             log.close()
+
+
+@contextmanager
+def daphne_server(extra_env: dict[str, str] | None = None):
+    """A benchmark's Daphne when only its URL and environment matter; yields (url, env)."""
+    with daphne_process(extra_env) as (url, env, _):
+        yield url, env
+
+
+def server_log(env: dict[str, str]) -> str:
+    """What the Daphne of a daphne_process has logged so far, for a benchmark that explains failures from it."""
+    return (Path(env["DJANGO_DATA_DIR"]) / "daphne.log").read_text(errors="replace")
+
+
+def stop_process(proc: subprocess.Popen, grace: float = 10) -> None:
+    """Terminate, and kill what is still running after the grace period (a server with many sockets may dawdle)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def raise_fd_limit() -> None:
+    """Soft open-file limit up to the hard one: thousands of sockets need more than the usual 1,024."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def rollup_kib(pid: int, field: str) -> int:
+    """One figure of a process's /proc/PID/smaps_rollup (Rss, Pss, ...), in KiB."""
+    with open(f"/proc/{pid}/smaps_rollup") as handle:
+        for line in handle:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    return 0
 
 
 def session_cookie(env: dict[str, str], username: str) -> str:
@@ -67,6 +111,58 @@ def session_cookie(env: dict[str, str], username: str) -> str:
         "s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.save(); print(s.session_key)"
     )
     return "sessionid=" + manage(env, "shell", "--no-imports", "-c", code).strip()
+
+
+def make_sessions(env: dict[str, str], count: int) -> list[str]:
+    """Session keys of `count` new learners; no passwords, since hashing 200 of them would take a minute."""
+    code = (
+        "import json; from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY;"
+        "from django.contrib.sessions.backends.db import SessionStore; keys = []\n"
+        f"for i in range({count}):\n"
+        "    u = get_user_model().objects.create_user(f'bench{i}')\n"
+        "    s = SessionStore(); s[SESSION_KEY] = str(u.pk); s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'\n"
+        "    s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.save(); keys.append(s.session_key)\n"
+        "print(json.dumps(keys))"
+    )
+    return json.loads(manage(env, "shell", "--no-imports", "-c", code))
+
+
+def csrf_connection(url: str, session: str) -> tuple[HttpConnection, dict[str, str]]:
+    """A signed-in keep-alive connection with a CSRF cookie, and the header every POST must echo it in."""
+    csrf = secrets.token_hex(16)
+    return HttpConnection(url, {"sessionid": session, "csrftoken": csrf}), {"X-CSRFToken": csrf}
+
+
+async def start_attempt(conn: HttpConnection, topic: str, headers: dict[str, str]) -> tuple[int, dict[str, list[str]]]:
+    """Start a test-mode attempt (its answers may change); returns its id and each question's choice keys."""
+    status, response_headers, _ = await conn.request("POST", f"/quizzes/{topic}/", {"mode": "test"}, headers)
+    if status != 302:
+        raise RuntimeError(f"starting a {topic} attempt returned {status}")
+    attempt_path = response_headers["location"]
+    attempt_id = int(re.search(r"/attempt/(\d+)/", attempt_path).group(1))
+    _, _, page = await conn.request("GET", attempt_path)
+    html = page.decode()
+    questions = list(dict.fromkeys(re.findall(r'name="question" value="([^"]+)"', html)))
+    return attempt_id, {qid: re.findall(rf'id="q{n}-([a-z])"', html) for n, qid in enumerate(questions, start=1)}
+
+
+async def answer_question(
+    conn: HttpConnection, attempt_id: int, question: str, choice: str, headers: dict[str, str]
+) -> int:
+    """Submit one answer as the page's htmx form does; returns the HTTP status."""
+    status, _, _ = await conn.request(
+        "POST",
+        f"/quizzes/attempt/{attempt_id}/answer/",
+        {"question": question, "choice": choice},
+        {**headers, "HX-Request": "true"},
+    )
+    return status
+
+
+def percentile(samples: list[float], p: float) -> float:
+    """The p-th percentile, taking the nearest of the sorted samples."""
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
 def wrk(url: str, *, connections: int, seconds: int, headers: dict[str, str] | None = None) -> dict[str, float]:

@@ -10,59 +10,33 @@ import argparse
 import asyncio
 import json
 import random
-import re
-import secrets
 import statistics
 import time
 from pathlib import Path
 
-from harness import daphne_server, manage, write_results
-from httpclient import HttpConnection
+from harness import (
+    answer_question,
+    csrf_connection,
+    daphne_server,
+    make_sessions,
+    manage,
+    percentile,
+    start_attempt,
+    write_results,
+)
 
 TOPIC = "consumer-lifecycle"
 
 
-def percentile(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
-def make_sessions(env: dict[str, str], count: int) -> list[str]:
-    code = (
-        "import json; from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY, HASH_SESSION_KEY;"
-        "from django.contrib.sessions.backends.db import SessionStore; keys = []\n"
-        f"for i in range({count}):\n"
-        "    u = get_user_model().objects.create_user(f'bench{i}', password='bench-pass-12345')\n"
-        "    s = SessionStore(); s[SESSION_KEY] = str(u.pk); s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'\n"
-        "    s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.save(); keys.append(s.session_key)\n"
-        "print(json.dumps(keys))"
-    )
-    return json.loads(manage(env, "shell", "--no-imports", "-c", code))
-
-
 async def learner(url: str, session: str, rounds: int, latencies: list[float], submitted: dict) -> None:
-    csrf = secrets.token_hex(16)
-    conn = HttpConnection(url, {"sessionid": session, "csrftoken": csrf})
-    headers = {"X-CSRFToken": csrf}
-    status, response_headers, _ = await conn.request("POST", f"/quizzes/{TOPIC}/", {"mode": "test"}, headers)
-    assert status == 302, status
-    attempt_path = response_headers["location"]
-    attempt_id = int(re.search(r"/attempt/(\d+)/", attempt_path).group(1))
-    _, _, page = await conn.request("GET", attempt_path)
-    html = page.decode()
-    questions = list(dict.fromkeys(re.findall(r'name="question" value="([^"]+)"', html)))
-    choices = {qid: re.findall(rf'id="q{n}-([a-z])"', html) for n, qid in enumerate(questions, start=1)}
+    conn, headers = csrf_connection(url, session)
+    attempt_id, choices = await start_attempt(conn, TOPIC, headers)
     last: dict[str, str] = {}
     for _ in range(rounds):
-        for qid in questions:
-            key = random.choice(choices[qid])
+        for qid, keys in choices.items():
+            key = random.choice(keys)
             started = time.perf_counter()
-            status, _, _ = await conn.request(
-                "POST",
-                f"/quizzes/attempt/{attempt_id}/answer/",
-                {"question": qid, "choice": key},
-                {**headers, "HX-Request": "true"},
-            )
+            status = await answer_question(conn, attempt_id, qid, key, headers)
             latencies.append((time.perf_counter() - started) * 1000)
             if status != 200:
                 raise RuntimeError(f"answer returned {status}")

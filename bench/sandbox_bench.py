@@ -15,6 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from harness import rollup_kib
+
 from playground.sandbox import Sandbox, SandboxLimits, SandboxOptions, SandboxPool, envbuild, procs
 from playground.sandbox.options import PRELOAD_FULL, PRELOAD_MINIMAL
 
@@ -92,13 +94,9 @@ async def pooled(n: int, options: SandboxOptions, code: str) -> tuple[list[float
     return ready, loaded
 
 
-def pss_kib(pid: int) -> int:
-    """Proportional set size of one process, from smaps_rollup."""
-    with open(f"/proc/{pid}/smaps_rollup") as handle:
-        for line in handle:
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    return 0
+def tree_pss_kib(table: dict, pid: int) -> dict[int, int]:
+    """PSS in KiB of each process in a sandbox's tree (bwrap, its pid-1 helper, the harness)."""
+    return {member: rollup_kib(member, "Pss") for member in procs.tree(table, pid)}
 
 
 async def idle_pss(count: int, options: SandboxOptions) -> tuple[float, float]:
@@ -108,13 +106,22 @@ async def idle_pss(count: int, options: SandboxOptions) -> tuple[float, float]:
     table = procs.scan()
     trees, harnesses = [], []
     for sandbox in sandboxes:
-        pids = procs.tree(table, sandbox.pid)
-        sizes = {pid: pss_kib(pid) for pid in pids}
+        sizes = tree_pss_kib(table, sandbox.pid)
         trees.append(sum(sizes.values()))
         harnesses.append(max(sizes.values()))
     for sandbox in sandboxes:
         await sandbox.stop()
     return statistics.mean(trees) / 1024, statistics.mean(harnesses) / 1024
+
+
+async def until_echoed(sandbox: Sandbox, body: str, timeout: float = 5) -> None:
+    """Wait for the consumer to send `body` back (or fail if the sandbox ends first)."""
+    while True:
+        event = await sandbox.next_event(timeout)
+        if event is None or event["ev"] == "exit":
+            raise RuntimeError("echo sandbox ended")
+        if event["ev"] == "send" and event["text"] == body:
+            return
 
 
 async def round_trips(n: int) -> list[float]:
@@ -129,12 +136,7 @@ async def round_trips(n: int) -> list[float]:
         body = f"m{index}"
         started = time.perf_counter()
         await sandbox.send({"op": "receive", "client": "c1", "text": body})
-        while True:
-            event = await sandbox.next_event(5)
-            if event is None or event["ev"] == "exit":
-                raise RuntimeError("echo sandbox ended")
-            if event["ev"] == "send" and event["text"] == body:
-                break
+        await until_echoed(sandbox, body)
         timings.append(time.perf_counter() - started)
     await sandbox.stop()
     return timings
