@@ -12,15 +12,11 @@ from django.test import Client
 
 from config.asgi import application
 from tests.factories import make_user
+from tests.support.page_protocol import unbatch
 
 
 def starter_code(name: str) -> str:
     return (Path(settings.CONTENT_DIR) / "starters" / f"{name}.py").read_text()
-
-
-def unbatch(message: dict) -> list[dict]:
-    """The page messages in one WebSocket message: a `batch` envelope holds several, in order."""
-    return message["messages"] if message["type"] == "batch" else [message]
 
 
 def run_starter_until_live(page, starter: str, timeout: float = 30) -> str:

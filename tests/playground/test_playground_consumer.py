@@ -13,8 +13,9 @@ from django.test import override_settings
 from config.asgi import application
 from playground.consumers import CLOSE_NOT_SIGNED_IN
 from playground.models import Run
-from tests.playground.conftest import starter_code, unbatch
+from tests.playground.conftest import starter_code
 from tests.support.learner_code import BURST
+from tests.support.page_protocol import unbatch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
