@@ -65,19 +65,16 @@ async def open_sockets(job: dict) -> tuple[list, Counter, float]:
     return sockets, problems, time.perf_counter() - started
 
 
-async def still_open(sockets: list) -> dict[str, int]:
-    """How many sockets are still open, how many answer a ping through Daphne within 20 s, and close codes of the rest."""
+async def still_open(sockets: list) -> dict:
+    """Which sockets Daphne still serves (open, and a ping answered within 20 s); close codes of the others."""
 
     async def pong(socket) -> None:
         await asyncio.wait_for(await socket.ping(), 20)
 
     answers = await asyncio.gather(*(pong(s) for s in sockets), return_exceptions=True)
     closed = Counter(str(socket.close_code) for socket in sockets if socket.state is not State.OPEN)
-    return {
-        "open": len(sockets) - closed.total(),
-        "ponged": sum(answer is None for answer in answers),
-        "closed": closed,
-    }
+    held = sum(socket.state is State.OPEN and answer is None for socket, answer in zip(sockets, answers, strict=True))
+    return {"held": held, "closed": closed, "silent": len(sockets) - closed.total() - held}
 
 
 async def client() -> None:
@@ -92,6 +89,7 @@ async def client() -> None:
 
 
 def memory_kib(pid: int) -> dict[str, int]:
+    """Daphne's resident and proportional memory, read before and after the connections for the per-connection figure."""
     return {field: rollup_kib(pid, field) for field in ("Rss", "Pss")}
 
 
@@ -144,8 +142,8 @@ def totals(figures: dict) -> dict:
         "opened": sum(part["opened"] for part in figures["opened"]),
         "untried": untried,
         "failed": problems,
-        "held": sum(check["open"] for check in figures["checks"]),
-        "ponged": sum(check["ponged"] for check in figures["checks"]),
+        "held": sum(check["held"] for check in figures["checks"]),
+        "silent": sum(check["silent"] for check in figures["checks"]),
         "closed": sum((Counter(check["closed"]) for check in figures["checks"]), Counter()),
         "seconds": max(part["seconds"] for part in figures["opened"]),
     }
@@ -164,10 +162,12 @@ def memory_row(field: str, figures: dict, held: int) -> tuple[str, str, str, str
 
 
 def table(requested: int, figures: dict, server_timeouts: int) -> list[tuple[str, str, str, str]]:
+    """The results table: what was opened, what failed, what was held, and the memory per connection."""
     t = totals(figures)
     untried = f"; {t['untried']} not tried within the {OPEN_SECONDS:.0f} s limit" if t["untried"] else ""
     failed = ", ".join(f"{count} {name}" for name, count in t["failed"].items())
-    closed = "".join(f"; {count} closed with code {code}" for code, count in t["closed"].items())
+    lost = [f"{count} closed with code {code}" for code, count in t["closed"].items()]
+    lost += [f"{t['silent']} open but not answering"] if t["silent"] else []
     return [
         (
             "connections opened",
@@ -183,7 +183,7 @@ def table(requested: int, figures: dict, server_timeouts: int) -> list[tuple[str
         ),
         (
             f"idle playground sockets held by one Daphne process after {HOLD_SECONDS:.0f} s",
-            f"{t['held']} still open, {t['ponged']} answered a ping{closed}",
+            f"{t['held']} open and answering a ping" + "".join(f"; {item}" for item in lost),
             f"{CONNECTIONS:,}",
             "met" if t["held"] >= CONNECTIONS else "missed",
         ),
@@ -240,7 +240,8 @@ def main() -> None:
         f"cookie reused for all of them. {args.clients} separate client process(es) with the websockets library "
         f"(asyncio) open them, {IN_FLIGHT} handshakes at a time each, for at most {OPEN_SECONDS:.0f} s; the open-file "
         "limit is raised to its hard limit in the server and the clients. The connections are then held for "
-        f"{HOLD_SECONDS:.0f} s and checked (still open, and a ping through Daphne answered) before memory is read. "
+        f"{HOLD_SECONDS:.0f} s and checked before memory is read: one counts as held when it is still open and "
+        "answers a ping through Daphne. "
         "Per connection = growth of Daphne's RSS and PSS (/proc/PID/smaps_rollup) from a baseline taken after "
         f"{WARM_UP} warm-up sockets were opened and closed, divided by the connections held; it covers Daphne's "
         "protocol objects, the ASGI scope, the consumer and its channel-layer receive. Clients and server share the "
