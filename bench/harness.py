@@ -100,6 +100,11 @@ def rollup_kib(pid: int, field: str) -> int:
     return 0
 
 
+def starter(name: str) -> str:
+    """A playground starter's code, as the page sends it in a `run` message."""
+    return (ROOT / "content" / "starters" / f"{name}.py").read_text()
+
+
 def session_cookie(env: dict[str, str], username: str) -> str:
     """A signed-in session for a new user, as the Cookie header value."""
     code = (
