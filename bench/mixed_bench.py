@@ -143,9 +143,7 @@ def empty_results() -> dict:
 
 
 async def warm_up(url: str, session: str) -> None:
-    """One learner does each action before the load, so the figures are a warm server's."""
-    # The first quiz request builds the question bank (about 2 s of CPU) and every request racing it builds its own
-    # (quizzes.bank.get_bank is an unlocked @cache): 20 learners starting together on a cold server waited 45 s.
+    """One learner does each action before the load, so the figures are a warm server's (sandbox pool, connections)."""
     results = empty_results()
     learner = Learner(url, session, random.Random(-1), results)
     for action in ACTIONS:
@@ -201,9 +199,9 @@ def main() -> None:
         f"{args.learners} signed-in learners against one Daphne process with the embedded defaults (SQLite, in-memory "
         "channel layer, the real bubblewrap sandbox, DEBUG off), all client coroutines in one process on the same "
         "2-core machine. One extra learner reads, answers and runs once before the load, so these are a warm "
-        "server's figures: on a cold server every quiz request racing the first one builds the question bank again "
-        "(about 2 s of CPU each; quizzes.bank.get_bank is an unlocked @cache), and 20 learners starting attempts "
-        f"together waited about 45 s in a trial. Learners arrive over {RAMP_SECONDS:.0f} s, then loop for {args.seconds:.0f} s: read a "
+        "server's figures. (The question bank is built when the server starts, in config.asgi: before that, every "
+        "quiz request racing the first one built it again, about 2 s of CPU each, and 20 learners starting "
+        f"together waited about 45 s in a trial.) Learners arrive over {RAMP_SECONDS:.0f} s, then loop for {args.seconds:.0f} s: read a "
         "random topic's concept page; answer a random question of their own test-mode attempt (htmx POST with the "
         "CSRF cookie and header; the attempt is opened, untimed, before the first answer); and in "
         f"{RUN_CHANCE:.0%} of rounds run code: open the playground socket, run the echo starter, wait for status "

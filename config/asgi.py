@@ -15,9 +15,12 @@ from channels.routing import ProtocolTypeRouter  # noqa: E402
 from config.routing import websocket_application  # noqa: E402
 from config.static_asgi import StaticFilesApp  # noqa: E402
 from lessons.catalogue import get_catalogue  # noqa: E402
+from quizzes.bank import get_bank  # noqa: E402
 
-# Load and validate content/ now: broken content stops the server at start, not on a learner's request.
+# Load and validate content/ now: broken content stops the server at start, not on a learner's request,
+# and the first learners do not each build the question bank (seconds of CPU) while racing for it.
 get_catalogue()
+get_bank()
 
 application = ProtocolTypeRouter(
     {

@@ -137,7 +137,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": env_int("CHANNEL_LAYER_CAPACITY", 1000), "expiry": 60},
+            "CONFIG": {
+                # redis-py's default 5 s socket timeout equals channels-redis's 5 s BZPOPMIN wait, so an idle
+                # consumer would die with TimeoutError now and then (django/channels_redis#422); wait longer.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": env_int("CHANNEL_LAYER_SOCKET_TIMEOUT", 15)}],
+                "capacity": env_int("CHANNEL_LAYER_CAPACITY", 1000),
+                "expiry": 60,
+            },
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
@@ -149,6 +155,9 @@ else:
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Group members join their groups again this often, so a Redis restarted empty delivers again within it.
+CHANNEL_GROUP_REFRESH_SECONDS = env_int("CHANNEL_GROUP_REFRESH_SECONDS", 10)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -178,6 +187,8 @@ PLAYGROUND_POOL_SIZE = env_int("PLAYGROUND_POOL_SIZE", 2)  # pre-started sandbox
 PLAYGROUND_MAX_CONCURRENT_RUNS = env_int("PLAYGROUND_MAX_CONCURRENT_RUNS", 2)  # per learner
 PLAYGROUND_RUNS_PER_MINUTE = env_int("PLAYGROUND_RUNS_PER_MINUTE", 20)  # per learner
 PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES = env_int("PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES", 320 * 1024)
+# A run's owner stamps Run.heartbeat_at this often; a run silent for three beats was on a process that died.
+PLAYGROUND_HEARTBEAT_SECONDS = env_int("PLAYGROUND_HEARTBEAT_SECONDS", 10)
 PLAYGROUND_LIVE_HANDSHAKE_SECONDS = 5.0  # a live client waits this long for the learner's consumer to answer
 # "minimal" (~15 MB per idle sandbox; routed consumers load in ~70 ms) or "full" (~27 MB; ~12 ms).
 PLAYGROUND_SANDBOX_PRELOAD = os.environ.get("PLAYGROUND_SANDBOX_PRELOAD", "minimal")

@@ -7,14 +7,17 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from config.layer import GroupMembership, LayerFaultsMixin
 from dashboards.announce import cohort_group
 from dashboards.services import is_cohort_instructor
 
 CLOSE_FORBIDDEN = 4403
 
 
-class CohortConsumer(AsyncJsonWebsocketConsumer):
+class CohortConsumer(LayerFaultsMixin, AsyncJsonWebsocketConsumer):
     """Read-only: the browser never sends anything that reaches the channel layer."""
+
+    membership: GroupMembership | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -27,13 +30,13 @@ class CohortConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.user_id = user.pk
-        self.group = cohort_group(self.cohort_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.membership = GroupMembership(self.channel_layer, self.channel_name)
+        await self.membership.join(cohort_group(self.cohort_id))
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        if getattr(self, "group", None):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.membership:
+            await self.membership.leave_all()
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Nothing to receive: dashboards only listen."""
@@ -43,6 +46,5 @@ class CohortConsumer(AsyncJsonWebsocketConsumer):
 
     async def cohort_revoke(self, message: dict[str, Any]) -> None:
         if message["user_id"] == self.user_id:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
-            self.group = None
+            await self.membership.leave_all()
             await self.close(code=CLOSE_FORBIDDEN)

@@ -8,7 +8,9 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from config.layer import LayerFaultsMixin
 from playground import sandboxes
+from playground.models import Run
 from playground.runs import RunRefused, RunSession, open_run, run_limits
 from playground.sandbox.protocol import check_client_op
 from playground.watch import watch_group
@@ -31,7 +33,7 @@ WATCHED_TYPES = frozenset(
 )
 
 
-class PlaygroundConsumer(AsyncWebsocketConsumer):
+class PlaygroundConsumer(LayerFaultsMixin, AsyncWebsocketConsumer):
     """Browser <-> owner protocol of DESIGN.md; one run at a time per page."""
 
     session: RunSession | None = None
@@ -47,6 +49,11 @@ class PlaygroundConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.session:
             await self.session.stop("page_closed")
+
+    async def layer_failed(self) -> None:
+        """Without the channel layer the run cannot reach its live clients or watchers: it ends, recorded."""
+        if self.session:
+            await self.session.stop(Run.EndReason.INTERRUPTED, "the server lost its channel layer (Redis)")
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content))

@@ -15,6 +15,8 @@ from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from config.layer import LayerFaultsMixin, quietly
+
 logger = logging.getLogger(__name__)
 
 # Close codes the live proxy uses itself (4xxx application range).
@@ -36,7 +38,7 @@ def max_message_bytes() -> int:
     return run_limits().max_message_bytes
 
 
-class LiveProxyConsumer(AsyncWebsocketConsumer):
+class LiveProxyConsumer(LayerFaultsMixin, AsyncWebsocketConsumer):
     """Relays one external WebSocket client to the run's sandbox via the run owner."""
 
     owner_channel: str | None = None
@@ -116,6 +118,5 @@ class LiveProxyConsumer(AsyncWebsocketConsumer):
         if not self.answered:
             self.settle()
         if self.owner_channel and self.client_id:
-            await self.channel_layer.send(
-                self.owner_channel, {"type": "live.disconnect", "client": self.client_id, "code": code}
-            )
+            goodbye = {"type": "live.disconnect", "client": self.client_id, "code": code}
+            await quietly(self.channel_layer.send(self.owner_channel, goodbye), "telling the owner a client left")

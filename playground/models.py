@@ -29,6 +29,7 @@ class Run(models.Model):
     code = models.TextField()
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # stamped by the owning process while it runs
     end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
     end_detail = models.CharField(max_length=200, blank=True)
     event_count = models.PositiveIntegerField(default=0)
@@ -37,7 +38,11 @@ class Run(models.Model):
     share_token = models.CharField(max_length=32, unique=True, default=new_share_token)
 
     class Meta:
-        indexes = [models.Index(fields=["owner", "-started_at"])]
+        indexes = [
+            models.Index(fields=["owner", "-started_at"]),
+            # Finding runs whose process died: only unfinished runs are indexed.
+            models.Index(fields=["heartbeat_at"], condition=models.Q(ended_at__isnull=True), name="run_open_heartbeat"),
+        ]
 
     def __str__(self) -> str:
         return f"run {self.pk} by {self.owner_id}"

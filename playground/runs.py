@@ -24,6 +24,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from config.layer import GroupMembership, quietly
 from dashboards.announce import aannounce
 from playground.live import live_group_name
 from playground.models import Run
@@ -76,9 +77,19 @@ class RunRefused(Exception):
     """A run cannot start (rate limit, sandbox unavailable); the message is shown to the learner."""
 
 
+def mark_interrupted_runs() -> int:
+    """Runs whose owning process stopped beating (killed, machine lost) end as interrupted; returns how many."""
+    now = timezone.now()
+    silent_since = now - timedelta(seconds=3 * settings.PLAYGROUND_HEARTBEAT_SECONDS)
+    return Run.objects.filter(ended_at__isnull=True, heartbeat_at__lt=silent_since).update(
+        ended_at=now, end_reason=Run.EndReason.INTERRUPTED, end_detail="the server process running it stopped"
+    )
+
+
 @database_sync_to_async
 def open_run(user: Any, code: str, starter: str) -> Run:
-    """Enforce the per-learner run limits, then create the Run row."""
+    """Enforce the per-learner run limits, then create the Run row (runs of dead processes no longer count)."""
+    mark_interrupted_runs()
     limits = run_limits()
     now = timezone.now()
     mine = Run.objects.filter(owner=user)
@@ -96,7 +107,14 @@ def open_run(user: Any, code: str, starter: str) -> Run:
         raise RunRefused(
             f"Your code is over {limits.max_code_bytes // 1024} KiB; the playground runs at most that much."
         )
-    return Run.objects.create(owner=user, code=code, starter=starter[:60], started_at=now)
+    return Run.objects.create(owner=user, code=code, starter=starter[:60], started_at=now, heartbeat_at=now)
+
+
+@database_sync_to_async
+def beat(run_id: int) -> None:
+    """The owner is alive: stamp the run, and end the runs of owners that are not."""
+    Run.objects.filter(pk=run_id, ended_at__isnull=True).update(heartbeat_at=timezone.now())
+    mark_interrupted_runs()
 
 
 @database_sync_to_async
@@ -133,6 +151,8 @@ class RunSession:
         self.limits = run_limits()
         self.live_token = secrets.token_urlsafe(24)
         self.group = live_group_name(self.live_token)
+        self.membership = GroupMembership(channel_layer, owner_channel)
+        self.heartbeat_task: asyncio.Task | None = None
         self.live: dict[str, LiveClient] = {}
         self.live_counter = 0
         self.events: list[dict] = []
@@ -147,10 +167,16 @@ class RunSession:
 
     async def start(self, code: str) -> None:
         await aannounce(self.owner, "run_started", run_id=self.run.pk, starter=self.run.starter)
-        await self.layer.group_add(self.group, self.owner_channel)
-        await self.layer.group_add(watch_group(self.run.pk), self.owner_channel)
+        await self.membership.join(self.group)
+        await self.membership.join(watch_group(self.run.pk))
+        self.heartbeat_task = asyncio.create_task(self.beat_forever())
         self.pump_task = asyncio.create_task(self.pump())
         await self.sandbox.load(code)
+
+    async def beat_forever(self) -> None:
+        while True:
+            await asyncio.sleep(settings.PLAYGROUND_HEARTBEAT_SECONDS)
+            await beat(self.run.pk)
 
     async def pump(self) -> None:
         """Route every sandbox event until the sandbox is gone, then close the run."""
@@ -308,23 +334,25 @@ class RunSession:
             await asyncio.wait([self.pump_task], timeout=5)
 
     async def finish(self) -> None:
+        """Record the run whatever state the channel layer is in: its clean-up is best effort, the row is not."""
         if self.ended:
             return
         self.ended = True
+        if self.heartbeat_task:
+            self.heartbeat_task.cancel()
         for client, live in list(self.live.items()):
-            await self.send_to_live(client, {"type": "live.close" if live.accepted else "live.reject", "code": 1001})
+            closing = {"type": "live.close" if live.accepted else "live.reject", "code": 1001}
+            await quietly(self.send_to_live(client, closing), f"closing {client}")
         self.live.clear()
-        await self.layer.group_discard(self.group, self.owner_channel)
-        await self.layer.group_discard(watch_group(self.run.pk), self.owner_channel)
-        await self.flush_now()
+        await self.membership.leave_all()
+        await quietly(self.flush_now(), "the last page messages")
         reason, detail = self.end_reason
         await close_run(self.run.pk, reason, detail, self.events, self.event_count, self.event_count > len(self.events))
         await aannounce(self.owner, "run_ended", run_id=self.run.pk, reason=reason)
-        await self.notify(
-            {
-                "type": "status",
-                "state": "stopped",
-                "reason": detail or Run.EndReason(reason).label,
-                "replay": reverse("playground:replay", args=[self.run.pk]),
-            }
-        )
+        stopped = {
+            "type": "status",
+            "state": "stopped",
+            "reason": detail or Run.EndReason(reason).label,
+            "replay": reverse("playground:replay", args=[self.run.pk]),
+        }
+        await quietly(self.notify(stopped), "the run's last status")

@@ -7,6 +7,8 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from config.layer import GroupMembership, LayerFaultsMixin
+
 CLOSE_FORBIDDEN = 4403
 
 
@@ -23,10 +25,10 @@ def may_watch(user: Any, run_id: int) -> bool:
     return owner_id is not None and (owner_id == user.pk or instructs_learner(user, owner_id))
 
 
-class RunWatchConsumer(AsyncJsonWebsocketConsumer):
+class RunWatchConsumer(LayerFaultsMixin, AsyncJsonWebsocketConsumer):
     """Receives the run's events as they happen; nothing the watcher sends reaches the run."""
 
-    group: str | None = None
+    membership: GroupMembership | None = None
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -34,16 +36,16 @@ class RunWatchConsumer(AsyncJsonWebsocketConsumer):
         if not user or not user.is_authenticated or not await database_sync_to_async(may_watch)(user, run_id):
             await self.close(code=CLOSE_FORBIDDEN)
             return
-        self.group = watch_group(run_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.membership = GroupMembership(self.channel_layer, self.channel_name)
+        await self.membership.join(watch_group(run_id))
         await self.accept()
         await self.channel_layer.group_send(
-            self.group, {"type": "watch.hello", "run_id": run_id, "reply_channel": self.channel_name}
+            watch_group(run_id), {"type": "watch.hello", "run_id": run_id, "reply_channel": self.channel_name}
         )
 
     async def disconnect(self, code: int) -> None:
-        if self.group:
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.membership:
+            await self.membership.leave_all()
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         """Watching is read-only."""

@@ -1,5 +1,7 @@
 // Instructor dashboard: learner activity arrives over /ws/cohorts/<id>/ and updates the page without a reload.
 
+import { connectWithRetry } from "./reconnect.js";
+
 const root = document.getElementById("dashboard");
 const activity = document.getElementById("activity");
 const playing = document.getElementById("playing-now");
@@ -61,29 +63,20 @@ function logActivity(event) {
   activity.prepend(item);
 }
 
-function connect(attempt = 0) {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}${root.dataset.wsPath}`);
-  socket.addEventListener("open", () => {
-    attempt = 0;
+connectWithRetry(root.dataset.wsPath, {
+  final: [4403],
+  onOpen: () => {
     liveState.dataset.state = "live";
     liveState.textContent = "live: updates appear as they happen";
-  });
-  socket.addEventListener("message", (message) => {
-    const event = JSON.parse(message.data);
+  },
+  onMessage: (event) => {
     logActivity(event);
     updatePage(event);
-  });
-  socket.addEventListener("close", (event) => {
-    liveState.dataset.state = "offline";
-    if (event.code === 4403) {
-      liveState.textContent = "not live: you are not an instructor of this cohort any more";
-      return;
-    }
-    liveState.textContent = "reconnecting…";
-    const delay = Math.min(15000, 500 * 2 ** attempt) * (0.5 + Math.random());
-    setTimeout(() => connect(attempt + 1), delay);
-  });
-}
-
-connect();
+  },
+  onClose: (event, retrying) => {
+    liveState.dataset.state = retrying ? "reconnecting" : "offline";
+    liveState.textContent = retrying
+      ? "reconnecting…"
+      : "not live: you are not an instructor of this cohort any more";
+  },
+});

@@ -1,6 +1,7 @@
 // The playground page: editor, run/stop over /ws/playground/, output console, client panel, live URL.
 import { ClientPanel } from "./playground/clients.js";
 import { setUpCopyButtons } from "./copy.js";
+import { connectWithRetry } from "./reconnect.js";
 import { Visualizer } from "./visualizer.js";
 
 const root = document.getElementById("playground");
@@ -11,8 +12,9 @@ const consoleBox = document.getElementById("console");
 const liveInput = document.getElementById("live-url");
 const pauseToggle = document.getElementById("pause-toggle");
 const stepButton = document.getElementById("step-button");
+const connectionState = document.getElementById("connection-state");
 const canRun = root.dataset.canRun === "true";
-let socket = null;
+let connection = null;  // the page's socket, replaced on each reconnect
 let running = false;
 let editor = null;
 
@@ -92,6 +94,7 @@ function setLiveUrl(url) {
 }
 
 function send(message) {
+  const socket = connection?.socket;
   if (!socket || socket.readyState !== WebSocket.OPEN) {
     say("Not connected to the playground server yet.", "error");
     return;
@@ -145,20 +148,23 @@ function dispatch(message) {
   if (handler) handler(message);
 }
 
-function connect(attempt = 0) {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  socket = new WebSocket(`${scheme}://${location.host}${root.dataset.wsPath}`);
-  socket.addEventListener("open", () => {
-    root.dataset.connected = "true";
-    attempt = 0;
-  });
-  socket.addEventListener("message", (event) => dispatch(JSON.parse(event.data)));
-  socket.addEventListener("close", (event) => {
-    root.dataset.connected = "false";
-    if (running) setStatus("stopped", "connection to the server lost");
-    if (event.code === 4401) return;  // not signed in: nothing to retry
-    const delay = Math.min(10000, 500 * 2 ** attempt) * (0.5 + Math.random());
-    setTimeout(() => connect(attempt + 1), delay);
+// The page's socket; while it is down the page says so and comes back by itself.
+function connect() {
+  connection = connectWithRetry(root.dataset.wsPath, {
+    final: [4401],
+    onOpen: () => {
+      root.dataset.connected = "true";
+      connectionState.hidden = true;
+    },
+    onMessage: dispatch,
+    onClose: (event, retrying) => {
+      root.dataset.connected = "false";
+      if (running) setStatus("stopped", "connection to the server lost");
+      connectionState.hidden = false;
+      connectionState.textContent = retrying
+        ? "Connection lost: reconnecting…"
+        : "Not connected: sign in again to run code.";
+    },
   });
 }
 

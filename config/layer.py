@@ -1,0 +1,90 @@
+"""Surviving channel-layer faults: Redis stopping, or restarting with none of its groups.
+
+A consumer whose layer fails closes its socket with a code the page retries, instead of crashing with
+1011; group members join again every CHANNEL_GROUP_REFRESH_SECONDS, so a Redis that came back empty
+delivers group messages again without a server restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from django.conf import settings
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# What a failing channel layer raises (redis-py errors; OSError for a refused or reset socket).
+LAYER_ERRORS = (RedisError, OSError)
+# "Service restart": the server is fine but its channel layer is not; the page reconnects with backoff.
+CLOSE_LAYER_UNAVAILABLE = 1012
+
+
+async def quietly(call: Awaitable[Any], what: str) -> bool:
+    """Clean-up that must not stop the clean-up after it (group_discard while Redis is down); False if it failed."""
+    try:
+        await call
+    except LAYER_ERRORS as exc:
+        logger.warning("channel layer unavailable during %s: %s", what, exc)
+        return False
+    return True
+
+
+class LayerFaultsMixin:
+    """For WebSocket consumers: a channel-layer error closes the socket with CLOSE_LAYER_UNAVAILABLE."""
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except LAYER_ERRORS as exc:
+            logger.warning(
+                "%s: channel layer failed (%s); closing with %s", type(self).__name__, exc, CLOSE_LAYER_UNAVAILABLE
+            )
+            await self.layer_failed()
+            await self.base_send({"type": "websocket.close", "code": CLOSE_LAYER_UNAVAILABLE})
+
+    async def layer_failed(self) -> None:
+        """The consumer's own clean-up once the layer has failed; disconnect() is not called after this."""
+        await self.disconnect(CLOSE_LAYER_UNAVAILABLE)
+
+
+class GroupMembership:
+    """The groups one channel is in, joined again every CHANNEL_GROUP_REFRESH_SECONDS while any remain."""
+
+    def __init__(self, layer: Any, channel: str) -> None:
+        self.layer = layer
+        self.channel = channel
+        self.groups: set[str] = set()
+        self.refresher: asyncio.Task | None = None
+
+    async def join(self, group: str) -> None:
+        await self.layer.group_add(group, self.channel)
+        self.groups.add(group)
+        if self.refresher is None:
+            self.refresher = asyncio.create_task(self.refresh_forever())
+
+    async def leave(self, group: str) -> None:
+        self.groups.discard(group)
+        await quietly(self.layer.group_discard(group, self.channel), f"leaving {group}")
+        if not self.groups:
+            self.stop_refreshing()
+
+    async def leave_all(self) -> None:
+        for group in list(self.groups):
+            await self.leave(group)
+        self.stop_refreshing()
+
+    def stop_refreshing(self) -> None:
+        if self.refresher is not None:
+            self.refresher.cancel()
+            self.refresher = None
+
+    async def refresh_forever(self) -> None:
+        """A failed refresh is logged and tried again next time: Redis may be on its way back."""
+        while True:
+            await asyncio.sleep(settings.CHANNEL_GROUP_REFRESH_SECONDS)
+            for group in list(self.groups):
+                await quietly(self.layer.group_add(group, self.channel), f"re-joining {group}")
