@@ -19,8 +19,9 @@ logger = logging.getLogger(__name__)
 
 # What a failing channel layer raises (redis-py errors; OSError for a refused or reset socket).
 LAYER_ERRORS = (RedisError, OSError)
-# "Service restart": the server is fine but its channel layer is not; the page reconnects with backoff.
-CLOSE_LAYER_UNAVAILABLE = 1012
+# The server is fine but its channel layer is not; the page reconnects with backoff. (The standard 1012
+# "service restart" would say the same, but Daphne's autobahn sends only 1000 and 3000-4999.)
+CLOSE_LAYER_UNAVAILABLE = 4012
 
 
 async def quietly(call: Awaitable[Any], what: str) -> bool:

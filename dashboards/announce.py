@@ -10,6 +10,8 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from config.layer import quietly
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,9 +28,11 @@ def learner_cohort_ids(user_id: int) -> list[int]:
 
 
 async def _send(cohort_ids: list[int], message: dict[str, Any]) -> None:
+    """Redis being down is expected now and then: a warning, not a traceback, and the learner's action goes on."""
     layer = get_channel_layer()
     for cohort_id in cohort_ids:
-        await layer.group_send(cohort_group(cohort_id), message)
+        if not await quietly(layer.group_send(cohort_group(cohort_id), message), f"announcing to cohort {cohort_id}"):
+            return
 
 
 def _deliver(cohort_ids: list[int], message: dict[str, Any]) -> None:

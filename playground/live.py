@@ -19,16 +19,22 @@ from config.layer import LayerFaultsMixin, quietly
 
 logger = logging.getLogger(__name__)
 
-# Close codes the live proxy uses itself (4xxx application range).
+# Close codes the live proxy uses itself: Daphne (autobahn) sends only 1000 and 3000-4999, so the standard
+# 1009 "too big" and 1013 "try again later" become 4009 and 4013.
 CLOSE_NO_SUCH_RUN = 4404
-CLOSE_TOO_LARGE = 1009
-CLOSE_TRY_AGAIN_LATER = 1013  # the run's owner is not keeping up with this client's messages
+CLOSE_TOO_LARGE = 4009
+CLOSE_TRY_AGAIN_LATER = 4013  # the run's owner is not keeping up with this client's messages
 MAX_QUERY_CHARS = 2048
 
 
 def live_group_name(token: str) -> str:
     """The channel-layer group of a run's owner; the token itself never travels as a group name."""
     return "playground.live." + hashlib.sha256(token.encode()).hexdigest()[:40]
+
+
+def sendable_close_code(code: int) -> int:
+    """The learner's close code if Daphne can send it (1000, 3000-4999), else a plain 1000."""
+    return code if code == 1000 or 3000 <= code <= 4999 else 1000
 
 
 def max_message_bytes() -> int:
@@ -94,7 +100,7 @@ class LiveProxyConsumer(LayerFaultsMixin, AsyncWebsocketConsumer):
     async def live_close(self, event: dict) -> None:
         self.owner_channel = None
         if self.settle() or self.client_id:
-            await self.close(code=event.get("code") or 1000)
+            await self.close(code=sendable_close_code(event.get("code") or 1000))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.owner_channel:
@@ -111,7 +117,9 @@ class LiveProxyConsumer(LayerFaultsMixin, AsyncWebsocketConsumer):
         try:
             await self.channel_layer.send(self.owner_channel, message)
         except ChannelFull:
-            logger.warning("live client %s: the run's channel is full; closing with 1013", self.client_id)
+            logger.warning(
+                "live client %s: the run's channel is full; closing with %s", self.client_id, CLOSE_TRY_AGAIN_LATER
+            )
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
     async def disconnect(self, code: int) -> None:

@@ -1,0 +1,102 @@
+"""A Daphne process is killed mid-run: its sandboxes die with it, its runs end as interrupted, learners go on elsewhere."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from playground.models import Run
+from quizzes.models import Attempt
+from tests.factories import make_user
+from tests.faults.test_redis_faults import close_code, open_socket, session_key
+from tests.playground.conftest import run_starter_until_live
+from tests.support.quiz_http import QuizLearner
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+HEARTBEAT_SECONDS = 1  # the servers' PLAYGROUND_HEARTBEAT_SECONDS here; a run silent for three beats is interrupted
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below `pid`, from /proc (sandboxes are bubblewrap children of the server)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            parents[int(entry.name)] = int(fields[1])
+        except (ValueError, OSError, IndexError):
+            continue
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def keep_answering(server, learner, stop: threading.Event) -> None:
+    """Attempts started, answered and finished in a loop until the server goes away under them."""
+    quiz = QuizLearner(server.url, session_key(learner))
+    try:
+        while not stop.is_set():
+            attempt_id, questions = quiz.start("consumer-lifecycle")
+            for question, choice in questions:
+                quiz.answer(attempt_id, question, choice)
+            quiz.finish(attempt_id)
+    except OSError:
+        return  # the server was killed mid-request
+
+
+def test_killing_a_daphne_interrupts_its_runs_and_leaves_no_half_written_attempt(redis_servers):
+    doomed, survivor = redis_servers(2, PLAYGROUND_HEARTBEAT_SECONDS=str(HEARTBEAT_SECONDS))
+    learner = make_user("ada")
+    page = open_socket(doomed, "/ws/playground/", learner)
+    run_starter_until_live(page, "echo", timeout=20)
+    run = Run.objects.get(owner=learner)
+    sandbox_pids = descendants(doomed.proc.pid)
+    assert sandbox_pids, "the run's sandbox should be a child of the server that owns it"
+
+    stop = threading.Event()
+    answering = threading.Thread(target=keep_answering, args=(doomed, learner, stop))
+    answering.start()
+    time.sleep(1.5)  # some attempts finished, one in flight
+    os.kill(doomed.proc.pid, signal.SIGKILL)
+    stop.set()
+    answering.join(30)
+    doomed.proc.wait(10)
+
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in sandbox_pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in sandbox_pids if alive(pid)], "sandboxes outlived their server"
+    assert close_code(page, time.monotonic() + 5) == 1006  # the connection dropped without a close frame
+
+    # The learner reconnects to the other process and runs again; the dead process's run is no longer "running".
+    with open_socket(survivor, "/ws/playground/", learner) as again:
+        run_starter_until_live(again, "echo", timeout=20)
+        deadline = time.monotonic() + 6 * HEARTBEAT_SECONDS + 5
+        while Run.objects.get(pk=run.pk).ended_at is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+    run.refresh_from_db()
+    assert run.end_reason == Run.EndReason.INTERRUPTED, (run.end_reason, run.end_detail)
+
+    attempts = list(Attempt.objects.filter(user=learner).prefetch_related("answers"))
+    assert attempts, "the learner answered before the kill"
+    for attempt in attempts:
+        graded = (attempt.score_percent, attempt.correct_count, attempt.passed)
+        if attempt.finished_at is None:
+            assert graded == (None, None, None), f"attempt {attempt.pk} is graded but not finished"
+        else:
+            assert None not in graded, f"attempt {attempt.pk} is finished but not fully graded: {graded}"
+            assert attempt.correct_count == sum(answer.correct for answer in attempt.answers.all())
