@@ -199,9 +199,10 @@ PLAYGROUND_UNSANDBOXED_DEVELOPMENT = env_bool("PLAYGROUND_UNSANDBOXED_DEVELOPMEN
 # (`manage.py runworker playground-runs` processes, reached through the channel layer).
 PLAYGROUND_EXECUTION = env_choice("PLAYGROUND_EXECUTION", "page", ("page", "workers"))
 PLAYGROUND_WORKER_CHANNEL = "playground-runs"  # the channel runworker listens on for run requests
-# A page gives up on a run when no worker takes it, or confirms stopping it, within these many seconds.
+# A page gives up on a run when no worker takes it within these many seconds, and stops waiting for a worker
+# to confirm a stop after the second (kept under Daphne's 10 s for a closed socket's consumer to finish).
 PLAYGROUND_WORKER_START_SECONDS = float(env_int("PLAYGROUND_WORKER_START_SECONDS", 10))
-PLAYGROUND_WORKER_STOP_SECONDS = 10.0
+PLAYGROUND_WORKER_STOP_SECONDS = 8.0
 
 # Instructor dashboards: when a learner is flagged as looking stuck.
 DASHBOARD_STUCK_IDLE_DAYS = env_int("DASHBOARD_STUCK_IDLE_DAYS", 7)

@@ -31,6 +31,8 @@ def open_run_record(run_id: int) -> Run | None:
 class WorkerRunOwner(RunOwner, AsyncConsumer):
     """One run on this worker, owned as a page owns it in page mode; its page is reached through the channel layer."""
 
+    dropped_page_messages = 0
+
     async def run_begin(self, message: dict[str, Any]) -> None:
         request = self.scope["request"]
         self.run_id, self.page = request["run_id"], request["page"]
@@ -60,10 +62,13 @@ class WorkerRunOwner(RunOwner, AsyncConsumer):
         await self.channel_layer.send(message["reply_channel"], {"type": "run.stopped"})
 
     async def send_to_page(self, content: dict[str, Any]) -> None:
+        """A page that stopped reading (or whose web process died) loses messages; the run goes on to its limits."""
         try:
             await self.channel_layer.send(self.page, {"type": "run.page", "run_id": self.run_id, "message": content})
         except ChannelFull:
-            logger.warning("run %s: its page is not reading; a %s message was dropped", self.run_id, content["type"])
+            self.dropped_page_messages += 1
+            if self.dropped_page_messages == 1:
+                logger.warning("run %s: its page is not reading; dropping the messages for it", self.run_id)
 
 
 async def no_socket(message: dict[str, Any]) -> None:

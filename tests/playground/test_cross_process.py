@@ -152,7 +152,7 @@ def test_workers_mode_runs_the_sandbox_in_the_runworker_process_not_in_daphne(re
 
 def test_workers_mode_without_a_worker_says_so_within_the_start_time(redis_url, collected_static, tmp_path):
     server = DaphneServer(
-        workers_env(redis_url, collected_static, "11", PLAYGROUND_WORKER_START_SECONDS="2"), tmp_path / "daphne.log"
+        workers_env(redis_url, collected_static, "10", PLAYGROUND_WORKER_START_SECONDS="2"), tmp_path / "daphne.log"
     )
     try:
         with open_page(server, "lonely-runner") as page:
