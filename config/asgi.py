@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP to Django (static files first), WebSockets through the origin check and session."""
+"""ASGI entry point: HTTP to Django (static files first), WebSockets through the origin check and session,
+and the playground worker channel for `manage.py runworker playground-runs`."""
 
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 # Imported after Django is set up: routing modules import models and consumers.
-from channels.routing import ProtocolTypeRouter  # noqa: E402
+from channels.routing import ChannelNameRouter, ProtocolTypeRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from config.routing import websocket_application  # noqa: E402
 from config.static_asgi import StaticFilesApp  # noqa: E402
 from lessons.catalogue import get_catalogue  # noqa: E402
+from playground.worker import RunWorkerConsumer  # noqa: E402
 from quizzes.bank import get_bank  # noqa: E402
 
 # Load and validate content/ now: broken content stops the server at start, not on a learner's request,
@@ -26,5 +29,6 @@ application = ProtocolTypeRouter(
     {
         "http": StaticFilesApp(django_asgi_app),
         "websocket": websocket_application,
+        "channel": ChannelNameRouter({settings.PLAYGROUND_WORKER_CHANNEL: RunWorkerConsumer.as_asgi()}),
     }
 )

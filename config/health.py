@@ -8,6 +8,7 @@ import uuid
 
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
@@ -42,14 +43,21 @@ async def check_channel_layer() -> dict:
     return {"ok": True, "backend": backend, "ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
-async def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when every dependency answers, 503 otherwise, with the details as JSON."""
+async def check_sandbox() -> dict:
+    """This process's sandbox gate; a web process whose runs live on workers has none and says where they run."""
+    if settings.PLAYGROUND_EXECUTION == "workers":
+        return {"ok": True, "execution": "workers", "worker_channel": settings.PLAYGROUND_WORKER_CHANNEL}
     from playground.sandboxes import health as sandbox_health
 
+    return await sandbox_health()
+
+
+async def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when every dependency answers, 503 otherwise, with the details as JSON."""
     checks = {
         "database": await sync_to_async(check_database)(),
         "channel_layer": await check_channel_layer(),
-        "sandbox": await sandbox_health(),
+        "sandbox": await check_sandbox(),
     }
     healthy = all(check["ok"] for check in checks.values())
     return JsonResponse({"ok": healthy, "checks": checks}, status=200 if healthy else 503)

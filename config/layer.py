@@ -44,7 +44,7 @@ class LayerFaultsMixin:
             logger.warning(
                 "%s: channel layer failed (%s); closing with %s", type(self).__name__, exc, CLOSE_LAYER_UNAVAILABLE
             )
-            await self.layer_failed()
+            await quietly(self.layer_failed(), "the consumer's clean-up")
             await self.base_send({"type": "websocket.close", "code": CLOSE_LAYER_UNAVAILABLE})
 
     async def layer_failed(self) -> None:

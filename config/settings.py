@@ -40,6 +40,17 @@ def env_int(name: str, default: int) -> int:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
 
 
+def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    """Parse an environment variable that must be one of a few words, naming the variable otherwise."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not one of {', '.join(choices)}.")
+    return value
+
+
 def env_list(name: str, default: list[str]) -> list[str]:
     """Parse a comma-separated environment variable into a list of non-empty items."""
     raw = os.environ.get(name)
@@ -195,6 +206,14 @@ PLAYGROUND_SANDBOX_PRELOAD = os.environ.get("PLAYGROUND_SANDBOX_PRELOAD", "minim
 PLAYGROUND_SANDBOX_ENV = Path(os.environ.get("PLAYGROUND_SANDBOX_ENV", BASE_DIR / ".sandbox-env"))
 # Runs learner code without bubblewrap (a plain child process). Development only: `check --deploy` refuses it.
 PLAYGROUND_UNSANDBOXED_DEVELOPMENT = env_bool("PLAYGROUND_UNSANDBOXED_DEVELOPMENT", False)
+# Where learner code runs: "page" (the web process holding the page's socket) or "workers"
+# (`manage.py runworker playground-runs` processes, reached through the channel layer).
+PLAYGROUND_EXECUTION = env_choice("PLAYGROUND_EXECUTION", "page", ("page", "workers"))
+PLAYGROUND_WORKER_CHANNEL = "playground-runs"  # the channel runworker listens on for run requests
+# A page gives up on a run when no worker takes it within these many seconds, and stops waiting for a worker
+# to confirm a stop after the second (kept under Daphne's 10 s for a closed socket's consumer to finish).
+PLAYGROUND_WORKER_START_SECONDS = float(env_int("PLAYGROUND_WORKER_START_SECONDS", 10))
+PLAYGROUND_WORKER_STOP_SECONDS = 8.0
 
 # Instructor dashboards: when a learner is flagged as looking stuck.
 DASHBOARD_STUCK_IDLE_DAYS = env_int("DASHBOARD_STUCK_IDLE_DAYS", 7)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core import checks
 
+from config.checks import IN_MEMORY_LAYER
 from playground.runs import run_limits
 
 
@@ -17,6 +18,23 @@ def refuse_unsandboxed_playground(app_configs=None, **kwargs) -> list[checks.Che
                 "PLAYGROUND_UNSANDBOXED_DEVELOPMENT is on: learner code would run without bubblewrap.",
                 hint="Unset it; it exists for development machines without bubblewrap only.",
                 id="playground.E001",
+            )
+        ]
+    return []
+
+
+@checks.register(checks.Tags.compatibility, deploy=True)
+def refuse_workers_without_a_shared_layer(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+    """Runworker processes hear run requests only through the channel layer; the in-memory one never leaves a process."""
+    if (
+        settings.PLAYGROUND_EXECUTION == "workers"
+        and settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND") == IN_MEMORY_LAYER
+    ):
+        return [
+            checks.Error(
+                "PLAYGROUND_EXECUTION=workers with the in-memory channel layer: no runworker process can take a run.",
+                hint="Set REDIS_URL so the web and runworker processes share channels-redis, or unset PLAYGROUND_EXECUTION.",
+                id="playground.E003",
             )
         ]
     return []

@@ -1,4 +1,9 @@
-"""PlaygroundConsumer: the page's WebSocket, which owns the learner's sandbox for as long as the page is open."""
+"""The playground page's WebSocket: it checks every browser message, then runs it here or hands it to a worker.
+
+PlaygroundConsumer holds what both modes share (sign-in, the browser protocol of DESIGN.md and its checks).
+OwningPlaygroundConsumer owns the run and its sandbox in this process (PLAYGROUND_EXECUTION=page);
+playground.relay.RelayingPlaygroundConsumer forwards it to a runworker process (PLAYGROUND_EXECUTION=workers).
+"""
 
 from __future__ import annotations
 
@@ -9,34 +14,22 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from config.layer import LayerFaultsMixin
-from playground import sandboxes
+from playground.live import live_endpoint
 from playground.models import Run
-from playground.runs import RunRefused, RunSession, open_run, run_limits
+from playground.owner import RunOwner
+from playground.runs import RunRefused, open_run, run_limits
 from playground.sandbox.protocol import check_client_op
-from playground.watch import watch_group
 
 CLOSE_NOT_SIGNED_IN = 4401
-# What an instructor watching a run sees: the trace, output, errors, status and the panel clients' traffic.
-WATCHED_TYPES = frozenset(
-    {
-        "batch",
-        "events",
-        "output",
-        "error",
-        "status",
-        "paused",
-        "resumed",
-        "client.accepted",
-        "client.message",
-        "client.closed",
-    }
-)
+NOTHING_RUNNING = "Run your code first; nothing is running."
 
 
 class PlaygroundConsumer(LayerFaultsMixin, AsyncWebsocketConsumer):
-    """Browser <-> owner protocol of DESIGN.md; one run at a time per page."""
+    """Browser side of the protocol, one run at a time per page; a subclass says where the run lives.
 
-    session: RunSession | None = None
+    A subclass provides `running` (a run takes operations now), `begin(run)` (start a Run row the learner may
+    start), `end_run(reason, detail)` (stop the current run, if any) and `forward(op)` (a checked sandbox op).
+    """
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -47,24 +40,14 @@ class PlaygroundConsumer(LayerFaultsMixin, AsyncWebsocketConsumer):
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        if self.session:
-            await self.session.stop("page_closed")
+        await self.end_run(Run.EndReason.PAGE_CLOSED)
 
     async def layer_failed(self) -> None:
         """Without the channel layer the run cannot reach its live clients or watchers: it ends, recorded."""
-        if self.session:
-            await self.session.stop(Run.EndReason.INTERRUPTED, "the server lost its channel layer (Redis)")
+        await self.end_run(Run.EndReason.INTERRUPTED, "the server lost its channel layer (Redis)")
 
     async def send_json(self, content: dict[str, Any]) -> None:
         await self.send(text_data=json.dumps(content))
-
-    async def notify_page_and_watchers(self, content: dict[str, Any]) -> None:
-        """The page gets everything; instructors watching the run get the same stream, read-only."""
-        await self.send_json(content)
-        if self.session and content["type"] in WATCHED_TYPES:
-            await self.channel_layer.group_send(
-                watch_group(self.session.run.pk), {"type": "watch.update", "message": content}
-            )
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if text_data is None or len(text_data.encode()) > settings.PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES:
@@ -91,41 +74,25 @@ class PlaygroundConsumer(LayerFaultsMixin, AsyncWebsocketConsumer):
         if not isinstance(code, str):
             await self.send_json({"type": "error", "message": "A run needs the code as text."})
             return
-        if self.session:
-            await self.session.stop("stopped", "a new run replaced it")
-            self.session = None
+        await self.replace_run()
         await self.send_json({"type": "status", "state": "starting", "reason": None})
         try:
             run = await open_run(self.user, code, str(message.get("starter", "")))
-            sandbox = await sandboxes.acquire()
-        except (RunRefused, sandboxes.SandboxUnavailable) as refusal:
+        except RunRefused as refusal:
             await self.send_json({"type": "status", "state": "stopped", "reason": str(refusal)})
             return
-        self.session = RunSession(
-            run=run,
-            owner=self.user,
-            sandbox=sandbox,
-            notify=self.notify_page_and_watchers,
-            channel_layer=self.channel_layer,
-            owner_channel=self.channel_name,
-        )
-        await self.send_json({"type": "live", "url": self.live_url(self.session.live_token)})
-        await self.session.start(code)
+        await self.begin(run)
 
-    def live_url(self, token: str) -> str:
-        headers = dict(self.scope.get("headers", []))
-        host = headers.get(b"host", b"localhost").decode("latin-1")
-        scheme = "wss" if self.scope.get("scheme") in ("wss", "https") else "ws"
-        return f"{scheme}://{host}/ws/live/{token}/"
+    async def replace_run(self) -> None:
+        """A new run is starting: the current one ends first, so it no longer counts against the learner's limits."""
+        await self.end_run(Run.EndReason.STOPPED, "a new run replaced it")
 
     async def handle_stop(self, message: dict[str, Any]) -> None:
-        if self.session:
-            await self.session.stop("stopped")
-            self.session = None
+        await self.end_run(Run.EndReason.STOPPED)
 
     async def handle_client(self, message: dict[str, Any]) -> None:
-        if not self.session or self.session.ended:
-            await self.send_json({"type": "error", "message": "Run your code first; nothing is running."})
+        if not self.running:
+            await self.send_json({"type": "error", "message": NOTHING_RUNNING})
             return
         op = {"client": message.get("client")}
         kind = message["type"]
@@ -143,20 +110,20 @@ class PlaygroundConsumer(LayerFaultsMixin, AsyncWebsocketConsumer):
         if problem:
             await self.send_json({"type": "error", "message": f"{kind}: {problem}."})
             return
-        await self.session.client_op(op)
+        await self.forward(op)
 
     async def handle_pause(self, message: dict[str, Any]) -> None:
         """Pause on each event: the consumer stops before every Channels call until the learner steps."""
-        if not self.session or self.session.ended:
-            await self.send_json({"type": "error", "message": "Run your code first; nothing is running."})
+        if not self.running:
+            await self.send_json({"type": "error", "message": NOTHING_RUNNING})
             return
         if message["type"] == "pause":
             if not isinstance(message.get("on"), bool):
                 await self.send_json({"type": "error", "message": "pause needs on: true or false."})
                 return
-            await self.session.sandbox.send({"op": "pause", "on": message["on"]})
+            await self.forward({"op": "pause", "on": message["on"]})
         else:
-            await self.session.sandbox.send({"op": "step"})
+            await self.forward({"op": "step"})
 
     BROWSER_HANDLERS = {
         "run": handle_run,
@@ -168,27 +135,24 @@ class PlaygroundConsumer(LayerFaultsMixin, AsyncWebsocketConsumer):
         "client.close": handle_client,
     }
 
-    # Channel-layer messages from live proxies (types fixed by playground.live, never by a client).
-    async def live_connect(self, event: dict[str, Any]) -> None:
+
+class OwningPlaygroundConsumer(RunOwner, PlaygroundConsumer):
+    """PLAYGROUND_EXECUTION=page: the page's socket owns its run's sandbox, in this process, while the page is open."""
+
+    @property
+    def running(self) -> bool:
+        return self.session is not None and not self.session.ended
+
+    async def begin(self, run: Run) -> None:
+        await self.start_in_sandbox(run, live_endpoint(self.scope))
+
+    async def end_run(self, reason: str, detail: str = "") -> None:
         if self.session:
-            await self.session.live_connect(
-                event["reply_channel"], event["path"], event["query"], event["subprotocols"]
-            )
+            await self.session.stop(reason, detail)
+            self.session = None
 
-    async def live_receive(self, event: dict[str, Any]) -> None:
-        if self.session:
-            payload = {"bytes": event["bytes"]} if "bytes" in event else {"text": event["text"]}
-            await self.session.live_receive(event["client"], payload)
+    async def forward(self, op: dict[str, Any]) -> None:
+        await self.session.client_op(op)
 
-    async def watch_hello(self, event: dict[str, Any]) -> None:
-        """A watcher joined mid-run: send it what happened so far."""
-        if self.session and self.session.run.pk == event["run_id"]:
-            snapshot = {"type": "events", "events": list(self.session.events)}
-            await self.channel_layer.send(event["reply_channel"], {"type": "watch.update", "message": snapshot})
-
-    async def watch_update(self, event: dict[str, Any]) -> None:
-        """The owner is in the watch group to hear greetings; its own mirrored updates are ignored."""
-
-    async def live_disconnect(self, event: dict[str, Any]) -> None:
-        if self.session:
-            await self.session.live_disconnect(event["client"], event["code"])
+    async def send_to_page(self, content: dict[str, Any]) -> None:
+        await self.send_json(content)

@@ -37,6 +37,14 @@ def sendable_close_code(code: int) -> int:
     return code if code == 1000 or 3000 <= code <= 4999 else 1000
 
 
+def live_endpoint(scope: dict) -> str:
+    """The live URL prefix as the page's browser reaches this site (scheme and Host of the page's own socket)."""
+    headers = dict(scope.get("headers", []))
+    host = headers.get(b"host", b"localhost").decode("latin-1")
+    scheme = "wss" if scope.get("scheme") in ("wss", "https") else "ws"
+    return f"{scheme}://{host}/ws/live/"
+
+
 def max_message_bytes() -> int:
     """Imported late: playground.runs imports this module."""
     from playground.runs import run_limits

@@ -1,8 +1,9 @@
 """A playground run as its owner sees it: one sandbox, the page's panel clients and any live clients.
 
-The owner is the page's PlaygroundConsumer. It relays client operations into the sandbox, routes the
-sandbox's events back (to the page, or to a live client's proxy through the channel layer), records
-trace events on the Run row and ends the run on Stop, page close or any limit.
+The owner is the page's socket, or in workers mode a run owner on a runworker process (playground.owner).
+It relays client operations into the sandbox, routes the sandbox's events back (to the page, or to a
+live client's proxy through the channel layer), records trace events on the Run row and ends the run on
+Stop, page close or any limit.
 """
 
 from __future__ import annotations

@@ -10,10 +10,31 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from config.layer import GroupMembership, LayerFaultsMixin
 
 CLOSE_FORBIDDEN = 4403
+# What an instructor watching a run sees: the trace, output, errors, status and the panel clients' traffic.
+WATCHED_TYPES = frozenset(
+    {
+        "batch",
+        "events",
+        "output",
+        "error",
+        "status",
+        "paused",
+        "resumed",
+        "client.accepted",
+        "client.message",
+        "client.closed",
+    }
+)
 
 
 def watch_group(run_id: int) -> str:
     return f"playground.watch.{run_id}"
+
+
+async def mirror_to_watchers(channel_layer: Any, run_id: int, content: dict[str, Any]) -> None:
+    """Whoever owns a run sends each page message here too, so watchers see the same stream read-only."""
+    if content["type"] in WATCHED_TYPES:
+        await channel_layer.group_send(watch_group(run_id), {"type": "watch.update", "message": content})
 
 
 def may_watch(user: Any, run_id: int) -> bool:

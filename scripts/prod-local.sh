@@ -2,6 +2,7 @@
 # `make prod-local`: the production layout of deploy/ on one machine, to try it out. nginx on
 # http://127.0.0.1:$PORT serves static files and proxies to two Daphne processes that share
 # PostgreSQL and Redis, with DEBUG off. Plain HTTP, so secure cookies and HSTS are off. Ctrl+C stops it.
+# With PLAYGROUND_EXECUTION=workers it also starts one `manage.py runworker playground-runs`, which runs the code.
 #   PORT (8080), DAPHNE_PORTS ("8001 8002"), PROD_LOCAL_DIR (data/prod-local),
 #   DATABASE_URL / REDIS_URL (else found or started as for the tests; the database is created if missing).
 set -euo pipefail
@@ -50,6 +51,19 @@ supervise_daphne() {
   done
 }
 
+# In workers mode the learners' code runs in a playground worker, supervised the same way.
+supervise_runworker() {
+  while true; do
+    "$PY" manage.py runworker playground-runs >>"$dir/runworker.log" 2>&1 || true
+    echo "The playground worker exited; starting it again" >&2
+    sleep 1
+  done
+}
+if [ "${PLAYGROUND_EXECUTION:-page}" = workers ]; then
+  supervise_runworker &
+  pids+=($!)
+fi
+
 upstreams=()
 for daphne_port in "${daphne_ports[@]}"; do
   supervise_daphne "$daphne_port" &
@@ -83,7 +97,7 @@ for _ in range(150):
     except OSError:
         time.sleep(0.2)
 PYTHON
-echo "Channels Academy (production layout) at http://127.0.0.1:$port/ : nginx -> Daphne on ${daphne_ports[*]}, $DATABASE_URL, $REDIS_URL"
+echo "Channels Academy (production layout) at http://127.0.0.1:$port/ : nginx -> Daphne on ${daphne_ports[*]}, $DATABASE_URL, $REDIS_URL, playground runs in: ${PLAYGROUND_EXECUTION:-page}"
 echo "Logs in $dir. Ctrl+C stops everything."
 wait -n "${pids[@]}" || true
 echo "nginx exited; stopping the rest (see $dir/nginx/error.log)" >&2

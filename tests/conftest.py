@@ -88,6 +88,17 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> No
     raise RuntimeError(f"server did not answer {url} within {timeout}s")
 
 
+def stop_process(proc: subprocess.Popen) -> None:
+    """SIGTERM, then SIGKILL if it is still there ten seconds later."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 class DaphneServer:
     """A real Daphne process serving config.asgi on a free loopback port."""
 
@@ -108,13 +119,7 @@ class DaphneServer:
         wait_for_http(self.url + "/healthz", self.proc)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self.log.close()
 
     def log_text(self) -> str:

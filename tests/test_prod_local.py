@@ -26,8 +26,9 @@ STARTUP_SECONDS = 180  # migrate, collectstatic and seed_demo on an empty databa
 
 
 @pytest.fixture
-def prod_local(tmp_path, redis_url):
-    """The layout started by scripts/prod-local.sh on its own database, stopped (and dropped) afterwards."""
+def prod_local(request, tmp_path, redis_url):
+    """The layout started by scripts/prod-local.sh on its own database, stopped (and dropped) afterwards;
+    an indirect parameter sets PLAYGROUND_EXECUTION (page by default)."""
     if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
         missing_service("nginx is not installed (make test installs nginx-light)")
     server = os.environ.get("DATABASE_URL", "")
@@ -42,6 +43,7 @@ def prod_local(tmp_path, redis_url):
         PROD_LOCAL_DIR=str(tmp_path / "prod"),
         DATABASE_URL=database_url,
         REDIS_URL=redis_url.rsplit("/", 1)[0] + "/11",
+        PLAYGROUND_EXECUTION=getattr(request, "param", "page"),
     )
     log = open(tmp_path / "prod-local.log", "wb")
     proc = subprocess.Popen(
@@ -55,7 +57,13 @@ def prod_local(tmp_path, redis_url):
     url = f"http://127.0.0.1:{ports[0]}"
     try:
         wait_for_http(url + "/healthz", proc, timeout=STARTUP_SECONDS)
-        yield {"url": url, "proc": proc, "daphne_ports": ports[1:], "log": tmp_path / "prod-local.log"}
+        yield {
+            "url": url,
+            "proc": proc,
+            "daphne_ports": ports[1:],
+            "log": tmp_path / "prod-local.log",
+            "dir": env["PROD_LOCAL_DIR"],
+        }
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -141,4 +149,43 @@ def test_prod_local_serves_through_nginx_and_survives_losing_a_daphne(prod_local
     while (daphne_pids(first) or daphne_pids(second)) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not daphne_pids(first) and not daphne_pids(second)
+    assert "prod-local stopped" in prod_local["log"].read_text()
+
+
+def runworker_pids(prod_dir: str) -> list[int]:
+    """The playground workers that this prod-local (told apart by its PROD_LOCAL_DIR) started."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                argv = (entry / "cmdline").read_bytes().split(b"\0")
+                environ = (entry / "environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if b"runworker" in argv and f"PROD_LOCAL_DIR={prod_dir}".encode() in environ:
+                pids.append(int(entry.name))
+    return pids
+
+
+@pytest.mark.parametrize("prod_local", ["workers"], indirect=True)
+def test_prod_local_in_workers_mode_runs_learner_code_on_its_worker(prod_local):
+    url = prod_local["url"]
+    with urllib.request.urlopen(url + "/healthz", timeout=30) as response:
+        assert json.load(response)["checks"]["sandbox"]["execution"] == "workers"
+    assert runworker_pids(prod_local["dir"])
+    cookie = log_in(url, "demo-learner", "channels-demo-2026")
+    with ws_connect(
+        url.replace("http", "ws") + "/ws/playground/", origin=url, additional_headers={"Cookie": cookie}
+    ) as page:
+        live_url = run_starter_until_live(page, "echo")
+        with ws_connect(live_url + "ws/echo/", open_timeout=10) as external:
+            external.send("through a worker")
+            assert external.recv(timeout=10) == "through a worker"
+
+    os.killpg(prod_local["proc"].pid, signal.SIGTERM)
+    prod_local["proc"].wait(20)
+    deadline = time.monotonic() + 10
+    while runworker_pids(prod_local["dir"]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not runworker_pids(prod_local["dir"])
     assert "prod-local stopped" in prod_local["log"].read_text()

@@ -60,6 +60,12 @@ def test_settings_malformed_boolean_is_named(tmp_path):
     assert "DJANGO_DEBUG='maybe' is not a yes/no value" in result.stderr
 
 
+def test_settings_unknown_playground_execution_is_named(tmp_path):
+    result = run_python("import django; django.setup()", production_env(tmp_path, PLAYGROUND_EXECUTION="threads"))
+    assert result.returncode != 0
+    assert "PLAYGROUND_EXECUTION='threads' is not one of page, workers" in result.stderr
+
+
 def check_deploy(tmp_path, **overrides: str) -> subprocess.CompletedProcess:
     """`manage.py check --deploy` with the production settings of deploy/academy.env, changed by `overrides`."""
     env = production_env(
@@ -83,8 +89,9 @@ def check_deploy(tmp_path, **overrides: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_settings_check_deploy_clean_with_production_env(tmp_path):
-    result = check_deploy(tmp_path)
+@pytest.mark.parametrize("execution", ["page", "workers"])
+def test_settings_check_deploy_clean_with_production_env(tmp_path, execution):
+    result = check_deploy(tmp_path, PLAYGROUND_EXECUTION=execution)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
@@ -96,6 +103,7 @@ def test_settings_check_deploy_clean_with_production_env(tmp_path):
         ({"DJANGO_ALLOWED_HOSTS": "academy.example.org,*.example.org"}, "academy.E001"),
         ({"REDIS_URL": ""}, "academy.E002"),
         ({"PLAYGROUND_UNSANDBOXED_DEVELOPMENT": "1"}, "playground.E001"),
+        ({"PLAYGROUND_EXECUTION": "workers", "REDIS_URL": ""}, "playground.E003"),
     ],
 )
 def test_check_deploy_refuses_what_production_must_not_run_with(tmp_path, override, refusal):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 from pathlib import Path
 
 import pytest
+from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
+from channels.worker import Worker
 from django.conf import settings
 from django.test import Client
 
@@ -73,13 +77,25 @@ class Page:
         return live["url"]
 
 
-@pytest.fixture
-async def page_factory(transactional_db):
+async def start_run_worker() -> asyncio.Task:
+    """What `manage.py runworker playground-runs` runs, as a task on this event loop and this test's channel layer."""
+    worker = Worker(application, [settings.PLAYGROUND_WORKER_CHANNEL], get_channel_layer())
+    return asyncio.create_task(worker.arun())
+
+
+@pytest.fixture(params=["page", "workers"])
+async def page_factory(request, transactional_db, settings):
+    """Playground pages, run by their own socket (page) or by a worker in this process (workers)."""
+    settings.PLAYGROUND_EXECUTION = request.param
     pages = []
+    workers = []
 
     async def open_page(user=None) -> Page:
         from channels.db import database_sync_to_async
 
+        # Started with the first page, inside the test, so it uses the channel layer the test may override.
+        if request.param == "workers" and not workers:
+            workers.append(await start_run_worker())
         user = user or await database_sync_to_async(make_user)()
         headers = await database_sync_to_async(session_headers)(user)
         communicator = WebsocketCommunicator(application, "/ws/playground/", headers=headers)
@@ -93,3 +109,7 @@ async def page_factory(transactional_db):
     yield open_page
     for page in pages:
         await page.communicator.disconnect()
+    for worker in workers:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker

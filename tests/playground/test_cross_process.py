@@ -1,16 +1,21 @@
-"""With Redis, a live client on one Daphne process reaches a sandbox owned by another."""
+"""With Redis, runs cross processes: a live client on one Daphne reaches a sandbox owned by another, and in
+workers mode the sandbox belongs to a `manage.py runworker` process, never to Daphne."""
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import time
 import urllib.request
+from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from tests.conftest import DaphneServer, shared_server_env
+from tests.conftest import ROOT, DaphneServer, shared_server_env, stop_process
 from tests.factories import make_user
-from tests.playground.conftest import run_starter_until_live, session_headers
+from tests.playground.conftest import run_starter_until_live, session_headers, unbatch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -26,11 +31,15 @@ def two_servers(redis_url, collected_static, tmp_path):
         server.stop()
 
 
+def healthz(server: DaphneServer) -> dict:
+    with urllib.request.urlopen(server.url + "/healthz", timeout=30) as response:
+        return json.load(response)["checks"]
+
+
 def test_live_client_on_process_b_talks_to_sandbox_owned_by_process_a(two_servers):
     owner, other = two_servers
     for server in two_servers:
-        with urllib.request.urlopen(server.url + "/healthz", timeout=30) as response:
-            assert json.load(response)["checks"]["channel_layer"]["backend"] == "RedisChannelLayer"
+        assert healthz(server)["channel_layer"]["backend"] == "RedisChannelLayer"
     headers = dict((k.decode(), v.decode()) for k, v in session_headers(make_user("crosser")))
     with ws_connect(
         owner.ws_url + "/ws/playground/", origin=owner.url, additional_headers={"Cookie": headers["cookie"]}
@@ -42,3 +51,117 @@ def test_live_client_on_process_b_talks_to_sandbox_owned_by_process_a(two_server
             assert external.recv(timeout=10) == "across processes"
         page.send(json.dumps({"type": "stop"}))
     assert "Traceback" not in owner.log_text() + other.log_text()
+
+
+class RunWorker:
+    """A real `manage.py runworker playground-runs` process, ready once it says it listens."""
+
+    def __init__(self, env: dict[str, str], log_path: Path, timeout: float = 60.0) -> None:
+        self.log_path = log_path
+        self.log = open(log_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "runworker", "playground-runs"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while "Running worker for channels" not in self.log_text():
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"runworker did not start:\n{self.log_text()}")
+            time.sleep(0.1)
+
+    def stop(self) -> None:
+        stop_process(self.proc)
+        self.log.close()
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def workers_env(redis_url: str, collected_static: Path, database: str, **extra: str) -> dict[str, str]:
+    """A server environment in workers mode on its own Redis database, so no other test's worker hears it."""
+    isolated = redis_url.rsplit("/", 1)[0] + "/" + database
+    return shared_server_env(
+        collected_static,
+        REDIS_URL=isolated,
+        ACADEMY_TEST_CHANNEL_LAYER="redis",
+        PLAYGROUND_EXECUTION="workers",
+        **extra,
+    )
+
+
+def descendant_commands(pid: int) -> list[str]:
+    """The command names of every process below `pid`, from /proc (children of each of its threads)."""
+    found, parents = [], [pid]
+    while parents:
+        parent = parents.pop()
+        for children in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                kids = [int(kid) for kid in children.read_text().split()]
+            except OSError:  # the process or thread is gone
+                continue
+            for kid in kids:
+                try:
+                    found.append(Path(f"/proc/{kid}/comm").read_text().strip())
+                except OSError:
+                    continue
+                parents.append(kid)
+    return found
+
+
+def open_page(server: DaphneServer, username: str):
+    headers = dict((k.decode(), v.decode()) for k, v in session_headers(make_user(username)))
+    return ws_connect(
+        server.ws_url + "/ws/playground/", origin=server.url, additional_headers={"Cookie": headers["cookie"]}
+    )
+
+
+def test_workers_mode_runs_the_sandbox_in_the_runworker_process_not_in_daphne(redis_url, collected_static, tmp_path):
+    # The worker keeps no warm spares, so the only sandbox below it is the run's own.
+    env = workers_env(redis_url, collected_static, "12")
+    server = worker = None
+    try:
+        server = DaphneServer(env, tmp_path / "daphne.log")
+        assert healthz(server)["sandbox"] == {"ok": True, "execution": "workers", "worker_channel": "playground-runs"}
+        worker = RunWorker({**env, "PLAYGROUND_POOL_SIZE": "0"}, tmp_path / "runworker.log")
+        with open_page(server, "worker-runner") as page:
+            live_url = run_starter_until_live(page, "echo", timeout=30)
+            with ws_connect(live_url + "ws/echo/", open_timeout=10) as external:
+                external.send("from outside")
+                assert external.recv(timeout=10) == "from outside"
+            assert "bwrap" in descendant_commands(worker.proc.pid)
+            assert "bwrap" not in descendant_commands(server.proc.pid)
+            page.send(json.dumps({"type": "stop"}))
+            while not any(
+                m["type"] == "status" and m["state"] == "stopped" for m in unbatch(json.loads(page.recv(10)))
+            ):
+                pass
+        deadline = time.monotonic() + 10
+        while "bwrap" in descendant_commands(worker.proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert "bwrap" not in descendant_commands(worker.proc.pid)
+        assert "Traceback" not in server.log_text() + worker.log_text()
+    finally:
+        for process in (worker, server):
+            if process:
+                process.stop()
+
+
+def test_workers_mode_without_a_worker_says_so_within_the_start_time(redis_url, collected_static, tmp_path):
+    server = DaphneServer(
+        workers_env(redis_url, collected_static, "10", PLAYGROUND_WORKER_START_SECONDS="2"), tmp_path / "daphne.log"
+    )
+    try:
+        with open_page(server, "lonely-runner") as page:
+            started = time.monotonic()
+            page.send(json.dumps({"type": "run", "code": "x = 1\n", "starter": ""}))
+            messages = []
+            while not any(m["type"] == "status" and m["state"] == "stopped" for m in messages):
+                messages.extend(unbatch(json.loads(page.recv(timeout=10))))
+            assert time.monotonic() - started < 6
+        assert messages[-1]["reason"].startswith("No playground worker answered within 2 seconds")
+    finally:
+        server.stop()

@@ -164,6 +164,24 @@ async def test_runs_per_minute_limit_at_edge(page_factory, settings):
     assert await database_sync_to_async(Run.objects.count)() == 3
 
 
+async def test_a_sandbox_that_cannot_start_is_explained_and_its_run_closed(page_factory, monkeypatch):
+    from playground import sandboxes
+
+    async def refuse():
+        raise sandboxes.SandboxUnavailable("The playground is switched off on this server: no bubblewrap")
+
+    monkeypatch.setattr(sandboxes, "acquire", refuse)
+    page = await page_factory()
+    await page.send(type="run", code=starter_code("echo"))
+    stopped = await page.expect(lambda m: m["type"] == "status" and m["state"] == "stopped")
+    assert stopped["reason"] == "The playground is switched off on this server: no bubblewrap"
+    run = await database_sync_to_async(Run.objects.get)()
+    assert run.end_reason == "start_failed" and run.ended_at is not None
+    await page.send(type="stop")
+    await page.send(type="client.connect", client="c1", path="/ws/echo/")
+    assert (await page.expect(lambda m: m["type"] == "error"))["message"] == "Run your code first; nothing is running."
+
+
 async def test_closing_the_page_ends_the_run(page_factory):
     page = await page_factory()
     await page.run(starter_code("echo"))

@@ -1,0 +1,100 @@
+"""PLAYGROUND_EXECUTION=workers, worker side: `manage.py runworker playground-runs` runs the learners' code.
+
+RunWorkerConsumer takes run requests from settings.PLAYGROUND_WORKER_CHANNEL (with several workers, each request
+reaches one of them). Every request gets a WorkerRunOwner: a consumer of its own with a channel of its own, so
+live proxies and watchers reach the run exactly as they reach a page that owns its run, and a slow start or
+stop of one run never holds up the messages of another. playground.relay lists the messages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from channels.consumer import AsyncConsumer
+from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull, StopConsumer
+
+from playground.models import Run
+from playground.owner import RunOwner
+
+logger = logging.getLogger(__name__)
+
+
+@database_sync_to_async
+def open_run_record(run_id: int) -> Run | None:
+    """The Run row to start, or None when its page already gave up waiting and closed it."""
+    return Run.objects.select_related("owner").filter(pk=run_id, ended_at__isnull=True).first()
+
+
+class WorkerRunOwner(RunOwner, AsyncConsumer):
+    """One run on this worker, owned as a page owns it in page mode; its page is reached through the channel layer."""
+
+    dropped_page_messages = 0
+
+    async def run_begin(self, message: dict[str, Any]) -> None:
+        request = self.scope["request"]
+        self.run_id, self.page = request["run_id"], request["page"]
+        run = await open_run_record(self.run_id)
+        if run is None:
+            raise StopConsumer
+        await self.channel_layer.send(request["reply_channel"], {"type": "run.accepted", "owner": self.channel_name})
+        await self.start_in_sandbox(run, request["live_endpoint"])
+        if self.session is None:
+            raise StopConsumer
+        self.leaving = asyncio.create_task(self.leave_when_the_run_ends())
+
+    async def leave_when_the_run_ends(self) -> None:
+        """Queued behind any message being handled, so a stop in progress still gets its answer."""
+        await asyncio.wait([self.session.pump_task])
+        await self.channel_layer.send(self.channel_name, {"type": "run.ended"})
+
+    async def run_ended(self, message: dict[str, Any]) -> None:
+        raise StopConsumer
+
+    async def run_op(self, message: dict[str, Any]) -> None:
+        if not self.session.ended:
+            await self.session.client_op(message["op"])
+
+    async def run_stop(self, message: dict[str, Any]) -> None:
+        await self.session.stop(message["reason"], message["detail"])
+        await self.channel_layer.send(message["reply_channel"], {"type": "run.stopped"})
+
+    async def send_to_page(self, content: dict[str, Any]) -> None:
+        """A page that stopped reading (or whose web process died) loses messages; the run goes on to its limits."""
+        try:
+            await self.channel_layer.send(self.page, {"type": "run.page", "run_id": self.run_id, "message": content})
+        except ChannelFull:
+            self.dropped_page_messages += 1
+            if self.dropped_page_messages == 1:
+                logger.warning("run %s: its page is not reading; dropping the messages for it", self.run_id)
+
+
+async def no_socket(message: dict[str, Any]) -> None:
+    """A run owner on a worker has no socket of its own; everything it says goes through the channel layer."""
+    raise RuntimeError(f"a worker's run owner cannot send {message.get('type')!r} to a socket")
+
+
+run_owner_application = WorkerRunOwner.as_asgi()
+
+
+class RunWorkerConsumer(AsyncConsumer):
+    """The instance runworker makes for the worker channel: it hands each run request to a new run owner."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.owners: set[asyncio.Task] = set()
+
+    async def run_start(self, request: dict[str, Any]) -> None:
+        inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        inbox.put_nowait({"type": "run.begin"})
+        scope = {"type": "playground.run", "request": request}
+        owner = asyncio.create_task(run_owner_application(scope, inbox.get, no_socket))
+        self.owners.add(owner)
+        owner.add_done_callback(self.owner_done)
+
+    def owner_done(self, owner: asyncio.Task) -> None:
+        self.owners.discard(owner)
+        if not owner.cancelled() and owner.exception() is not None:
+            logger.error("a playground run owner failed", exc_info=owner.exception())
