@@ -1,4 +1,4 @@
-"""Surviving channel-layer faults: Redis stopping, or restarting with none of its groups.
+"""Consumers that survive faults: Redis stopping or restarting empty, and clients leaving mid-message.
 
 A consumer whose layer fails closes its socket with a code the page retries, instead of crashing with
 1011; group members join again every CHANNEL_GROUP_REFRESH_SECONDS, so a Redis that came back empty
@@ -12,6 +12,7 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
+from autobahn.exception import Disconnected
 from django.conf import settings
 from redis.exceptions import RedisError
 
@@ -22,30 +23,39 @@ LAYER_ERRORS = (RedisError, OSError)
 # The server is fine but its channel layer is not; the page reconnects with backoff. (The standard 1012
 # "service restart" would say the same, but Daphne's autobahn sends only 1000 and 3000-4999.)
 CLOSE_LAYER_UNAVAILABLE = 4012
+CLOSE_ABNORMAL = 1006  # the code a consumer's disconnect() sees when the connection just dropped
 
 
 async def quietly(call: Awaitable[Any], what: str) -> bool:
-    """Clean-up that must not stop the clean-up after it (group_discard while Redis is down); False if it failed."""
+    """Clean-up that must not stop the clean-up after it (group_discard while Redis is down, a last message to a
+    socket that just closed); False if it failed."""
     try:
         await call
-    except LAYER_ERRORS as exc:
-        logger.warning("channel layer unavailable during %s: %s", what, exc)
+    except (*LAYER_ERRORS, Disconnected) as exc:
+        logger.warning("%s failed: %s", what, exc or type(exc).__name__)
         return False
     return True
 
 
-class LayerFaultsMixin:
-    """For WebSocket consumers: a channel-layer error closes the socket with CLOSE_LAYER_UNAVAILABLE."""
+class FaultTolerantMixin:
+    """For WebSocket consumers: a failing channel layer closes the socket with CLOSE_LAYER_UNAVAILABLE, a client
+    that left while a message for it was on its way is cleaned up quietly, and whatever ends the consumer, its
+    disconnect() clean-up (leaving groups, stopping a run) still happens."""
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
         except LAYER_ERRORS as exc:
-            logger.warning(
-                "%s: channel layer failed (%s); closing with %s", type(self).__name__, exc, CLOSE_LAYER_UNAVAILABLE
-            )
+            name = type(self).__name__
+            logger.warning("%s: channel layer failed (%s); closing with %s", name, exc, CLOSE_LAYER_UNAVAILABLE)
             await quietly(self.layer_failed(), "the consumer's clean-up")
             await self.base_send({"type": "websocket.close", "code": CLOSE_LAYER_UNAVAILABLE})
+        except Disconnected:
+            # Daphne raises when a consumer sends to a socket its client closed a moment ago; nobody is left to tell.
+            await quietly(self.disconnect(CLOSE_ABNORMAL), "clean-up after the client left")
+        except Exception:
+            await quietly(self.disconnect(CLOSE_ABNORMAL), "clean-up after an error")
+            raise
 
     async def layer_failed(self) -> None:
         """The consumer's own clean-up once the layer has failed; disconnect() is not called after this."""

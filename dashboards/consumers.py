@@ -7,14 +7,14 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from config.layer import GroupMembership, LayerFaultsMixin
+from config.layer import FaultTolerantMixin, GroupMembership
 from dashboards.announce import cohort_group
 from dashboards.services import is_cohort_instructor
 
 CLOSE_FORBIDDEN = 4403
 
 
-class CohortConsumer(LayerFaultsMixin, AsyncJsonWebsocketConsumer):
+class CohortConsumer(FaultTolerantMixin, AsyncJsonWebsocketConsumer):
     """Read-only: the browser never sends anything that reaches the channel layer."""
 
     membership: GroupMembership | None = None

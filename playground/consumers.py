@@ -13,7 +13,7 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from config.layer import LayerFaultsMixin
+from config.layer import FaultTolerantMixin
 from playground.live import live_endpoint
 from playground.models import Run
 from playground.owner import RunOwner
@@ -24,7 +24,7 @@ CLOSE_NOT_SIGNED_IN = 4401
 NOTHING_RUNNING = "Run your code first; nothing is running."
 
 
-class PlaygroundConsumer(LayerFaultsMixin, AsyncWebsocketConsumer):
+class PlaygroundConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
     """Browser side of the protocol, one run at a time per page; a subclass says where the run lives.
 
     A subclass provides `running` (a run takes operations now), `begin(run)` (start a Run row the learner may

@@ -15,7 +15,7 @@ from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from config.layer import LayerFaultsMixin, quietly
+from config.layer import FaultTolerantMixin, quietly
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ def max_message_bytes() -> int:
     return run_limits().max_message_bytes
 
 
-class LiveProxyConsumer(LayerFaultsMixin, AsyncWebsocketConsumer):
+class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
     """Relays one external WebSocket client to the run's sandbox via the run owner."""
 
     owner_channel: str | None = None

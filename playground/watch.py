@@ -7,7 +7,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from config.layer import GroupMembership, LayerFaultsMixin
+from config.layer import FaultTolerantMixin, GroupMembership
 
 CLOSE_FORBIDDEN = 4403
 # What an instructor watching a run sees: the trace, output, errors, status and the panel clients' traffic.
@@ -46,7 +46,7 @@ def may_watch(user: Any, run_id: int) -> bool:
     return owner_id is not None and (owner_id == user.pk or instructs_learner(user, owner_id))
 
 
-class RunWatchConsumer(LayerFaultsMixin, AsyncJsonWebsocketConsumer):
+class RunWatchConsumer(FaultTolerantMixin, AsyncJsonWebsocketConsumer):
     """Receives the run's events as they happen; nothing the watcher sends reaches the run."""
 
     membership: GroupMembership | None = None

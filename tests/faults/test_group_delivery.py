@@ -1,0 +1,96 @@
+"""Sequence-numbered group messages reach 50 steady dashboards, in order, while 50 others connect and leave in a loop."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+
+import pytest
+from websockets.asyncio.client import connect as ws_connect
+
+from dashboards.announce import cohort_group
+from tests.factories import make_cohort, make_user
+from tests.faults.test_redis_faults import layer_for, session_key
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+STEADY = 50
+CHURNING = 50
+MESSAGES = 1000
+MESSAGES_PER_SECOND = 200
+REQUIRED_SHARE = 0.9999  # at least 99.99 % of the steady clients' messages arrive
+DRAIN_SECONDS = 10  # after the last send, steady clients have this long to receive what is still on its way
+
+
+async def open_dashboard(url: str, origin: str, cookie: str):
+    return await ws_connect(url, origin=origin, additional_headers={"Cookie": cookie}, open_timeout=20)
+
+
+async def collect(socket, received: list[int], done: asyncio.Event) -> None:
+    """Sequence numbers in arrival order until `done`, or until the last one arrives."""
+    while not done.is_set() and (not received or received[-1] < MESSAGES):
+        try:
+            event = await asyncio.wait_for(socket.recv(), 0.2)
+        except TimeoutError:
+            continue
+        received.append(int(json.loads(event)["n"]))
+
+
+async def churn(url: str, origin: str, cookie: str, sessions: list[list[int]], stop: asyncio.Event, rng) -> None:
+    """Connect, listen for a moment, leave; again and again. Every connection's numbers are kept to check order."""
+    while not stop.is_set():
+        received: list[int] = []
+        sessions.append(received)
+        async with await open_dashboard(url, origin, cookie) as socket:
+            listening = asyncio.Event()
+            listener = asyncio.create_task(collect(socket, received, listening))
+            await asyncio.sleep(rng.uniform(0.1, 0.8))
+            listening.set()
+            await listener
+
+
+async def scenario(servers, path: str, cookie: str, layer, group: str) -> tuple[list[list[int]], list[list[int]]]:
+    rng = random.Random(9)
+    endpoints = [(server.ws_url + path, server.url) for server in servers]
+    steady_sockets = [await open_dashboard(*endpoints[n % len(endpoints)], cookie) for n in range(STEADY)]
+    steady = [[] for _ in steady_sockets]
+    churned: list[list[int]] = []
+    done, stop_churning = asyncio.Event(), asyncio.Event()
+    listeners = [asyncio.create_task(collect(s, r, done)) for s, r in zip(steady_sockets, steady, strict=True)]
+    churners = [
+        asyncio.create_task(churn(*endpoints[n % len(endpoints)], cookie, churned, stop_churning, rng))
+        for n in range(CHURNING)
+    ]
+    await asyncio.sleep(1)  # the churners are connecting and leaving by now
+    for n in range(1, MESSAGES + 1):
+        await layer.group_send(group, {"type": "cohort.event", "event": {"kind": "sequence", "n": n}})
+        await asyncio.sleep(1 / MESSAGES_PER_SECOND)
+    stop_churning.set()
+    await asyncio.wait(listeners, timeout=DRAIN_SECONDS)
+    done.set()
+    await asyncio.gather(*listeners, *churners)
+    for socket in steady_sockets:
+        await socket.close()
+    return steady, churned
+
+
+def test_steady_clients_get_every_message_in_order_while_others_churn(own_redis, redis_servers):
+    servers = redis_servers(2)
+    instructor = make_user("prof", instructor=True)
+    cohort = make_cohort(instructor)
+    cookie = f"sessionid={session_key(instructor)}"
+    layer = layer_for(own_redis.url)
+
+    steady, churned = asyncio.run(
+        scenario(servers, f"/ws/cohorts/{cohort.pk}/", cookie, layer, cohort_group(cohort.pk))
+    )
+
+    delivered = sum(len(received) for received in steady)
+    assert delivered >= REQUIRED_SHARE * STEADY * MESSAGES, f"{delivered} of {STEADY * MESSAGES} delivered"
+    for received in steady + churned:
+        assert received == sorted(set(received)), "a client got a message twice or out of order"
+    assert len(churned) > 2 * CHURNING, "the churning clients should have come and gone several times"
+    assert sum(len(received) for received in churned) > 0
+    log = "".join(server.log_text() for server in servers)
+    assert "Traceback" not in log
