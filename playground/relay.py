@@ -20,7 +20,7 @@ from django.conf import settings
 from playground.consumers import PlaygroundConsumer
 from playground.live import live_endpoint
 from playground.models import Run
-from playground.runs import close_run
+from playground.runs import close_run, interrupted_run
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class RelayingPlaygroundConsumer(PlaygroundConsumer):
     run_id: int | None = None  # the page's current run; messages of any other run are stale and dropped
     owner: str | None = None  # the channel of the current run's owner on its worker
     ended = False
+    watchdog: asyncio.Task | None = None
 
     @property
     def running(self) -> bool:
@@ -62,9 +63,21 @@ class RelayingPlaygroundConsumer(PlaygroundConsumer):
             await self.send_json({"type": "status", "state": "stopped", "reason": reason})
             return
         self.run_id, self.owner, self.ended = run.pk, accepted["owner"], False
+        self.watchdog = asyncio.create_task(self.watch_for_a_dead_worker(run.pk))
+
+    async def watch_for_a_dead_worker(self, run_id: int) -> None:
+        """A killed worker sends nothing more: once its silent run is marked interrupted, the page is told."""
+        while self.running and self.run_id == run_id:
+            await asyncio.sleep(settings.PLAYGROUND_HEARTBEAT_SECONDS)
+            reason = await interrupted_run(run_id)
+            if reason and self.running and self.run_id == run_id:
+                self.ended = True
+                await self.send_json({"type": "status", "state": "stopped", "reason": reason})
 
     async def end_run(self, reason: str, detail: str = "") -> None:
         """Stop the run on its worker and wait until it is recorded, as a page that owns its run does."""
+        if self.watchdog:
+            self.watchdog.cancel()
         if self.running:
             self.ended = True
             stop = {"type": "run.stop", "reason": str(reason), "detail": detail}

@@ -112,6 +112,14 @@ def open_run(user: Any, code: str, starter: str) -> Run:
 
 
 @database_sync_to_async
+def interrupted_run(run_id: int) -> str | None:
+    """Why the run was interrupted (its owner stopped beating), after sweeping; None while it is not."""
+    mark_interrupted_runs()
+    run = Run.objects.filter(pk=run_id, end_reason=Run.EndReason.INTERRUPTED).first()
+    return (run.end_detail or run.get_end_reason_display()) if run else None
+
+
+@database_sync_to_async
 def beat(run_id: int) -> None:
     """The owner is alive: stamp the run, and end the runs of owners that are not."""
     Run.objects.filter(pk=run_id, ended_at__isnull=True).update(heartbeat_at=timezone.now())

@@ -103,6 +103,7 @@ class DaphneServer:
     """A real Daphne process serving config.asgi on a free loopback port."""
 
     def __init__(self, env: dict[str, str], log_path: Path) -> None:
+        self.env = env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"

@@ -6,7 +6,6 @@ import os
 import signal
 import threading
 import time
-from pathlib import Path
 
 import pytest
 
@@ -15,34 +14,12 @@ from quizzes.models import Attempt
 from tests.factories import make_user
 from tests.faults.test_redis_faults import close_code, open_socket, session_key
 from tests.playground.conftest import run_starter_until_live
+from tests.support.processes import alive, descendants
 from tests.support.quiz_http import QuizLearner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 HEARTBEAT_SECONDS = 1  # the servers' PLAYGROUND_HEARTBEAT_SECONDS here; a run silent for three beats is interrupted
-
-
-def descendants(pid: int) -> set[int]:
-    """Every process below `pid`, from /proc (sandboxes are bubblewrap children of the server)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").iterdir():
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            parents[int(entry.name)] = int(fields[1])
-        except (ValueError, OSError, IndexError):
-            continue
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {child for child, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def alive(pid: int) -> bool:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def keep_answering(server, learner, stop: threading.Event) -> None:

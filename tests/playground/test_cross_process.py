@@ -4,8 +4,6 @@ workers mode the sandbox belongs to a `manage.py runworker` process, never to Da
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -13,9 +11,10 @@ from pathlib import Path
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from tests.conftest import ROOT, DaphneServer, shared_server_env, stop_process
+from tests.conftest import DaphneServer, shared_server_env
 from tests.factories import make_user
 from tests.playground.conftest import run_starter_until_live, session_headers, unbatch
+from tests.support.processes import RunWorker, descendant_commands
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -53,34 +52,6 @@ def test_live_client_on_process_b_talks_to_sandbox_owned_by_process_a(two_server
     assert "Traceback" not in owner.log_text() + other.log_text()
 
 
-class RunWorker:
-    """A real `manage.py runworker playground-runs` process, ready once it says it listens."""
-
-    def __init__(self, env: dict[str, str], log_path: Path, timeout: float = 60.0) -> None:
-        self.log_path = log_path
-        self.log = open(log_path, "wb")
-        self.proc = subprocess.Popen(
-            [sys.executable, "manage.py", "runworker", "playground-runs"],
-            cwd=ROOT,
-            env=env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + timeout
-        while "Running worker for channels" not in self.log_text():
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"runworker did not start:\n{self.log_text()}")
-            time.sleep(0.1)
-
-    def stop(self) -> None:
-        stop_process(self.proc)
-        self.log.close()
-
-    def log_text(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
 def workers_env(redis_url: str, collected_static: Path, database: str, **extra: str) -> dict[str, str]:
     """A server environment in workers mode on its own Redis database, so no other test's worker hears it."""
     isolated = redis_url.rsplit("/", 1)[0] + "/" + database
@@ -91,25 +62,6 @@ def workers_env(redis_url: str, collected_static: Path, database: str, **extra: 
         PLAYGROUND_EXECUTION="workers",
         **extra,
     )
-
-
-def descendant_commands(pid: int) -> list[str]:
-    """The command names of every process below `pid`, from /proc (children of each of its threads)."""
-    found, parents = [], [pid]
-    while parents:
-        parent = parents.pop()
-        for children in Path(f"/proc/{parent}/task").glob("*/children"):
-            try:
-                kids = [int(kid) for kid in children.read_text().split()]
-            except OSError:  # the process or thread is gone
-                continue
-            for kid in kids:
-                try:
-                    found.append(Path(f"/proc/{kid}/comm").read_text().strip())
-                except OSError:
-                    continue
-                parents.append(kid)
-    return found
 
 
 def open_page(server: DaphneServer, username: str):
