@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+from collections import Counter
 
 import pytest
 from websockets.asyncio.client import connect as ws_connect
@@ -87,7 +88,10 @@ def test_steady_clients_get_every_message_in_order_while_others_churn(own_redis,
     )
 
     delivered = sum(len(received) for received in steady)
-    assert delivered >= REQUIRED_SHARE * STEADY * MESSAGES, f"{delivered} of {STEADY * MESSAGES} delivered"
+    missing = Counter(n for received in steady for n in set(range(1, MESSAGES + 1)) - set(received))
+    assert delivered >= REQUIRED_SHARE * STEADY * MESSAGES, (
+        f"{delivered} of {STEADY * MESSAGES} delivered; clients missing each number: {missing.most_common(10)}"
+    )
     for received in steady + churned:
         assert received == sorted(set(received)), "a client got a message twice or out of order"
     assert len(churned) > 2 * CHURNING, "the churning clients should have come and gone several times"
