@@ -210,7 +210,10 @@ def main() -> None:
         f"between actions; an action not done in {ACTION_TIMEOUT:.0f} s counts as failed. A refused run (the "
         "per-learner limits PLAYGROUND_RUNS_PER_MINUTE = 20 and PLAYGROUND_MAX_CONCURRENT_RUNS = 2, or no sandbox) "
         "arrives as status `stopped` and is counted as a failure with its reason. The goals beside read and answer "
-        "are the p99 goals of the single-feature benchmarks named; issue #9 asks only for p99 per action."
+        "are the p99 goals of the single-feature benchmarks named; issue #9 asks only for p99 per action. "
+        "'did not receive a valid HTTP response' is Daphne dropping a WebSocket handshake that its consumer did not "
+        "accept within Daphne's --websocket_connect_timeout (5 s): under this load the playground socket's session "
+        "lookup waits behind the synchronous page views for the same thread pool."
     )
     write_results(
         Path(__file__).with_name("mixed_RESULTS.md"),
