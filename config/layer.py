@@ -50,7 +50,8 @@ class FaultTolerantMixin:
             name = type(self).__name__
             logger.warning("%s: channel layer failed (%s); closing with %s", name, exc, CLOSE_LAYER_UNAVAILABLE)
             await quietly(self.layer_failed(), "the consumer's clean-up")
-            await self.base_send({"type": "websocket.close", "code": CLOSE_LAYER_UNAVAILABLE})
+            closing = {"type": "websocket.close", "code": CLOSE_LAYER_UNAVAILABLE}
+            await quietly(self.base_send(closing), "closing the socket")
         except Disconnected:
             # Daphne raises when a consumer sends to a socket its client closed a moment ago; nobody is left to tell.
             await quietly(self.disconnect(CLOSE_ABNORMAL), "clean-up after the client left")

@@ -23,7 +23,9 @@ export function connectWithRetry(path, { onOpen, onMessage, onClose, final = [] 
     socket.addEventListener("close", (event) => {
       const retrying = !final.includes(event.code);
       onClose?.(event, retrying);
-      if (retrying) setTimeout(() => open(opened ? 0 : attempt + 1), retryDelay(attempt));
+      if (!retrying) return;
+      const failedInARow = opened ? 0 : attempt;  // a socket that opened starts the backoff afresh
+      setTimeout(() => open(failedInARow + 1), retryDelay(failedInARow));
     });
   };
   open(0);
