@@ -38,7 +38,7 @@ run: migrate
 test: $(VENV)/.dev-installed sandbox-env
 	bash scripts/test.sh
 
-# Every benchmark, then bench/RESULTS.md (about 10 minutes on 2 cores).
+# Every benchmark, then bench/RESULTS.md (about 6 minutes on 2 cores).
 bench: $(VENV)/.dev-installed sandbox-env
 	bash scripts/bench.sh
 

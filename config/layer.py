@@ -119,3 +119,7 @@ class CancelSafeRedisChannelLayer(RedisChannelLayer):
         except asyncio.CancelledError:
             await asyncio.wait([pop])  # at most `timeout` (5 s) when nothing arrives; at once when something does
             raise
+
+    async def _clean_receive_backup(self, index: int, channel: str) -> None:
+        """A fire-and-forget task upstream: when Redis has just gone away its failure is a warning, not a traceback."""
+        await quietly(super()._clean_receive_backup(index, channel), "clearing the receive backup")
