@@ -107,9 +107,9 @@ class CancelSafeRedisChannelLayer(RedisChannelLayer):
     """channels-redis, except that a receive cancelled mid-pop loses nothing (see channels_redis#366).
 
     A consumer that ends (its client left) cancels its receive. When it was the one waiting on Redis for the whole
-    process, redis-py's pop carries on after the cancel and what it took was dropped: one group message missing
-    for all 25 dashboards of a process, now and then, in the churn test. Here the pop is left to finish, so what it
-    took lands in channels-redis's backup queue, which the next receive puts back in front, in order.
+    process, a pop cut off after Redis handed it a message drops that message for every consumer of the process.
+    Here the pop is left to finish, so what it took lands in channels-redis's backup queue, which the next receive
+    puts back in front, in order. (A rarer loss of the same shape remains; see tests/faults/test_group_delivery.py.)
     """
 
     async def _brpop_with_clean(self, index: int, channel: str, timeout: float) -> Any:
