@@ -103,23 +103,9 @@ class GroupMembership:
                 await quietly(self.layer.group_add(group, self.channel), f"re-joining {group}")
 
 
-class CancelSafeRedisChannelLayer(RedisChannelLayer):
-    """channels-redis, except that a receive cancelled mid-pop loses nothing (see channels_redis#366).
-
-    A consumer that ends (its client left) cancels its receive. When it was the one waiting on Redis for the whole
-    process, a pop cut off after Redis handed it a message drops that message for every consumer of the process.
-    Here the pop is left to finish, so what it took lands in channels-redis's backup queue, which the next receive
-    puts back in front, in order. (A rarer loss of the same shape remains; see tests/faults/test_group_delivery.py.)
-    """
-
-    async def _brpop_with_clean(self, index: int, channel: str, timeout: float) -> Any:
-        pop = asyncio.ensure_future(super()._brpop_with_clean(index, channel, timeout))
-        try:
-            return await asyncio.shield(pop)
-        except asyncio.CancelledError:
-            await asyncio.wait([pop])  # at most `timeout` (5 s) when nothing arrives; at once when something does
-            raise
+class QuietRedisChannelLayer(RedisChannelLayer):
+    """channels-redis, with one fire-and-forget task that no longer leaves a traceback when Redis goes away."""
 
     async def _clean_receive_backup(self, index: int, channel: str) -> None:
-        """A fire-and-forget task upstream: when Redis has just gone away its failure is a warning, not a traceback."""
+        """Upstream runs this as a task nobody awaits; a failure because Redis just went away is only a warning."""
         await quietly(super()._clean_receive_backup(index, channel), "clearing the receive backup")

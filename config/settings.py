@@ -147,7 +147,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "config.layer.CancelSafeRedisChannelLayer",  # channels-redis, minus a lost-message race
+            "BACKEND": "config.layer.QuietRedisChannelLayer",  # channels-redis, quieter when Redis goes away
             "CONFIG": {
                 # redis-py's default 5 s socket timeout equals channels-redis's 5 s BZPOPMIN wait, so an idle
                 # consumer would die with TimeoutError now and then (django/channels_redis#422); wait longer.

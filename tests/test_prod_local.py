@@ -110,7 +110,7 @@ def test_prod_local_serves_through_nginx_and_survives_losing_a_daphne(prod_local
     with urllib.request.urlopen(url + "/healthz", timeout=30) as response:
         checks = json.load(response)["checks"]
     assert checks["database"]["vendor"] == "postgresql"
-    assert checks["channel_layer"]["backend"] == "CancelSafeRedisChannelLayer"
+    assert checks["channel_layer"]["backend"] == "QuietRedisChannelLayer"
     assert checks["sandbox"]["sandboxed"] is True
 
     with urllib.request.urlopen(url + "/static/css/site.css", timeout=30) as response:

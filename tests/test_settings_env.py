@@ -39,7 +39,7 @@ def test_settings_database_and_redis_urls_switch_backends(tmp_path):
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
         "engine": "django.db.backends.postgresql",
-        "layer": "config.layer.CancelSafeRedisChannelLayer",
+        "layer": "config.layer.QuietRedisChannelLayer",
         "cache": "django.core.cache.backends.redis.RedisCache",
         "debug": False,
     }
