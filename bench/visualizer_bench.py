@@ -27,23 +27,8 @@ from channels.testing import WebsocketCommunicator  # noqa: E402
 from playground.runs import run_limits  # noqa: E402
 from playground.sandbox import run_script  # noqa: E402
 from playground.sandboxes import sandbox_options  # noqa: E402
+from tests.support.learner_code import BURST  # noqa: E402
 
-BURST = """
-from channels.generic.websocket import AsyncWebsocketConsumer
-from django.urls import path
-
-
-class Burst(AsyncWebsocketConsumer):
-    async def connect(self):
-        await self.accept()
-
-    async def receive(self, text_data=None, bytes_data=None):
-        for number in range(int(text_data)):
-            await self.send(text_data=str(number))
-
-
-websocket_urlpatterns = [path("ws/burst/", Burst.as_asgi())]
-"""
 MESSAGES = 2000
 
 

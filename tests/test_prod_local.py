@@ -21,6 +21,7 @@ from websockets.sync.client import connect as ws_connect
 
 from tests.conftest import ROOT, free_port, missing_service, wait_for_http
 from tests.playground.conftest import run_starter_until_live
+from tests.support.processes import pids_where
 
 STARTUP_SECONDS = 180  # migrate, collectstatic and seed_demo on an empty database come first
 
@@ -93,16 +94,7 @@ def log_in(url: str, username: str, password: str) -> str:
 
 def daphne_pids(port: int) -> list[int]:
     """Processes whose command line is the Daphne of this port."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if any(arg.endswith(b"daphne") for arg in argv) and str(port).encode() in argv:
-                pids.append(int(entry.name))
-    return pids
+    return pids_where(lambda argv, _: any(arg.endswith(b"daphne") for arg in argv) and str(port).encode() in argv)
 
 
 def test_prod_local_serves_through_nginx_and_survives_losing_a_daphne(prod_local):
@@ -154,17 +146,8 @@ def test_prod_local_serves_through_nginx_and_survives_losing_a_daphne(prod_local
 
 def runworker_pids(prod_dir: str) -> list[int]:
     """The playground workers that this prod-local (told apart by its PROD_LOCAL_DIR) started."""
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                argv = (entry / "cmdline").read_bytes().split(b"\0")
-                environ = (entry / "environ").read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"runworker" in argv and f"PROD_LOCAL_DIR={prod_dir}".encode() in environ:
-                pids.append(int(entry.name))
-    return pids
+    marker = f"PROD_LOCAL_DIR={prod_dir}".encode()
+    return pids_where(lambda argv, environ: b"runworker" in argv and marker in environ)
 
 
 @pytest.mark.parametrize("prod_local", ["workers"], indirect=True)

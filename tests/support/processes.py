@@ -71,3 +71,19 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def pids_where(matches) -> list[int]:
+    """Processes whose command line and environment (lists of bytes) satisfy `matches(argv, environ)`."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if matches(argv, environ):
+            pids.append(int(entry.name))
+    return pids
