@@ -360,3 +360,18 @@ async def test_a_live_client_flooding_an_owner_that_is_not_reading_is_told_to_re
         await external.send_to(text_data=str(n))
     closed = await external.receive_output(timeout=5)
     assert closed == {"type": "websocket.close", "code": CLOSE_TRY_AGAIN_LATER}
+
+
+async def test_a_close_code_daphne_cannot_send_reaches_a_live_client_as_1000(page_factory):
+    """A learner may close with 1011; Daphne sends only 1000 and 3000-4999, so the proxy must not pass it on."""
+    page = await page_factory()
+    code = starter_code("echo").replace(
+        "await self.send(text_data=text_data)", "await self.close(code=1011 if text_data == 'bye' else 4321)"
+    )
+    token = (await page.run(code)).rstrip("/").rsplit("/", 1)[1]
+    for said, expected in (("bye", 1000), ("other", 4321)):
+        external = WebsocketCommunicator(application, f"/ws/live/{token}/ws/echo/")
+        assert (await external.connect(timeout=5))[0]
+        await external.send_to(text_data=said)
+        assert await external.receive_output(timeout=5) == {"type": "websocket.close", "code": expected}
+    await page.send(type="stop")
