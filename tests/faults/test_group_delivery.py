@@ -21,7 +21,9 @@ CHURNING = 50
 MESSAGES = 1000
 MESSAGES_PER_SECOND = 200
 REQUIRED_SHARE = 0.9999  # at least 99.99 % of the steady clients' messages arrive
-DRAIN_SECONDS = 10  # after the last send, steady clients have this long to receive what is still on its way
+# Delivery is finished when every steady client has the last number, or when no steady client has received
+# anything for this long: a slow machine may take minutes to drain, but a lost message never arrives.
+STALL_SECONDS = 30
 
 
 async def open_dashboard(url: str, origin: str, cookie: str):
@@ -38,8 +40,10 @@ async def collect(socket, received: list[int], done: asyncio.Event) -> None:
         received.append(int(json.loads(event)["n"]))
 
 
-async def churn(url: str, origin: str, cookie: str, sessions: list[list[int]], stop: asyncio.Event, rng) -> None:
-    """Connect, listen for a moment, leave; again and again. Every connection's numbers are kept to check order."""
+async def churn(
+    url: str, origin: str, cookie: str, sessions: list[list[int]], left: asyncio.Event, stop: asyncio.Event, rng
+) -> None:
+    """Connect, listen for a moment, leave (then set `left`); again and again. Every connection's numbers are kept."""
     while not stop.is_set():
         received: list[int] = []
         sessions.append(received)
@@ -49,6 +53,21 @@ async def churn(url: str, origin: str, cookie: str, sessions: list[list[int]], s
             await asyncio.sleep(rng.uniform(0.1, 0.8))
             listening.set()
             await listener
+        left.set()
+
+
+async def until_delivery_finishes(listeners: list[asyncio.Task], steady: list[list[int]]) -> None:
+    """Wait while messages still arrive: return once every listener is done or delivery has stalled."""
+    delivered, last_progress = -1, asyncio.get_running_loop().time()
+    while True:
+        _, pending = await asyncio.wait(listeners, timeout=1)
+        if not pending:
+            return
+        now, count = asyncio.get_running_loop().time(), sum(len(received) for received in steady)
+        if count != delivered:
+            delivered, last_progress = count, now
+        elif now - last_progress >= STALL_SECONDS:
+            return
 
 
 async def scenario(servers, path: str, cookie: str, layer, group: str) -> tuple[list[list[int]], list[list[int]]]:
@@ -57,18 +76,18 @@ async def scenario(servers, path: str, cookie: str, layer, group: str) -> tuple[
     steady_sockets = [await open_dashboard(*endpoints[n % len(endpoints)], cookie) for n in range(STEADY)]
     steady = [[] for _ in steady_sockets]
     churned: list[list[int]] = []
-    done, stop_churning = asyncio.Event(), asyncio.Event()
+    done, churning, stop_churning = asyncio.Event(), asyncio.Event(), asyncio.Event()
     listeners = [asyncio.create_task(collect(s, r, done)) for s, r in zip(steady_sockets, steady, strict=True)]
     churners = [
-        asyncio.create_task(churn(*endpoints[n % len(endpoints)], cookie, churned, stop_churning, rng))
+        asyncio.create_task(churn(*endpoints[n % len(endpoints)], cookie, churned, churning, stop_churning, rng))
         for n in range(CHURNING)
     ]
-    await asyncio.sleep(1)  # the churners are connecting and leaving by now
+    await asyncio.wait_for(churning.wait(), 60)  # send only once clients are coming and going
     for n in range(1, MESSAGES + 1):
         await layer.group_send(group, {"type": "cohort.event", "event": {"kind": "sequence", "n": n}})
         await asyncio.sleep(1 / MESSAGES_PER_SECOND)
     stop_churning.set()
-    await asyncio.wait(listeners, timeout=DRAIN_SECONDS)
+    await until_delivery_finishes(listeners, steady)
     done.set()
     await asyncio.gather(*listeners, *churners)
     for socket in steady_sockets:
