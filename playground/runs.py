@@ -25,8 +25,8 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
+from activity import aannounce
 from config.layer import GroupMembership, quietly
-from dashboards.announce import aannounce
 from playground.live import live_group_name
 from playground.models import Run
 from playground.sandbox.limits import SandboxLimits

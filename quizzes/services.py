@@ -1,4 +1,4 @@
-"""Everything that writes quiz rows. Views and (later) consumers call these; dashboards hook in here."""
+"""Everything that writes quiz rows. Views and (later) consumers call these; dashboards subscribe to their announcements."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from dashboards.announce import announce
+from activity import announce
 from lessons.catalogue import Topic, get_catalogue
 from lessons.progress import complete_topic
 from quizzes.bank import Question, get_bank
