@@ -16,7 +16,6 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -27,9 +26,9 @@ from django.utils import timezone
 
 from activity import aannounce
 from config.layer import GroupMembership, quietly
+from playground.limits import run_limits
 from playground.live import live_group_name
 from playground.models import Run
-from playground.sandbox.limits import SandboxLimits
 from playground.watch import watch_group
 
 logger = logging.getLogger(__name__)
@@ -45,12 +44,6 @@ CLOSE_EXPLANATIONS = {
     1011: "the server hit an unexpected error",
     403: "handshake refused: connect() closed or raised DenyConnection before accept()",
 }
-
-
-@cache
-def run_limits() -> SandboxLimits:
-    """The limits of every run: SandboxLimits defaults with settings.PLAYGROUND_LIMITS applied."""
-    return SandboxLimits.from_mapping(settings.PLAYGROUND_LIMITS)
 
 
 def explain_close(code: int) -> str:
