@@ -12,7 +12,7 @@ from django.shortcuts import render
 def home(request: HttpRequest) -> HttpResponse:
     """Say what the site is and where to start, or where a returning learner left off."""
     from lessons.catalogue import get_catalogue
-    from lessons.progress import load_progress
+    from lessons.learner_progress import load_progress
 
     context = {}
     last = load_progress(request).last
@@ -25,7 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def outline(request: HttpRequest) -> HttpResponse:
     """The course in order, with the visitor's progress and best quiz scores on each topic."""
     from lessons.catalogue import get_catalogue
-    from lessons.progress import load_progress
+    from lessons.learner_progress import load_progress
     from quizzes.services import scores_by_topic
 
     catalogue = get_catalogue()

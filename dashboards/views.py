@@ -20,7 +20,7 @@ from cohorts.models import Cohort, Membership
 from dashboards import services
 from dashboards.charts import activity_per_day, completion_per_topic
 from dashboards.forms import CohortForm, CoInstructorForm, RotateForm
-from dashboards.progress import build_matrix, sort_and_filter
+from dashboards.progress_matrix import build_matrix, sort_and_filter
 from dashboards.question_stats import topic_report
 from lessons.catalogue import get_catalogue
 from lessons.views import get_topic_or_404

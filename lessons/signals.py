@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 
-from lessons.progress import merge_session_progress
+from lessons.learner_progress import merge_session_progress
 
 
 @receiver(user_logged_in)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from lessons.catalogue import Topic, get_catalogue
 from lessons.catalogue.rendering import pygments_css as build_pygments_css
 from lessons.execution import build_execution_view
-from lessons.progress import complete_topic, load_progress, record_visit
+from lessons.learner_progress import complete_topic, load_progress, record_visit
 from lessons.search import search as run_search
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from activity import announce
 from lessons.catalogue import Topic, get_catalogue
-from lessons.progress import complete_topic
+from lessons.learner_progress import complete_topic
 from quizzes.bank import Question, get_bank
 from quizzes.models import Answer, Attempt, HintReveal
 
