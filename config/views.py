@@ -1,6 +1,7 @@
 """Site-wide pages: home, the course outline (lessons with quiz scores) and the friendly error pages.
 
-Pages that draw on several apps live here, above them all, so that no app imports one beside it.
+Pages that draw on several apps live here, above them all: the outline needs quiz scores, and lessons must not import
+quizzes (quizzes build on lessons).
 """
 
 from __future__ import annotations
