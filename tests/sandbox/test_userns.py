@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pyseccomp
 
-from playground.sandbox import envbuild
-from playground.sandbox.options import PROJECT_ROOT
+from playground.sandbox.host import envbuild
+from playground.sandbox.host.options import PROJECT_ROOT
 
 NOBODY = 65534
 SCRIPT = r"""

@@ -12,9 +12,9 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from . import protocol
+from ..shared import protocol
+from ..shared.limits import SandboxLimits
 from .launch import Launched, SandboxStartError, describe_exit, kill, launch
-from .limits import SandboxLimits
 from .monitor import cpu_monitor
 from .options import SandboxOptions
 
