@@ -58,10 +58,13 @@ asyncio.run(main())
 
 def _stage(folder: Path) -> None:
     """A world-readable copy of what the unprivileged user needs: the sandbox package, pyseccomp, the env."""
-    (folder / "playground" / "sandbox").mkdir(parents=True)
+    (folder / "playground").mkdir()
     (folder / "playground" / "__init__.py").write_text("")
-    for source in (PROJECT_ROOT / "playground" / "sandbox").glob("*.py"):
-        shutil.copy(source, folder / "playground" / "sandbox" / source.name)
+    shutil.copytree(
+        PROJECT_ROOT / "playground" / "sandbox",
+        folder / "playground" / "sandbox",
+        ignore=shutil.ignore_patterns("__pycache__", "*.md"),
+    )
     shutil.copy(pyseccomp.__file__, folder / "pyseccomp.py")
     shutil.copytree(envbuild.DEFAULT_ENV_DIR, folder / "env", symlinks=True)
     shutil.copy(PROJECT_ROOT / "requirements.txt", folder / "requirements.txt")
