@@ -95,11 +95,6 @@ class Sandbox:
         """The final event, once the sandbox is gone."""
         return self._exit
 
-    @property
-    def client_states(self) -> dict[str, str]:
-        """Owner's view of each client: connecting, open or closed."""
-        return dict(self._clients)
-
     async def load(self, code: str, filename: str = "consumer.py") -> bool:
         """Send the learner's module; the stream then shows `loaded` or an `error` and `exit`. Starts the clocks."""
         if self.loaded or self.done:
