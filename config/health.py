@@ -47,7 +47,7 @@ async def check_sandbox() -> dict:
     """This process's sandbox gate; a web process whose runs live on workers has none and says where they run."""
     if settings.PLAYGROUND_EXECUTION == "workers":
         return {"ok": True, "execution": "workers", "worker_channel": settings.PLAYGROUND_WORKER_CHANNEL}
-    from playground.sandboxes import health as sandbox_health
+    from playground.sandbox_supply import health as sandbox_health
 
     return await sandbox_health()
 

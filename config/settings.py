@@ -191,7 +191,7 @@ CONTENT_DIR = Path(os.environ.get("ACADEMY_CONTENT_DIR", BASE_DIR / "content"))
 LESSON_SEARCH_MAX_QUERY_CHARS = 200
 LESSON_SEARCH_MAX_TERMS = 8
 
-# Playground: every limit of a run is a named field of playground.sandbox.limits.SandboxLimits;
+# Playground: every limit of a run is a named field of playground.sandbox.shared.limits.SandboxLimits;
 # PLAYGROUND_LIMITS (JSON object) overrides any of them, e.g. {"cpu_seconds": 2, "max_clients": 5}.
 PLAYGROUND_LIMITS = json.loads(os.environ.get("PLAYGROUND_LIMITS", "{}"))
 PLAYGROUND_POOL_SIZE = env_int("PLAYGROUND_POOL_SIZE", 2)  # pre-started sandboxes per process

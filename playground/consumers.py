@@ -18,7 +18,7 @@ from playground.live import live_endpoint
 from playground.models import Run
 from playground.owner import RunOwner
 from playground.runs import RunRefused, open_run, run_limits
-from playground.sandbox.protocol import check_client_op
+from playground.sandbox.shared.protocol import check_client_op
 
 CLOSE_NOT_SIGNED_IN = 4401
 NOTHING_RUNNING = "Run your code first; nothing is running."

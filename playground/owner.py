@@ -32,11 +32,11 @@ class RunOwner:
     async def start_in_sandbox(self, run: Run, live_endpoint: str) -> None:
         """Start the run's code in a sandbox of this process; when none can start, the page is told and the run closed."""
         # Imported here: a web process whose runs live on workers never loads the sandbox machinery.
-        from playground import sandboxes
+        from playground import sandbox_supply
 
         try:
-            sandbox = await sandboxes.acquire()
-        except sandboxes.SandboxUnavailable as refusal:
+            sandbox = await sandbox_supply.acquire()
+        except sandbox_supply.SandboxUnavailable as refusal:
             await close_run(run.pk, Run.EndReason.START_FAILED, str(refusal), [], 0, False)
             await self.send_to_page({"type": "status", "state": "stopped", "reason": str(refusal)})
             return

@@ -29,7 +29,7 @@ from config.layer import GroupMembership, quietly
 from dashboards.announce import aannounce
 from playground.live import live_group_name
 from playground.models import Run
-from playground.sandbox.limits import SandboxLimits
+from playground.sandbox.shared.limits import SandboxLimits
 from playground.watch import watch_group
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ from typing import Any
 
 from playground.runs import run_limits
 from playground.sandbox import run_script
-from playground.sandboxes import sandbox_options
+from playground.sandbox_supply import sandbox_options
 from quizzes.bank import Question
 
 

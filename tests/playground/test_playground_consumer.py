@@ -165,12 +165,12 @@ async def test_runs_per_minute_limit_at_edge(page_factory, settings):
 
 
 async def test_a_sandbox_that_cannot_start_is_explained_and_its_run_closed(page_factory, monkeypatch):
-    from playground import sandboxes
+    from playground import sandbox_supply
 
     async def refuse():
-        raise sandboxes.SandboxUnavailable("The playground is switched off on this server: no bubblewrap")
+        raise sandbox_supply.SandboxUnavailable("The playground is switched off on this server: no bubblewrap")
 
-    monkeypatch.setattr(sandboxes, "acquire", refuse)
+    monkeypatch.setattr(sandbox_supply, "acquire", refuse)
     page = await page_factory()
     await page.send(type="run", code=starter_code("echo"))
     stopped = await page.expect(lambda m: m["type"] == "status" and m["state"] == "stopped")
