@@ -24,7 +24,7 @@ from dashboards.question_stats import topic_report
 from lessons.catalogue import get_catalogue
 from lessons.views import get_topic_or_404
 from playground.models import Run
-from playground.runs import run_limits
+from playground.run.limits import run_limits
 from quizzes.models import Answer, Attempt
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from playground.runs import run_limits
+from playground.run.limits import run_limits
 from playground.sandbox import run_script
 from playground.sandbox_supply import sandbox_options
 

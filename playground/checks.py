@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core import checks
 
 from config.checks import IN_MEMORY_LAYER
-from playground.runs import run_limits
+from playground.run.limits import run_limits
 
 
 @checks.register(checks.Tags.security, deploy=True)

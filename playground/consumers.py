@@ -17,7 +17,8 @@ from config.layer import FaultTolerantMixin
 from playground.live import live_endpoint
 from playground.models import Run
 from playground.owner import RunOwner
-from playground.runs import RunRefused, open_run, run_limits
+from playground.run.limits import run_limits
+from playground.run.records import RunRefused, open_run
 from playground.sandbox.shared.protocol import check_client_op
 
 CLOSE_NOT_SIGNED_IN = 4401

@@ -16,6 +16,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from config.layer import FaultTolerantMixin, quietly
+from playground.run.limits import run_limits
 
 logger = logging.getLogger(__name__)
 
@@ -43,13 +44,6 @@ def live_endpoint(scope: dict) -> str:
     host = headers.get(b"host", b"localhost").decode("latin-1")
     scheme = "wss" if scope.get("scheme") in ("wss", "https") else "ws"
     return f"{scheme}://{host}/ws/live/"
-
-
-def max_message_bytes() -> int:
-    """Imported late: playground.runs imports this module."""
-    from playground.runs import run_limits
-
-    return run_limits().max_message_bytes
 
 
 class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
@@ -114,7 +108,7 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
         if not self.owner_channel:
             return
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
-        if size > max_message_bytes():
+        if size > run_limits().max_message_bytes:
             await self.close(code=CLOSE_TOO_LARGE)
             return
         message = {"type": "live.receive", "client": self.client_id}

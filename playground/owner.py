@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from playground.models import Run
-from playground.runs import RunSession, close_run
+from playground.run.records import close_run
+from playground.runs import RunSession
 from playground.watch import mirror_to_watchers
 
 
@@ -70,7 +71,7 @@ class RunOwner:
     async def watch_hello(self, event: dict[str, Any]) -> None:
         """A watcher joined mid-run: send it what happened so far."""
         if self.session and self.session.run.pk == event["run_id"]:
-            snapshot = {"type": "events", "events": list(self.session.events)}
+            snapshot = {"type": "events", "events": list(self.session.recorder.events)}
             await self.channel_layer.send(event["reply_channel"], {"type": "watch.update", "message": snapshot})
 
     async def watch_update(self, event: dict[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from playground.runs import run_limits
+from playground.run.limits import run_limits
 from playground.sandbox import run_script
 from playground.sandbox_supply import sandbox_options
 from quizzes.bank import Question

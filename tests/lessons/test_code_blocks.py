@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from playground.runs import run_limits
+from playground.run.limits import run_limits
 from playground.sandbox import run_script
 from playground.sandbox_supply import sandbox_options
 

@@ -110,7 +110,7 @@ async def test_browser_message_size_limit_at_edge(page_factory, settings):
 
 async def test_client_message_size_limit_at_edge(page_factory, settings):
     settings.PLAYGROUND_LIMITS = {"max_message_bytes": 100}
-    from playground.runs import run_limits
+    from playground.run.limits import run_limits
 
     run_limits.cache_clear()
     try:
@@ -222,7 +222,7 @@ async def test_print_output_reaches_the_console(page_factory):
 
 
 async def test_a_limit_ends_the_run_and_says_which(page_factory, settings):
-    from playground.runs import run_limits
+    from playground.run.limits import run_limits
 
     settings.PLAYGROUND_LIMITS = {"cpu_seconds": 1}
     run_limits.cache_clear()

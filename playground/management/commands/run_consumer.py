@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from playground.runs import run_limits
+from playground.run.limits import run_limits
 from playground.sandbox.host.script import SCRIPT_ONLY_OPS, outcome, read_script, run_script
 from playground.sandbox_supply import sandbox_options
 

@@ -1,0 +1,1 @@
+"""The parts of one playground run, one job each; playground.runs.RunSession coordinates them."""
