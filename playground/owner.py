@@ -12,7 +12,7 @@ from typing import Any
 
 from playground.models import Run
 from playground.run.records import close_run
-from playground.runs import RunSession
+from playground.run.session import RunSession
 from playground.watch import mirror_to_watchers
 
 

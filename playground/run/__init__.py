@@ -1,1 +1,1 @@
-"""The parts of one playground run, one job each; playground.runs.RunSession coordinates them."""
+"""The parts of one playground run, one job each; playground.run.session.RunSession coordinates them."""

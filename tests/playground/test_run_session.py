@@ -9,7 +9,7 @@ from channels.layers import get_channel_layer
 from django.utils import timezone
 
 from playground.models import Run
-from playground.runs import RunSession
+from playground.run.session import RunSession
 from tests.factories import make_user
 from tests.support.page_protocol import unbatch
 
