@@ -6,7 +6,7 @@ import random
 import secrets
 from dataclasses import dataclass
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
@@ -244,7 +244,7 @@ def finish_attempt(attempt: Attempt) -> Attempt:
     return locked
 
 
-def claim_anonymous_attempts(request: HttpRequest, user: AbstractBaseUser) -> None:
+def claim_anonymous_attempts(request: HttpRequest, user: User) -> None:
     """Attempts a visitor made before logging in become the account's, passed ones completing their topics."""
     token = request.session.get(SESSION_TOKEN_KEY)
     if not token:
