@@ -14,7 +14,8 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from dashboards.announce import announce
-from lessons.catalogue import QuizConfig, Topic, get_catalogue
+from lessons.catalogue import Topic, get_catalogue
+from lessons.catalogue.types import QuizConfig
 from lessons.progress import complete_topic
 from quizzes.bank import Question, get_bank
 from quizzes.models import Answer, Attempt, HintReveal
@@ -272,11 +273,13 @@ def scores_by_topic(request: HttpRequest) -> dict[str, TopicScores]:
     scores: dict[str, TopicScores] = {}
     rows = (
         own_attempts(request)
-        .filter(finished_at__isnull=False, score_percent__isnull=False)
+        .filter(finished_at__isnull=False)
         .order_by("finished_at")
         .values_list("topic", "score_percent")
     )
     for topic, score in rows:
+        if score is None:  # finishing sets the score, so a finished attempt always has one
+            continue
         previous = scores.get(topic)
         best = max(score, previous.best) if previous else score
         scores[topic] = TopicScores(best=best, latest=score, attempts=(previous.attempts if previous else 0) + 1)
