@@ -6,7 +6,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.contrib.auth.models import User
 
 
-class SignUpForm(UserCreationForm[User]):
+class SignUpForm(UserCreationForm):
     """Username and password, plus an optional email for password resets."""
 
     class Meta(UserCreationForm.Meta):
