@@ -8,6 +8,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from config.layer import quietly
@@ -30,6 +31,9 @@ def learner_cohort_ids(user_id: int) -> list[int]:
 async def _send(cohort_ids: list[int], message: dict[str, Any]) -> None:
     """Redis being down is expected now and then: a warning, not a traceback, and the learner's action goes on."""
     layer = get_channel_layer()
+    if layer is None:
+        logger.warning("no channel layer is configured; cohort %s not told", cohort_ids)
+        return
     for cohort_id in cohort_ids:
         if not await quietly(layer.group_send(cohort_group(cohort_id), message), f"announcing to cohort {cohort_id}"):
             return
@@ -43,7 +47,7 @@ def _deliver(cohort_ids: list[int], message: dict[str, Any]) -> None:
         logger.exception("could not announce %s to cohorts %s", message.get("event", {}).get("kind"), cohort_ids)
 
 
-def announce(user: Any, kind: str, **details: Any) -> None:
+def announce(user: User, kind: str, **details: Any) -> None:
     """From sync code: tell the learner's cohorts, once the current transaction has committed."""
     cohort_ids = learner_cohort_ids(user.pk)
     if not cohort_ids:
@@ -52,7 +56,7 @@ def announce(user: Any, kind: str, **details: Any) -> None:
     transaction.on_commit(lambda: _deliver(cohort_ids, {"type": "cohort.event", "event": event}))
 
 
-async def aannounce(user: Any, kind: str, **details: Any) -> None:
+async def aannounce(user: User, kind: str, **details: Any) -> None:
     """From async code (the playground owner)."""
     cohort_ids = await database_sync_to_async(learner_cohort_ids)(user.pk)
     if not cohort_ids:

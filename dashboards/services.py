@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404
@@ -19,11 +20,11 @@ class CohortError(Exception):
     """A cohort action that cannot be done; the message is for the person who tried."""
 
 
-def cohorts_taught_by(user: AbstractBaseUser) -> QuerySet[Cohort]:
+def cohorts_taught_by(user: User) -> QuerySet[Cohort]:
     return Cohort.objects.filter(memberships__user=user, memberships__role=Membership.Role.INSTRUCTOR)
 
 
-def get_cohort_for_instructor_or_404(user: AbstractBaseUser, pk: int) -> Cohort:
+def get_cohort_for_instructor_or_404(user: User | AnonymousUser, pk: int) -> Cohort:
     """The cohort if `user` instructs it; anyone else sees a 404, never a hint that it exists."""
     if not user.is_authenticated:
         raise Http404("No such cohort.")
@@ -34,21 +35,22 @@ def get_cohort_for_instructor_or_404(user: AbstractBaseUser, pk: int) -> Cohort:
 
 
 def is_cohort_instructor(user: AbstractBaseUser, cohort_id: int) -> bool:
-    return Membership.objects.filter(cohort_id=cohort_id, user=user, role=Membership.Role.INSTRUCTOR).exists()
+    """Takes any user object, such as the lazy one a consumer's scope holds."""
+    return Membership.objects.filter(cohort_id=cohort_id, user_id=user.pk, role=Membership.Role.INSTRUCTOR).exists()
 
 
-def instructs_learner(instructor: AbstractBaseUser, learner_id: int) -> bool:
+def instructs_learner(instructor: User, learner_id: int) -> bool:
     """True when `learner_id` is a learner in one of the instructor's cohorts."""
     return Membership.objects.filter(
         user_id=learner_id, role=Membership.Role.LEARNER, cohort__in=cohorts_taught_by(instructor)
     ).exists()
 
 
-def learner_ids(cohort: Cohort) -> QuerySet:
+def learner_ids(cohort: Cohort) -> QuerySet[Membership, int]:
     return Membership.objects.filter(cohort=cohort, role=Membership.Role.LEARNER).values_list("user_id", flat=True)
 
 
-def create_cohort(instructor: AbstractBaseUser, name: str, expires_in_days: int | None = None) -> Cohort:
+def create_cohort(instructor: User, name: str, expires_in_days: int | None = None) -> Cohort:
     if not is_instructor(instructor):
         raise CohortError("Only instructors can create cohorts.")
     with transaction.atomic():
@@ -71,7 +73,7 @@ def rotate_join_code(cohort: Cohort, expires_in_days: int | None) -> Cohort:
     return cohort
 
 
-def join_cohort(user: AbstractBaseUser, code: str) -> Cohort:
+def join_cohort(user: User, code: str) -> Cohort:
     cohort = Cohort.objects.filter(join_code=code).first()
     if cohort is None or not cohort.join_is_open():
         raise CohortError("This join link is not valid any more. Ask your instructor for a new one.")
@@ -79,7 +81,7 @@ def join_cohort(user: AbstractBaseUser, code: str) -> Cohort:
     return cohort
 
 
-def leave_cohort(user: AbstractBaseUser, cohort_id: int) -> None:
+def leave_cohort(user: User, cohort_id: int) -> None:
     deleted, _ = Membership.objects.filter(cohort_id=cohort_id, user=user, role=Membership.Role.LEARNER).delete()
     if not deleted:
         raise Http404("You are not a learner in that cohort.")
@@ -91,7 +93,7 @@ def remove_learner(cohort: Cohort, learner_id: int) -> None:
         raise Http404("No such learner in this cohort.")
 
 
-def add_co_instructor(cohort: Cohort, username: str) -> AbstractBaseUser:
+def add_co_instructor(cohort: Cohort, username: str) -> User:
     user = get_user_model().objects.filter(username=username).first()
     if user is None or not is_instructor(user):
         raise CohortError(f"There is no instructor named “{username}”.")

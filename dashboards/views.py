@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import is_instructor
+from config.requests import AuthenticatedHttpRequest
 from dashboards import services
 from dashboards.charts import activity_per_day, completion_per_topic
 from dashboards.forms import CohortForm, CoInstructorForm, RotateForm
@@ -43,7 +44,7 @@ def instructor_required(view):
 
 
 @instructor_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The instructor's cohorts, and a form to create one."""
     form = CohortForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -215,7 +216,7 @@ def export_progress(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 
 
 @login_required
-def join(request: HttpRequest, code: str) -> HttpResponse:
+def join(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """GET shows what the learner is joining; POST joins."""
     cohort = Cohort.objects.filter(join_code=code).first()
     if cohort is None or not cohort.join_is_open():
@@ -233,14 +234,14 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def my_cohorts(request: HttpRequest) -> HttpResponse:
+def my_cohorts(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = Membership.objects.filter(user=request.user).select_related("cohort").order_by("cohort__name")
     return render(request, "dashboards/my_cohorts.html", {"memberships": memberships})
 
 
 @login_required
 @require_POST
-def leave(request: HttpRequest, pk: int) -> HttpResponse:
+def leave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     services.leave_cohort(request.user, pk)
     messages.success(request, "You left the cohort.")
     return redirect("dashboards:my-cohorts")

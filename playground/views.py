@@ -28,7 +28,7 @@ def replay(request: HttpRequest, pk: int) -> HttpResponse:
         or (share and constant_time_compare(share, run.share_token))
         or (request.user.is_authenticated and instructs_learner(request.user, run.owner_id))
     )
-    if not allowed:
+    if run is None or not allowed:
         raise Http404("No such run.")
     share_url = request.build_absolute_uri(f"{request.path}?share={run.share_token}")
     return render(
