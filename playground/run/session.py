@@ -46,7 +46,7 @@ class RunSession:
         self.recorder = TraceRecorder(run_limits().max_events)
         self.live = LiveClients(channel_layer, owner_channel, run.pk, tell_page=self.outbox.post)
         self.end = EndReason()
-        self.pump_task: asyncio.Task | None = None
+        self.pump_task: asyncio.Task[None] | None = None
         self.ended = False
 
     async def start(self, code: str) -> None:
@@ -70,7 +70,7 @@ class RunSession:
         client = event.get("client")
         if ev == "trace":
             self.outbox.post({"type": "events", "events": [self.recorder.record(event)]})
-        elif ev in LIVE_EVENTS and client in self.live:
+        elif ev in LIVE_EVENTS and isinstance(client, str) and client in self.live:
             await self.live.route(ev, client, event)
         elif ev == "limit":
             self.end.limit_reached(event["what"], event.get("detail"))
