@@ -115,9 +115,17 @@ def test_instructor_follows_a_learners_running_run_live_from_the_dashboard(page,
     assert opened is False
     outsider_context.close()
 
+    own_replay = learner_context.new_page()  # the learner follows their own run the same way
+    own_replay.goto(daphne_server.url + run_path)
+    expect(own_replay.get_by_test_id("watch-state")).to_have_attribute("data-state", "live")
+    expect(own_replay.locator(".viz-table tbody tr")).to_have_count(6)
+
     learner.get_by_role("button", name="Stop").click()
     expect(state).to_have_attribute("data-state", "ended")
     expect(state).to_contain_text("ended")
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Replay of run \d+$"))
+    expect(own_replay.get_by_test_id("watch-state")).to_have_attribute("data-state", "ended")
+    page.screenshot(path=f"{output_path}/ended-replay-1366.png", full_page=True)
     page.get_by_test_id("visualizer").get_by_role("button", name="First").click()
     expect(page.locator(".viz-table tr.current")).to_have_attribute("data-kind", "connect")
     assert page.evaluate("window.sameDocument") is True
