@@ -24,7 +24,7 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | check-python
 	@touch $@ $(VENV)/.run-installed
 
 sandbox-env: $(VENV)/.run-installed
-	$(PY) -m playground.sandbox.envbuild
+	$(PY) -m playground.sandbox.host.envbuild
 
 migrate: $(VENV)/.run-installed sandbox-env
 	$(PY) manage.py migrate --noinput

@@ -17,8 +17,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from harness import rollup_kib
 
-from playground.sandbox import Sandbox, SandboxLimits, SandboxOptions, SandboxPool, envbuild, procs
-from playground.sandbox.options import PRELOAD_FULL, PRELOAD_MINIMAL
+from playground.sandbox import Sandbox, SandboxLimits, SandboxOptions, SandboxPool
+from playground.sandbox.host import envbuild, procs
+from playground.sandbox.host.options import PRELOAD_FULL, PRELOAD_MINIMAL
 
 ECHO = """
 from channels.generic.websocket import AsyncWebsocketConsumer

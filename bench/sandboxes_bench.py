@@ -15,7 +15,8 @@ from pathlib import Path
 from harness import starter, write_results
 from sandbox_bench import LIMITS, cold, pct, tree_pss_kib, until_echoed, until_loaded
 
-from playground.sandbox import Sandbox, SandboxOptions, envbuild, procs
+from playground.sandbox import Sandbox, SandboxOptions
+from playground.sandbox.host import envbuild, procs
 
 SANDBOXES = 100
 ECHO_STARTER = starter("echo")

@@ -24,9 +24,9 @@ django.setup()
 
 from channels.testing import WebsocketCommunicator  # noqa: E402
 
-from playground.limits import run_limits  # noqa: E402
+from playground.run.limits import run_limits  # noqa: E402
 from playground.sandbox import run_script  # noqa: E402
-from playground.sandboxes import sandbox_options  # noqa: E402
+from playground.sandbox_supply import sandbox_options  # noqa: E402
 from tests.support.learner_code import BURST  # noqa: E402
 
 MESSAGES = 2000

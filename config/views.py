@@ -18,7 +18,7 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {}
     last = load_progress(request).last
     topic = get_catalogue().get(last[0]) if last else None
-    if topic and last[1] in topic.modes:
+    if topic and last and last[1] in topic.modes:
         context = {"continue_topic": topic, "continue_mode": topic.modes[last[1]]}
     return render(request, "home.html", context)
 

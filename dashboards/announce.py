@@ -9,6 +9,7 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from django.contrib.auth.models import User
 from django.db import transaction
 
 from cohorts.access import learner_cohort_ids
@@ -24,6 +25,9 @@ def cohort_group(cohort_id: int) -> str:
 async def _send(cohort_ids: list[int], message: dict[str, Any]) -> None:
     """Redis being down is expected now and then: a warning, not a traceback, and the learner's action goes on."""
     layer = get_channel_layer()
+    if layer is None:
+        logger.warning("no channel layer is configured; cohort %s not told", cohort_ids)
+        return
     for cohort_id in cohort_ids:
         if not await quietly(layer.group_send(cohort_group(cohort_id), message), f"announcing to cohort {cohort_id}"):
             return
@@ -37,7 +41,7 @@ def _deliver(cohort_ids: list[int], message: dict[str, Any]) -> None:
         logger.exception("could not announce %s to cohorts %s", message.get("event", {}).get("kind"), cohort_ids)
 
 
-def announce_to_cohorts(sender: Any, user: Any, kind: str, details: dict[str, Any], **kwargs: Any) -> None:
+def announce_to_cohorts(sender: Any, user: User, kind: str, details: dict[str, Any], **kwargs: Any) -> None:
     """Receiver of activity.learner_acted (sync code): tell the learner's cohorts once the transaction has committed."""
     cohort_ids = learner_cohort_ids(user.pk)
     if not cohort_ids:
@@ -46,7 +50,7 @@ def announce_to_cohorts(sender: Any, user: Any, kind: str, details: dict[str, An
     transaction.on_commit(lambda: _deliver(cohort_ids, {"type": "cohort.event", "event": event}))
 
 
-async def aannounce_to_cohorts(sender: Any, user: Any, kind: str, details: dict[str, Any], **kwargs: Any) -> None:
+async def aannounce_to_cohorts(sender: Any, user: User, kind: str, details: dict[str, Any], **kwargs: Any) -> None:
     """Receiver of activity.learner_acted_async (the playground owner): tell the learner's cohorts now."""
     cohort_ids = await database_sync_to_async(learner_cohort_ids)(user.pk)
     if not cohort_ids:

@@ -45,6 +45,6 @@ class CohortConsumer(FaultTolerantMixin, AsyncJsonWebsocketConsumer):
         await self.send_json(message["event"])
 
     async def cohort_revoke(self, message: dict[str, Any]) -> None:
-        if message["user_id"] == self.user_id:
+        if message["user_id"] == self.user_id and self.membership:
             await self.membership.leave_all()
             await self.close(code=CLOSE_FORBIDDEN)

@@ -30,7 +30,8 @@ def finished_attempts(cohort: Cohort, topic: str) -> list[Attempt]:
 
 def attempt_scores(attempts: list[Attempt]) -> tuple[list[AttemptScores], dict[str, list[list[str]]]]:
     """Each drawn item scores 1 when answered correctly, else 0 (unanswered items count as wrong)."""
-    scores, chosen = [], {}
+    scores: list[AttemptScores] = []
+    chosen: dict[str, list[list[str]]] = {}
     for attempt in attempts:
         answers = {answer.question_id: answer for answer in attempt.answers.all()}
         scores.append(

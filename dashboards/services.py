@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
@@ -20,7 +20,7 @@ class CohortError(Exception):
     """A cohort action that cannot be done; the message is for the person who tried."""
 
 
-def get_cohort_for_instructor_or_404(user: AbstractBaseUser, pk: int) -> Cohort:
+def get_cohort_for_instructor_or_404(user: User | AnonymousUser, pk: int) -> Cohort:
     """The cohort if `user` instructs it; anyone else sees a 404, never a hint that it exists."""
     if not user.is_authenticated:
         raise Http404("No such cohort.")
@@ -30,7 +30,7 @@ def get_cohort_for_instructor_or_404(user: AbstractBaseUser, pk: int) -> Cohort:
     return cohort
 
 
-def create_cohort(instructor: AbstractBaseUser, name: str, expires_in_days: int | None = None) -> Cohort:
+def create_cohort(instructor: User, name: str, expires_in_days: int | None = None) -> Cohort:
     if not is_instructor(instructor):
         raise CohortError("Only instructors can create cohorts.")
     with transaction.atomic():
@@ -51,7 +51,7 @@ def rotate_join_code(cohort: Cohort, expires_in_days: int | None) -> Cohort:
     return cohort
 
 
-def join_cohort(user: AbstractBaseUser, code: str) -> Cohort:
+def join_cohort(user: User, code: str) -> Cohort:
     cohort = Cohort.objects.filter(join_code=code).first()
     if cohort is None or not cohort.join_is_open():
         raise CohortError("This join link is not valid any more. Ask your instructor for a new one.")
@@ -59,7 +59,7 @@ def join_cohort(user: AbstractBaseUser, code: str) -> Cohort:
     return cohort
 
 
-def leave_cohort(user: AbstractBaseUser, cohort_id: int) -> None:
+def leave_cohort(user: User, cohort_id: int) -> None:
     deleted, _ = Membership.objects.filter(cohort_id=cohort_id, user=user, role=Membership.Role.LEARNER).delete()
     if not deleted:
         raise Http404("You are not a learner in that cohort.")
@@ -71,7 +71,7 @@ def remove_learner(cohort: Cohort, learner_id: int) -> None:
         raise Http404("No such learner in this cohort.")
 
 
-def add_co_instructor(cohort: Cohort, username: str) -> AbstractBaseUser:
+def add_co_instructor(cohort: Cohort, username: str) -> User:
     user = get_user_model().objects.filter(username=username).first()
     if user is None or not is_instructor(user):
         raise CohortError(f"There is no instructor named “{username}”.")

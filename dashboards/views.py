@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from accounts.roles import is_instructor
 from cohorts.access import cohorts_taught_by, learner_ids
 from cohorts.models import Cohort, Membership
+from config.requests import AuthenticatedHttpRequest
 from dashboards import services
 from dashboards.charts import activity_per_day, completion_per_topic
 from dashboards.forms import CohortForm, CoInstructorForm, RotateForm
@@ -24,8 +25,8 @@ from dashboards.progress_matrix import build_matrix, sort_and_filter
 from dashboards.question_stats import topic_report
 from lessons.catalogue import get_catalogue
 from lessons.views import get_topic_or_404
-from playground.limits import run_limits
 from playground.models import Run
+from playground.run.limits import run_limits
 from quizzes.models import Answer, Attempt
 
 
@@ -44,7 +45,7 @@ def instructor_required(view):
 
 
 @instructor_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The instructor's cohorts, and a form to create one."""
     form = CohortForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -216,7 +217,7 @@ def export_progress(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 
 
 @login_required
-def join(request: HttpRequest, code: str) -> HttpResponse:
+def join(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """GET shows what the learner is joining; POST joins."""
     cohort = Cohort.objects.filter(join_code=code).first()
     if cohort is None or not cohort.join_is_open():
@@ -234,14 +235,14 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def my_cohorts(request: HttpRequest) -> HttpResponse:
+def my_cohorts(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = Membership.objects.filter(user=request.user).select_related("cohort").order_by("cohort__name")
     return render(request, "dashboards/my_cohorts.html", {"memberships": memberships})
 
 
 @login_required
 @require_POST
-def leave(request: HttpRequest, pk: int) -> HttpResponse:
+def leave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     services.leave_cohort(request.user, pk)
     messages.success(request, "You left the cohort.")
     return redirect("dashboards:my-cohorts")

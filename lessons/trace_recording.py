@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from playground.limits import run_limits
+from playground.run.limits import run_limits
 from playground.sandbox import run_script
-from playground.sandboxes import sandbox_options
+from playground.sandbox_supply import sandbox_options
 
 RECORD_TIMEOUT_SECONDS = 30.0
 TRACE_FORMAT = 2  # bump when the harness changes what a trace row says, so every recorded trace turns stale

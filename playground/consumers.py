@@ -14,12 +14,12 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from config.layer import FaultTolerantMixin
-from playground.limits import run_limits
 from playground.live import live_endpoint
 from playground.models import Run
 from playground.owner import RunOwner
-from playground.runs import RunRefused, open_run
-from playground.sandbox.protocol import check_client_op
+from playground.run.limits import run_limits
+from playground.run.records import RunRefused, open_run
+from playground.sandbox.shared.protocol import check_client_op
 
 CLOSE_NOT_SIGNED_IN = 4401
 NOTHING_RUNNING = "Run your code first; nothing is running."

@@ -10,13 +10,17 @@ import asyncio
 import base64
 import hashlib
 import logging
+from typing import TYPE_CHECKING, Any
 
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from config.layer import FaultTolerantMixin, quietly
-from playground.limits import run_limits
+from playground.run.limits import run_limits
+
+if TYPE_CHECKING:
+    from channels.consumer import _ChannelScope  # the scope type types-channels gives every consumer
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +42,7 @@ def sendable_close_code(code: int) -> int:
     return code if code == 1000 or 3000 <= code <= 4999 else 1000
 
 
-def live_endpoint(scope: dict) -> str:
+def live_endpoint(scope: _ChannelScope) -> str:
     """The live URL prefix as the page's browser reaches this site (scheme and Host of the page's own socket)."""
     headers = dict(scope.get("headers", []))
     host = headers.get(b"host", b"localhost").decode("latin-1")
@@ -63,7 +67,7 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
                 "reply_channel": self.channel_name,
                 "path": "/" + kwargs.get("path", ""),
                 "query": query,
-                "subprotocols": [str(s)[:128] for s in self.scope.get("subprotocols", [])[:8]],
+                "subprotocols": [str(s)[:128] for s in list(self.scope.get("subprotocols", []))[:8]],
             },
         )
         self.handshake_timer = asyncio.create_task(self.refuse_if_unanswered())
@@ -83,23 +87,23 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
         self.handshake_timer.cancel()
         return True
 
-    async def live_accept(self, event: dict) -> None:
+    async def live_accept(self, event: dict[str, Any]) -> None:
         if not self.settle():
             return
         self.owner_channel, self.client_id = event["owner"], event["client"]
         await self.accept(subprotocol=event.get("subprotocol"))
 
-    async def live_reject(self, event: dict) -> None:
+    async def live_reject(self, event: dict[str, Any]) -> None:
         if self.settle():
             await self.close(code=event.get("code") or 403)
 
-    async def live_send(self, event: dict) -> None:
+    async def live_send(self, event: dict[str, Any]) -> None:
         if "bytes" in event:
             await self.send(bytes_data=base64.b64decode(event["bytes"]))
         else:
             await self.send(text_data=event["text"])
 
-    async def live_close(self, event: dict) -> None:
+    async def live_close(self, event: dict[str, Any]) -> None:
         self.owner_channel = None
         if self.settle() or self.client_id:
             await self.close(code=sendable_close_code(event.get("code") or 1000))

@@ -11,7 +11,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from playground.models import Run
-from playground.runs import RunSession, close_run
+from playground.run.records import close_run
+from playground.run.session import RunSession
 from playground.watch import mirror_to_watchers
 
 
@@ -32,11 +33,11 @@ class RunOwner:
     async def start_in_sandbox(self, run: Run, live_endpoint: str) -> None:
         """Start the run's code in a sandbox of this process; when none can start, the page is told and the run closed."""
         # Imported here: a web process whose runs live on workers never loads the sandbox machinery.
-        from playground import sandboxes
+        from playground import sandbox_supply
 
         try:
-            sandbox = await sandboxes.acquire()
-        except sandboxes.SandboxUnavailable as refusal:
+            sandbox = await sandbox_supply.acquire()
+        except sandbox_supply.SandboxUnavailable as refusal:
             await close_run(run.pk, Run.EndReason.START_FAILED, str(refusal), [], 0, False)
             await self.send_to_page({"type": "status", "state": "stopped", "reason": str(refusal)})
             return
@@ -70,7 +71,7 @@ class RunOwner:
     async def watch_hello(self, event: dict[str, Any]) -> None:
         """A watcher joined mid-run: send it what happened so far."""
         if self.session and self.session.run.pk == event["run_id"]:
-            snapshot = {"type": "events", "events": list(self.session.events)}
+            snapshot = {"type": "events", "events": list(self.session.recorder.events)}
             await self.channel_layer.send(event["reply_channel"], {"type": "watch.update", "message": snapshot})
 
     async def watch_update(self, event: dict[str, Any]) -> None:

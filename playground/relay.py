@@ -20,7 +20,7 @@ from django.conf import settings
 from playground.consumers import PlaygroundConsumer
 from playground.live import live_endpoint
 from playground.models import Run
-from playground.runs import close_run, interrupted_run
+from playground.run.records import close_run, interrupted_run
 
 logger = logging.getLogger(__name__)
 

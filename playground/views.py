@@ -20,19 +20,23 @@ def playground(request: HttpRequest, starter: str = "echo") -> HttpResponse:
 
 
 def replay(request: HttpRequest, pk: int) -> HttpResponse:
-    """A recorded run with the step-through viewer: its owner, its owner's instructors, or anyone with its share link."""
+    """A recorded run with the step-through viewer: its owner, its owner's instructors, or anyone with its share link.
+
+    While the run is still going, its owner and their instructors follow it live over the watch socket.
+    """
     run = Run.objects.filter(pk=pk).select_related("owner").first()
+    if run is None:
+        raise Http404("No such run.")
+    user = request.user
+    is_owner = user.is_authenticated and run.owner_id == user.pk
+    may_watch = is_owner or (user.is_authenticated and instructs_learner(user, run.owner_id))
     share = request.GET.get("share", "")
-    allowed = run is not None and (
-        (request.user.is_authenticated and run.owner_id == request.user.pk)
-        or (share and constant_time_compare(share, run.share_token))
-        or (request.user.is_authenticated and instructs_learner(request.user, run.owner_id))
-    )
-    if not allowed:
+    if not (may_watch or (share and constant_time_compare(share, run.share_token))):
         raise Http404("No such run.")
     share_url = request.build_absolute_uri(f"{request.path}?share={run.share_token}")
+    watch_path = f"/ws/runs/{run.pk}/watch/" if run.is_running and may_watch else ""
     return render(
         request,
         "playground/replay.html",
-        {"run": run, "share_url": share_url, "is_owner": run.owner_id == request.user.pk},
+        {"run": run, "share_url": share_url, "is_owner": is_owner, "watch_path": watch_path},
     )

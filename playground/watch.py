@@ -46,6 +46,14 @@ def may_watch(user: Any, run_id: int) -> bool:
     return owner_id is not None and (owner_id == user.pk or instructs_learner(user, owner_id))
 
 
+def how_run_ended(run_id: int) -> str | None:
+    """Why the run ended, or None while it runs: a watcher arriving after the end hears it at once."""
+    from playground.models import Run
+
+    run = Run.objects.filter(pk=run_id, ended_at__isnull=False).first()
+    return (run.end_detail or run.get_end_reason_display()) if run else None
+
+
 class RunWatchConsumer(FaultTolerantMixin, AsyncJsonWebsocketConsumer):
     """Receives the run's events as they happen; nothing the watcher sends reaches the run."""
 
@@ -60,6 +68,11 @@ class RunWatchConsumer(FaultTolerantMixin, AsyncJsonWebsocketConsumer):
         self.membership = GroupMembership(self.channel_layer, self.channel_name)
         await self.membership.join(watch_group(run_id))
         await self.accept()
+        ended = await database_sync_to_async(how_run_ended)(run_id)
+        if ended is not None:  # joined first, so a run ending after this check reaches the watcher through the group
+            await self.send_json({"type": "status", "state": "stopped", "reason": ended})
+            await self.close()
+            return
         await self.channel_layer.group_send(
             watch_group(run_id), {"type": "watch.hello", "run_id": run_id, "reply_channel": self.channel_name}
         )

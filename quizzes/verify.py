@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from playground.limits import run_limits
+from playground.run.limits import run_limits
 from playground.sandbox import run_script
-from playground.sandboxes import sandbox_options
+from playground.sandbox_supply import sandbox_options
 from quizzes.bank import Question
 
 
@@ -14,7 +14,7 @@ def matches(event: dict[str, Any], pattern: dict[str, Any]) -> bool:
     return all(event.get(key) == value for key, value in pattern.items())
 
 
-def compare(events: list[dict[str, Any]], expect: list[dict], forbid: list[dict]) -> list[str]:
+def compare(events: list[dict[str, Any]], expect: list[dict[str, Any]], forbid: list[dict[str, Any]]) -> list[str]:
     """Problems found: expected events missing (in order) or forbidden ones present."""
     problems = []
     position = 0
@@ -31,6 +31,8 @@ def compare(events: list[dict[str, Any]], expect: list[dict], forbid: list[dict]
 async def verify_question(question: Question, timeout: float = 30.0) -> tuple[list[str], list[dict[str, Any]]]:
     """(problems, events) of running the question's verify block in a fresh sandbox."""
     block = question.verify
+    if block is None:
+        raise ValueError(f"question {question.id!r} has no verify block")
     events = await run_script(
         block["consumer"], list(block["script"]), run_limits(), timeout, options=sandbox_options()
     )

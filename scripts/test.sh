@@ -13,6 +13,9 @@ echo "PostgreSQL: $DATABASE_URL"
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "== mypy"
+# Settings and the checked packages are in pyproject.toml; the cache in .mypy_cache makes a re-run take seconds.
+.venv/bin/mypy --config-file pyproject.toml
 echo "== manage.py check"
 $PY manage.py check --fail-level WARNING
 $PY manage.py makemigrations --check --dry-run

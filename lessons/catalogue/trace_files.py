@@ -8,7 +8,7 @@ from typing import Any
 
 from lessons.catalogue.errors import ContentError
 from lessons.catalogue.types import Trace
-from playground.sandbox import protocol
+from playground.sandbox.shared import protocol
 
 EVENT_FIELDS = (
     "step",

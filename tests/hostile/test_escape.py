@@ -9,7 +9,7 @@ import socket
 
 import pytest
 
-from playground.sandbox.options import PROJECT_ROOT
+from playground.sandbox.host.options import PROJECT_ROOT
 from tests.sandbox.support import CANARY_ENV, final, output
 
 from .conftest import SYSCALL_HELPER, probe

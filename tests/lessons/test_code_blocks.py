@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from playground.limits import run_limits
+from playground.run.limits import run_limits
 from playground.sandbox import run_script
-from playground.sandboxes import sandbox_options
+from playground.sandbox_supply import sandbox_options
 
 FENCE = re.compile(r"^```python\n(.*?)^```", re.M | re.S)
 RUNNABLE_MARK = "# runs in the playground"

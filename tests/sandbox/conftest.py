@@ -8,7 +8,8 @@ import secrets
 import pytest
 import pytest_asyncio
 
-from playground.sandbox import Sandbox, SandboxLimits, envbuild
+from playground.sandbox import Sandbox, SandboxLimits
+from playground.sandbox.host import envbuild
 
 from .support import CANARY_ENV, ECHO, Bystander, connect
 

@@ -7,7 +7,8 @@ import json
 import os
 from typing import Any
 
-from playground.sandbox import Sandbox, SandboxLimits, procs, run_script
+from playground.sandbox import Sandbox, SandboxLimits, run_script
+from playground.sandbox.host import procs
 
 CANARY_ENV = "CHANNELS_ACADEMY_TEST_CANARY"
 # Small limits keep the suites fast on a 2-core machine.

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from playground.sandbox.options import PROJECT_ROOT
+from playground.sandbox.host.options import PROJECT_ROOT
 
 from .consumers import ASYNC_COUNTER, RAISES_IN_RECEIVE
 

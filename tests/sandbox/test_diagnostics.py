@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from playground.sandbox import protocol, run_script
+from playground.sandbox import run_script
+from playground.sandbox.shared import protocol
 
 from . import consumers
 from .support import FAST, close, connect, of, text, traces

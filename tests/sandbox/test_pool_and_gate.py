@@ -7,7 +7,8 @@ import time
 
 import pytest
 
-from playground.sandbox import SandboxOptions, SandboxPool, gate, run_script, start_gate
+from playground.sandbox import SandboxOptions, SandboxPool, run_script, start_gate
+from playground.sandbox.host import gate
 
 from .support import ECHO, FAST, connect, final, of, text
 

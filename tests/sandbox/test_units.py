@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from playground.sandbox import SandboxLimits, SandboxOptions, envbuild, policy, protocol, seccomp_filter
-from playground.sandbox.options import PROJECT_ROOT
+from playground.sandbox import SandboxLimits, SandboxOptions
+from playground.sandbox.host import envbuild, policy, seccomp_filter
+from playground.sandbox.host.options import PROJECT_ROOT
+from playground.sandbox.shared import protocol
 
 
 def test_limits_from_mapping_overrides_and_rejects_unknown_names():
@@ -83,11 +85,25 @@ def test_seccomp_filter_compiles_to_bpf():
         os.close(fd)
 
 
-def test_harness_copy_holds_only_the_in_sandbox_modules():
+def test_harness_copy_holds_only_the_in_sandbox_packages():
     folder = Path(policy.prepare_harness_dir("/usr/bin/python3"))
-    assert sorted(p.name for p in folder.glob("*.py")) == sorted(policy.HARNESS_MODULES)
-    assert stat.S_IMODE(folder.stat().st_mode) == 0o755
-    assert all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in folder.glob("*.py"))
+    copied = sorted(p.relative_to(folder) for p in folder.rglob("*.py"))
+    package = Path("playground", "sandbox")
+    expected = sorted(
+        package / name / p.name for name in ("inside", "shared") for p in (policy.SANDBOX_PACKAGE / name).glob("*.py")
+    )
+    assert copied == expected
+    assert all(stat.S_IMODE(d.stat().st_mode) == 0o755 for d in [folder, *folder.rglob("*")] if d.is_dir())
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o644 for p in folder.rglob("*") if p.is_file())
+
+
+def test_bwrap_binds_the_harness_packages_as_folders():
+    harness = policy.prepare_harness_dir("/usr/bin/python3")
+    argv = _bwrap_argv()
+    binds = {argv[i + 2]: argv[i + 1] for i, a in enumerate(argv) if a == "--ro-bind"}
+    for name in ("inside", "shared"):
+        assert binds[f"/sandbox/harness/playground/sandbox/{name}"] == f"{harness}/playground/sandbox/{name}"
+    assert not any(inside.startswith("/sandbox/harness/playground/sandbox/host") for inside in binds)
 
 
 def test_envbuild_is_idempotent_and_pinned():
@@ -147,8 +163,8 @@ def test_sanitize_event_drops_unknown_fields():
 
 def test_sandbox_package_imports_without_django():
     code = (
-        "import sys; import playground.sandbox as s; import playground.sandbox.harness, playground.sandbox.driver;"
-        "import playground.sandbox.tracing, playground.sandbox.appload, playground.sandbox.layer;"
+        "import sys; import playground.sandbox as s; from playground.sandbox.inside import harness, driver;"
+        "from playground.sandbox.inside import tracing, appload, traced_layer;"
         "assert 'django' not in sys.modules, sorted(m for m in sys.modules if m.startswith('django'))"
     )
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
@@ -176,7 +192,7 @@ def test_sanitize_event_allows_a_topic_on_notes_only():
 
 
 def test_close_meaning_covers_standard_refused_and_application_codes():
-    from playground.sandbox.narration import close_meaning
+    from playground.sandbox.inside.narration import close_meaning
 
     assert close_meaning(1000).startswith("normal closure")
     assert close_meaning(1001).startswith("going away")

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pyseccomp
 
-from playground.sandbox import envbuild
-from playground.sandbox.options import PROJECT_ROOT
+from playground.sandbox.host import envbuild
+from playground.sandbox.host.options import PROJECT_ROOT
 
 NOBODY = 65534
 SCRIPT = r"""
@@ -58,10 +58,13 @@ asyncio.run(main())
 
 def _stage(folder: Path) -> None:
     """A world-readable copy of what the unprivileged user needs: the sandbox package, pyseccomp, the env."""
-    (folder / "playground" / "sandbox").mkdir(parents=True)
+    (folder / "playground").mkdir()
     (folder / "playground" / "__init__.py").write_text("")
-    for source in (PROJECT_ROOT / "playground" / "sandbox").glob("*.py"):
-        shutil.copy(source, folder / "playground" / "sandbox" / source.name)
+    shutil.copytree(
+        PROJECT_ROOT / "playground" / "sandbox",
+        folder / "playground" / "sandbox",
+        ignore=shutil.ignore_patterns("__pycache__", "*.md"),
+    )
     shutil.copy(pyseccomp.__file__, folder / "pyseccomp.py")
     shutil.copytree(envbuild.DEFAULT_ENV_DIR, folder / "env", symlinks=True)
     shutil.copy(PROJECT_ROOT / "requirements.txt", folder / "requirements.txt")

@@ -10,9 +10,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from playground.limits import run_limits
-from playground.sandbox.script import SCRIPT_ONLY_OPS, outcome, read_script, run_script
-from playground.sandboxes import sandbox_options
+from playground.run.limits import run_limits
+from playground.sandbox.host.script import SCRIPT_ONLY_OPS, outcome, read_script, run_script
+from playground.sandbox_supply import sandbox_options
 
 
 class Command(BaseCommand):

@@ -12,14 +12,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .limits import SandboxLimits
+from ..shared.limits import SandboxLimits
 from .options import SandboxOptions
 
-# The modules that run inside the sandbox; nothing else of the project is visible there.
-HARNESS_MODULES = (
-    "harness.py", "appload.py", "driver.py", "outgoing.py", "layer.py", "pausing.py", "diagnose.py", "lagwatch.py",
-    "narration.py", "tracing.py", "protocol.py",
-)  # fmt: skip
+# The packages that run inside the sandbox, bound whole; nothing else of the project is visible there.
+SANDBOX_PACKAGE = Path(__file__).resolve().parent.parent  # playground/sandbox
+SANDBOX_PACKAGE_PATH = ("playground", "sandbox")  # where the copies sit under the harness root, so imports match
+HARNESS_PACKAGES = ("inside", "shared")
+HARNESS_MODULE = "playground.sandbox.inside.harness"
 SANDBOX_ENV = "/sandbox/env"
 SANDBOX_HARNESS = "/sandbox/harness"
 # Merged-/usr hosts link these top-level names into /usr; the sandbox recreates the links it needs.
@@ -99,15 +99,19 @@ def resolve_runtime(python: str) -> Runtime:
 _harness_dirs: dict[str, str] = {}
 
 
+def harness_package_dirs(root: str) -> list[tuple[str, str]]:
+    """(package name, its folder under `root`) for each package the sandbox runs."""
+    return [(name, os.path.join(root, *SANDBOX_PACKAGE_PATH, name)) for name in HARNESS_PACKAGES]
+
+
 def prepare_harness_dir(python: str) -> str:
-    """A private world-readable copy of the harness modules, byte-compiled by the sandbox interpreter."""
+    """A private world-readable copy of the harness packages, byte-compiled by the sandbox interpreter."""
     real = os.path.realpath(python)
     if real in _harness_dirs and os.path.isdir(_harness_dirs[real]):
         return _harness_dirs[real]
-    source = Path(__file__).resolve().parent
     target = tempfile.mkdtemp(prefix="channels-academy-harness-")
-    for name in HARNESS_MODULES:
-        shutil.copyfile(source / name, os.path.join(target, name))
+    for name, folder in harness_package_dirs(target):
+        shutil.copytree(SANDBOX_PACKAGE / name, folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     if os.path.exists(real):
         subprocess.run([real, "-I", "-S", "-m", "compileall", "-q", target], check=True, env={}, capture_output=True)
     for dirpath, _dirnames, filenames in os.walk(target):
@@ -143,7 +147,9 @@ def harness_args(
     mode: str,
 ) -> list[str]:
     """The harness command line (the same in every mode; paths differ)."""
-    args = [python, "-I", "-S", "-B", "-X", "utf8", os.path.join(harness_dir, "harness.py")]
+    # -I leaves the harness root off sys.path, so the bootstrap puts it there and imports the harness as a package.
+    bootstrap = f"import sys;sys.path.insert(0,{harness_dir!r});from {HARNESS_MODULE} import main;main(sys.argv[1:])"
+    args = [python, "-I", "-S", "-B", "-X", "utf8", "-c", bootstrap]
     args += ["--in", str(in_fd), "--out", str(out_fd), "--env", env_dir, "--preload", preload]
     args += ["--limits", limits.to_json(), "--mode", mode]
     if uid is not None:
@@ -174,7 +180,8 @@ def bwrap_command(
     else:
         argv += ["--unshare-user", "--disable-userns"]
     argv += ["--hostname", "playground"]
-    destinations = [rt.python, rt.stdlib, SANDBOX_ENV, SANDBOX_HARNESS, "/tmp/x", "/proc", "/dev"]
+    packages = harness_package_dirs(SANDBOX_HARNESS)
+    destinations = [rt.python, rt.stdlib, SANDBOX_ENV, *[inside for _, inside in packages], "/tmp/x", "/proc", "/dev"]
     destinations += [link for link, _ in rt.python_links + rt.top_links] + [dst for _, dst in rt.libraries]
     # bwrap would create missing parents 0700 (unreadable once the harness drops to the run's uid).
     for directory in parent_directories(destinations):
@@ -187,7 +194,9 @@ def bwrap_command(
         argv += ["--ro-bind", src, dst]
     for link, target in rt.top_links:
         argv += ["--symlink", target, link]
-    argv += ["--ro-bind", str(options.env_dir), SANDBOX_ENV, "--ro-bind", harness_dir, SANDBOX_HARNESS]
+    argv += ["--ro-bind", str(options.env_dir), SANDBOX_ENV]
+    for (_, copy), (_, inside) in zip(harness_package_dirs(harness_dir), packages, strict=True):
+        argv += ["--ro-bind", copy, inside]
     argv += ["--proc", "/proc", "--dev", "/dev", "--remount-ro", "/dev"]
     argv += ["--size", str(limits.tmpfs_bytes), "--perms", "1777", "--tmpfs", "/tmp"]
     argv += ["--remount-ro", "/", "--chdir", "/tmp"]

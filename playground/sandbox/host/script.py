@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .limits import SandboxLimits
+from ..shared.limits import SandboxLimits
 from .options import SandboxOptions
 from .runner import Sandbox
 

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_ENV_DIR = PROJECT_ROOT / ".sandbox-env"
 
 PRELOAD_MINIMAL = "minimal"  # asyncio + channels.generic.websocket: ~17 MB PSS, fastest cold start
@@ -18,7 +18,7 @@ PRELOAD_FULL = "full"  # also django.urls + channels.routing: ~30 MB PSS, routed
 class SandboxOptions:
     """How sandboxes are launched; the defaults are the production choice on a Debian host."""
 
-    env_dir: Path = DEFAULT_ENV_DIR  # built by `python -m playground.sandbox.envbuild`
+    env_dir: Path = DEFAULT_ENV_DIR  # built by `python -m playground.sandbox.host.envbuild`
     python: str = "/usr/bin/python3"  # Debian's interpreter: readable by any uid, no shim
     bwrap: str = "/usr/bin/bwrap"
     # Runs the harness in a plain child process: no namespaces, no seccomp, no uid change. Development only.

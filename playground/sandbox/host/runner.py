@@ -12,9 +12,9 @@ import time
 from collections.abc import AsyncIterator
 from typing import Any
 
-from . import protocol
+from ..shared import protocol
+from ..shared.limits import SandboxLimits
 from .launch import Launched, SandboxStartError, describe_exit, kill, launch
-from .limits import SandboxLimits
 from .monitor import cpu_monitor
 from .options import SandboxOptions
 
@@ -94,11 +94,6 @@ class Sandbox:
     def exit_event(self) -> dict[str, Any] | None:
         """The final event, once the sandbox is gone."""
         return self._exit
-
-    @property
-    def client_states(self) -> dict[str, str]:
-        """Owner's view of each client: connecting, open or closed."""
-        return dict(self._clients)
 
     async def load(self, code: str, filename: str = "consumer.py") -> bool:
         """Send the learner's module; the stream then shows `loaded` or an `error` and `exit`. Starts the clocks."""

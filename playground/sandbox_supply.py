@@ -11,7 +11,7 @@ from functools import cache
 
 from django.conf import settings
 
-from playground.limits import run_limits
+from playground.run.limits import run_limits
 from playground.sandbox import GateResult, Sandbox, SandboxOptions, SandboxPool, SandboxStartError, start_gate
 
 

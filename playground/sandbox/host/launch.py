@@ -10,8 +10,8 @@ import signal
 import subprocess
 from dataclasses import dataclass, field
 
+from ..shared.limits import SandboxLimits
 from . import envbuild, policy, seccomp_filter, uids
-from .limits import SandboxLimits
 from .options import SandboxOptions
 
 EXIT_LOAD_ERROR, EXIT_LIMIT = 3, 4  # the harness's own exit statuses (harness.py)

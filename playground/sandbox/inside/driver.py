@@ -7,23 +7,14 @@ import base64
 import sys
 from typing import Any
 
-try:
-    from . import appload, narration
-    from .diagnose import Diagnostics
-    from .lagwatch import LagMonitor
-    from .narration import handler_names, short
-    from .outgoing import CLOSED_STATES, PENDING_STATES, Outgoing
-    from .pausing import Pauser
-    from .tracing import CURRENT_CLIENT, CURRENT_METHOD, Tracer
-except ImportError:  # inside the sandbox
-    import appload  # type: ignore[no-redef]
-    import narration  # type: ignore[no-redef]
-    from diagnose import Diagnostics  # type: ignore[no-redef]
-    from lagwatch import LagMonitor  # type: ignore[no-redef]
-    from narration import handler_names, short  # type: ignore[no-redef]
-    from outgoing import CLOSED_STATES, PENDING_STATES, Outgoing  # type: ignore[no-redef]
-    from pausing import Pauser  # type: ignore[no-redef]
-    from tracing import CURRENT_CLIENT, CURRENT_METHOD, Tracer  # type: ignore[no-redef]
+from . import appload, narration
+from .diagnose import Diagnostics
+from .lagwatch import LagMonitor
+from .narration import handler_names, short
+from .outgoing import CLOSED_STATES, PENDING_STATES, Outgoing
+from .pausing import Pauser
+from .traced_layer import make_traced_layer
+from .tracing import CURRENT_CLIENT, CURRENT_METHOD, Tracer
 
 
 class Client:
@@ -73,10 +64,6 @@ class Driver(Outgoing):
         from channels.consumer import AsyncConsumer, SyncConsumer
         from channels.layers import channel_layers
 
-        try:
-            from .layer import make_traced_layer
-        except ImportError:
-            from layer import make_traced_layer  # type: ignore[no-redef]
         self.diagnostics.install()
         self.layer = make_traced_layer(self)
         channel_layers.set("default", self.layer)

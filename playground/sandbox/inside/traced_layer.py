@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from .narration import short
+from .tracing import CURRENT_CLIENT
+
 
 def make_traced_layer(driver: Any) -> Any:
     """A layer instance that reports group_add / group_discard / group_send and tracks delivery for settling."""
     from channels.layers import InMemoryChannelLayer
-
-    try:
-        from .narration import short
-        from .tracing import CURRENT_CLIENT
-    except ImportError:  # inside the sandbox
-        from narration import short  # type: ignore[no-redef]
-        from tracing import CURRENT_CLIENT  # type: ignore[no-redef]
 
     tracer = driver.tracer
 

@@ -5,12 +5,8 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-try:
-    from .narration import close_meaning, short
-    from .tracing import CURRENT_METHOD, Tracer
-except ImportError:  # inside the sandbox
-    from narration import close_meaning, short  # type: ignore[no-redef]
-    from tracing import CURRENT_METHOD, Tracer  # type: ignore[no-redef]
+from .narration import close_meaning, short
+from .tracing import CURRENT_METHOD, Tracer
 
 CLOSED_STATES = ("closing", "closed")
 PENDING_STATES = ("none", "connecting")  # the handshake has not been answered yet

@@ -7,12 +7,8 @@ import collections
 from dataclasses import dataclass, field
 from typing import Any
 
-try:
-    from . import protocol
-    from .tracing import Tracer, clip
-except ImportError:  # inside the sandbox
-    import protocol  # type: ignore[no-redef]
-    from tracing import Tracer, clip  # type: ignore[no-redef]
+from ..shared import protocol
+from .tracing import Tracer, clip
 
 
 @dataclass(eq=False)

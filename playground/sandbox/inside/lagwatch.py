@@ -10,10 +10,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .tracing import HARNESS_DIRS
+
 BLOCKING_THRESHOLD_SECONDS = 0.1  # a handler that runs this long without awaiting gets a note
 TICK_SECONDS = 0.025  # how often the loop beats (and the watcher looks) while a handler runs
 SAMPLE_AFTER_SECONDS = BLOCKING_THRESHOLD_SECONDS / 2  # a late beat this late: note where the loop thread stands
-HERE = os.path.dirname(os.path.abspath(__file__))
 
 # (consumer or None, method, line, seconds the loop was held)
 Report = Callable[[Any, "str | None", "int | None", float], None]
@@ -100,7 +101,7 @@ class LagMonitor:
                 except Exception:  # noqa: BLE001 - a frame that vanished mid-read: no consumer then
                     consumer = None
                 return consumer, frame.f_code.co_name, frame.f_lineno
-            if os.path.dirname(filename) == HERE:
+            if os.path.dirname(filename) in HARNESS_DIRS:
                 return None
             frame = frame.f_back
         return None

@@ -1,4 +1,4 @@
-"""The limits of every run, read once per process: below both the run owner and the live proxy that enforce them."""
+"""The limits every run gets, read once: the sandbox's defaults with the site's PLAYGROUND_LIMITS applied."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from functools import cache
 
 from django.conf import settings
 
-from playground.sandbox.limits import SandboxLimits
+from playground.sandbox.shared.limits import SandboxLimits
 
 
 @cache

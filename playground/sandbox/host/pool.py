@@ -7,7 +7,7 @@ import collections
 import contextlib
 import logging
 
-from .limits import SandboxLimits
+from ..shared.limits import SandboxLimits
 from .options import SandboxOptions
 from .runner import Sandbox
 

@@ -1,4 +1,4 @@
-"""Builds the read-only package directory the sandbox imports Channels from: `python -m playground.sandbox.envbuild [DEST]`."""
+"""Builds the read-only package directory the sandbox imports Channels from: `python -m playground.sandbox.host.envbuild [DEST]`."""
 
 from __future__ import annotations
 
@@ -52,7 +52,7 @@ def env_problem(dest: Path = DEFAULT_ENV_DIR) -> str | None:
     """Why `dest` cannot serve as the sandbox env (None when it can)."""
     stamp = Path(dest) / STAMP_NAME
     if not stamp.is_file():
-        return f"sandbox package env {dest} is missing: run `python -m playground.sandbox.envbuild`"
+        return f"sandbox package env {dest} is missing: run `python -m playground.sandbox.host.envbuild`"
     missing = [name for name in REQUIRED_PACKAGES if not (Path(dest) / name / "__init__.py").is_file()]
     if missing:
         return f"sandbox package env {dest} lacks {', '.join(missing)}: rebuild it with envbuild --force"

@@ -10,12 +10,8 @@ import threading
 import warnings
 from typing import Any
 
-try:
-    from .narration import def_line, short
-    from .tracing import CURRENT_CLIENT, Tracer
-except ImportError:  # inside the sandbox
-    from narration import def_line, short  # type: ignore[no-redef]
-    from tracing import CURRENT_CLIENT, Tracer  # type: ignore[no-redef]
+from .narration import def_line, short
+from .tracing import CURRENT_CLIENT, Tracer
 
 NOTE_REPEATS = 5  # notes about the same thing at the same line; more would only repeat it
 MAX_NOTES = 300

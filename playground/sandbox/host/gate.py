@@ -13,8 +13,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..shared.limits import SandboxLimits
 from .launch import SandboxStartError, prerequisite_problems
-from .limits import SandboxLimits
 from .options import PROJECT_ROOT, SandboxOptions
 from .runner import Sandbox
 

@@ -11,10 +11,12 @@ import time
 import traceback
 from typing import Any
 
-try:
-    from . import protocol
-except ImportError:  # inside the sandbox the harness directory is a top-level path entry
-    import protocol  # type: ignore[no-redef]
+from ..shared import protocol
+
+# The harness's own code (this package and `shared`): never shown as the learner's frames.
+HARNESS_DIRS = frozenset(
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), name) for name in ("inside", "shared")
+)
 
 # Which client's consumer is running, and which of its methods (set by the driver around each dispatch).
 CURRENT_CLIENT: contextvars.ContextVar[Any] = contextvars.ContextVar("playground_client", default=None)
@@ -211,12 +213,11 @@ class Tracer:
         line = frames[mine[-1]].lineno if mine else None
         if isinstance(exc, SyntaxError) and exc.filename == self.filename:
             line = exc.lineno
-        here = os.path.dirname(os.path.abspath(__file__))
         if mine:
             after = [f for i, f in enumerate(frames) if i > mine[-1]][:3]
             kept = [frames[i] for i in mine] + after
         else:
-            kept = [f for f in frames if os.path.dirname(f.filename) != here][-3:]
+            kept = [f for f in frames if os.path.dirname(f.filename) not in HARNESS_DIRS][-3:]
         text = "Traceback (most recent call last):\n"
         text += "".join(traceback.StackSummary.from_list(kept).format())
         text += "".join(tb.format_exception_only())

@@ -132,6 +132,14 @@ def clean_filename(name: object) -> str:
     return text if text.endswith(".py") and len(text) > 3 else "consumer.py"
 
 
+def code_root() -> str:
+    """The sys.path entry this package was imported from (the copy of `inside` and `shared`)."""
+    path = os.path.abspath(__file__)
+    for _ in range(__name__.count(".") + 1):
+        path = os.path.dirname(path)
+    return path
+
+
 def main(argv: list[str]) -> None:
     """Set up, preload, wait for code, run it."""
     args = parse_args(argv)
@@ -151,14 +159,12 @@ def main(argv: list[str]) -> None:
     except Exception as exc:  # noqa: BLE001 - any setup failure must be reported, then stop
         write_raw(out_fd, {"ev": "error", "message": f"sandbox setup failed: {type(exc).__name__}: {exc}"})
         os._exit(EXIT_SETUP_FAILED)
-    here = os.path.dirname(os.path.abspath(__file__))
-    sys.path[:] = [here, *[p for p in sys.path if p and p != here], args["env"]]
+    root = code_root()
+    sys.path[:] = [root, *[p for p in sys.path if p and p != root], args["env"]]
     import threading
 
     threading.stack_size(THREAD_STACK_BYTES)
-    import appload
-    import driver
-    import tracing
+    from . import appload, driver, tracing
 
     appload.preload(args["env"], args.get("preload", "minimal"))
     # The owner counts exactly; this cap only backs it up (sync replies and drops are not counted there).
@@ -273,7 +279,3 @@ async def serve(drv: object, in_fd: int, limits: dict[str, int], pending: bytes 
     loop.add_reader(in_fd, on_readable)
     loop.call_soon(drain_pending)
     await finished
-
-
-if __name__ == "__main__":
-    main(sys.argv[1:])

@@ -1,0 +1,1 @@
+"""Runs in the sandboxed interpreter under bwrap: imports only the standard library, Channels, Django and `shared`."""

@@ -1,0 +1,1 @@
+"""Used on both sides of the pipes: the protocol's vocabulary and the run limits."""
