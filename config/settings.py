@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "django_ace",
     "channels",
     "accounts",
+    "cohorts",
     "lessons",
     "quizzes",
     "playground",

@@ -1,4 +1,5 @@
-"""Live cohort updates: learner activity is announced to the cohort groups that instructors' dashboards join."""
+"""Live cohort updates: learner activity (announced through `activity`) is sent to the cohort groups that
+instructors' dashboards join."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from channels.layers import get_channel_layer
 from django.contrib.auth.models import User
 from django.db import transaction
 
+from cohorts.access import learner_cohort_ids
 from config.layer import quietly
 
 logger = logging.getLogger(__name__)
@@ -18,14 +20,6 @@ logger = logging.getLogger(__name__)
 
 def cohort_group(cohort_id: int) -> str:
     return f"cohort.{cohort_id}"
-
-
-def learner_cohort_ids(user_id: int) -> list[int]:
-    from dashboards.models import Membership
-
-    return list(
-        Membership.objects.filter(user_id=user_id, role=Membership.Role.LEARNER).values_list("cohort_id", flat=True)
-    )
 
 
 async def _send(cohort_ids: list[int], message: dict[str, Any]) -> None:
@@ -47,8 +41,8 @@ def _deliver(cohort_ids: list[int], message: dict[str, Any]) -> None:
         logger.exception("could not announce %s to cohorts %s", message.get("event", {}).get("kind"), cohort_ids)
 
 
-def announce(user: User, kind: str, **details: Any) -> None:
-    """From sync code: tell the learner's cohorts, once the current transaction has committed."""
+def announce_to_cohorts(sender: Any, user: User, kind: str, details: dict[str, Any], **kwargs: Any) -> None:
+    """Receiver of activity.learner_acted (sync code): tell the learner's cohorts once the transaction has committed."""
     cohort_ids = learner_cohort_ids(user.pk)
     if not cohort_ids:
         return
@@ -56,8 +50,8 @@ def announce(user: User, kind: str, **details: Any) -> None:
     transaction.on_commit(lambda: _deliver(cohort_ids, {"type": "cohort.event", "event": event}))
 
 
-async def aannounce(user: User, kind: str, **details: Any) -> None:
-    """From async code (the playground owner)."""
+async def aannounce_to_cohorts(sender: Any, user: User, kind: str, details: dict[str, Any], **kwargs: Any) -> None:
+    """Receiver of activity.learner_acted_async (the playground owner): tell the learner's cohorts now."""
     cohort_ids = await database_sync_to_async(learner_cohort_ids)(user.pk)
     if not cohort_ids:
         return

@@ -7,9 +7,9 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from cohorts.access import is_cohort_instructor
 from config.layer import FaultTolerantMixin, GroupMembership
 from dashboards.announce import cohort_group
-from dashboards.services import is_cohort_instructor
 
 CLOSE_FORBIDDEN = 4403
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cohorts.access import learner_ids
+from cohorts.models import Cohort
 from dashboards.charts import Bar, bars
-from dashboards.models import Cohort
-from dashboards.services import learner_ids
 from dashboards.statistics import AttemptScores, ItemStatistics, QuizStatistics, item_statistics, quiz_statistics
 from quizzes.bank import Question, get_bank
 from quizzes.models import Attempt

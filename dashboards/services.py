@@ -1,27 +1,23 @@
-"""Writes to cohorts and memberships, and the permission lookups every dashboard view and consumer uses."""
+"""Writes to cohorts and memberships, and the instructor-only cohort lookup of the dashboard views."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.roles import is_instructor
-from dashboards.models import Cohort, Membership
+from cohorts.access import cohorts_taught_by
+from cohorts.models import Cohort, Membership, new_join_code
+from dashboards.announce import revoke_instructor
 
 
 class CohortError(Exception):
     """A cohort action that cannot be done; the message is for the person who tried."""
-
-
-def cohorts_taught_by(user: User) -> QuerySet[Cohort]:
-    return Cohort.objects.filter(memberships__user=user, memberships__role=Membership.Role.INSTRUCTOR)
 
 
 def get_cohort_for_instructor_or_404(user: User | AnonymousUser, pk: int) -> Cohort:
@@ -32,22 +28,6 @@ def get_cohort_for_instructor_or_404(user: User | AnonymousUser, pk: int) -> Coh
     if cohort is None:
         raise Http404("No such cohort.")
     return cohort
-
-
-def is_cohort_instructor(user: AbstractBaseUser, cohort_id: int) -> bool:
-    """Takes any user object, such as the lazy one a consumer's scope holds."""
-    return Membership.objects.filter(cohort_id=cohort_id, user_id=user.pk, role=Membership.Role.INSTRUCTOR).exists()
-
-
-def instructs_learner(instructor: User, learner_id: int) -> bool:
-    """True when `learner_id` is a learner in one of the instructor's cohorts."""
-    return Membership.objects.filter(
-        user_id=learner_id, role=Membership.Role.LEARNER, cohort__in=cohorts_taught_by(instructor)
-    ).exists()
-
-
-def learner_ids(cohort: Cohort) -> QuerySet[Membership, int]:
-    return Membership.objects.filter(cohort=cohort, role=Membership.Role.LEARNER).values_list("user_id", flat=True)
 
 
 def create_cohort(instructor: User, name: str, expires_in_days: int | None = None) -> Cohort:
@@ -65,8 +45,6 @@ def create_cohort(instructor: User, name: str, expires_in_days: int | None = Non
 
 def rotate_join_code(cohort: Cohort, expires_in_days: int | None) -> Cohort:
     """A new join link; the old one stops working at once."""
-    from dashboards.models import new_join_code
-
     cohort.join_code = new_join_code()
     cohort.join_expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
     cohort.save(update_fields=["join_code", "join_expires_at"])
@@ -103,8 +81,6 @@ def add_co_instructor(cohort: Cohort, username: str) -> User:
 
 def remove_instructor(cohort: Cohort, user_id: int) -> None:
     """Remove a co-instructor; their open dashboards are told to close (see dashboards.announce)."""
-    from dashboards.announce import revoke_instructor
-
     instructors = Membership.objects.filter(cohort=cohort, role=Membership.Role.INSTRUCTOR)
     if instructors.count() <= 1:
         raise CohortError("A cohort keeps at least one instructor.")

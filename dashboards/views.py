@@ -15,12 +15,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import is_instructor
+from cohorts.access import cohorts_taught_by, learner_ids
+from cohorts.models import Cohort, Membership
 from config.requests import AuthenticatedHttpRequest
 from dashboards import services
 from dashboards.charts import activity_per_day, completion_per_topic
 from dashboards.forms import CohortForm, CoInstructorForm, RotateForm
-from dashboards.models import Cohort, Membership
-from dashboards.progress import build_matrix, sort_and_filter
+from dashboards.progress_matrix import build_matrix, sort_and_filter
 from dashboards.question_stats import topic_report
 from lessons.catalogue import get_catalogue
 from lessons.views import get_topic_or_404
@@ -51,7 +52,7 @@ def index(request: AuthenticatedHttpRequest) -> HttpResponse:
         cohort = services.create_cohort(request.user, form.cleaned_data["name"], form.cleaned_data["expires_in_days"])
         messages.success(request, f"Cohort “{cohort.name}” created. Share its join link with your learners.")
         return redirect("dashboards:cohort", pk=cohort.pk)
-    cohorts = services.cohorts_taught_by(request.user).order_by("-created_at")
+    cohorts = cohorts_taught_by(request.user).order_by("-created_at")
     return render(request, "dashboards/index.html", {"cohorts": cohorts, "form": form})
 
 
@@ -67,7 +68,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     active_since = timezone.now() - timedelta(seconds=run_limits().lifetime_seconds)
     playing = Run.objects.filter(
-        owner_id__in=services.learner_ids(cohort), ended_at__isnull=True, started_at__gte=active_since
+        owner_id__in=learner_ids(cohort), ended_at__isnull=True, started_at__gte=active_since
     ).select_related("owner")
     context = {
         "cohort": cohort,
@@ -309,7 +310,7 @@ def export_answers(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """Every answer of the cohort's learners as CSV, streamed row by row from the database."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
     answers = (
-        Answer.objects.filter(attempt__user_id__in=services.learner_ids(cohort))
+        Answer.objects.filter(attempt__user_id__in=learner_ids(cohort))
         .order_by("attempt__user__username", "answered_at")
         .values_list(
             "attempt__user__username",

@@ -7,7 +7,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from lessons.progress import merge_session_progress
+from lessons.learner_progress import merge_session_progress
 
 
 @receiver(user_logged_in)

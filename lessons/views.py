@@ -1,4 +1,4 @@
-"""Lesson pages: the outline, a topic in one learning mode, completion and search."""
+"""Lesson pages: a topic in one learning mode, completion and search (the outline is in config.views)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from config.requests import HtmxHttpRequest
 from lessons.catalogue import Topic, get_catalogue
 from lessons.catalogue.rendering import pygments_css as build_pygments_css
 from lessons.execution import build_execution_view
-from lessons.progress import complete_topic, load_progress, record_visit
+from lessons.learner_progress import complete_topic, load_progress, record_visit
 from lessons.search import search as run_search
-from quizzes.services import scores_by_topic
 
 
 def get_topic_or_404(slug: str) -> Topic:
@@ -31,14 +30,6 @@ def optional_url(name: str, *args: str) -> str | None:
         return reverse(name, args=args)
     except NoReverseMatch:
         return None
-
-
-def outline(request: HttpRequest) -> HttpResponse:
-    """The course in order, with the visitor's progress on each topic."""
-    catalogue = get_catalogue()
-    progress = load_progress(request)
-    scores = scores_by_topic(request)
-    return render(request, "lessons/outline.html", {"topics": catalogue.topics, "progress": progress, "scores": scores})
 
 
 def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:

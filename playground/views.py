@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.crypto import constant_time_compare
 
-from dashboards.services import instructs_learner
+from cohorts.access import instructs_learner
 from playground.models import Run
 from playground.starters import all_starters
 

@@ -7,6 +7,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from cohorts.access import instructs_learner
 from config.layer import FaultTolerantMixin, GroupMembership
 
 CLOSE_FORBIDDEN = 4403
@@ -39,7 +40,6 @@ async def mirror_to_watchers(channel_layer: Any, run_id: int, content: dict[str,
 
 def may_watch(user: Any, run_id: int) -> bool:
     """The run's owner, or an instructor of a cohort the owner learns in."""
-    from dashboards.services import instructs_learner
     from playground.models import Run
 
     owner_id = Run.objects.filter(pk=run_id).values_list("owner_id", flat=True).first()

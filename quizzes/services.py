@@ -1,4 +1,4 @@
-"""Everything that writes quiz rows. Views and (later) consumers call these; dashboards hook in here."""
+"""Everything that writes quiz rows. Views and (later) consumers call these; dashboards subscribe to their announcements."""
 
 from __future__ import annotations
 
@@ -13,10 +13,10 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from dashboards.announce import announce
+from activity import announce
 from lessons.catalogue import Topic, get_catalogue
 from lessons.catalogue.types import QuizConfig
-from lessons.progress import complete_topic
+from lessons.learner_progress import complete_topic
 from quizzes.bank import Question, get_bank
 from quizzes.models import Answer, Attempt, HintReveal
 

@@ -14,8 +14,8 @@ from typing import Any
 
 from django.urls import reverse
 
+from activity import aannounce
 from config.layer import GroupMembership, quietly
-from dashboards.announce import aannounce
 from playground.live import live_group_name
 from playground.models import Run
 from playground.run.end_reason import EndReason

@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboards.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
 from lessons.models import ModeVisit, TopicCompletion
 from playground.models import Run
 from quizzes.models import HintReveal

@@ -242,7 +242,7 @@ async def test_a_limit_ends_the_run_and_says_which(page_factory, settings):
 
 
 async def test_cohort_instructor_watches_a_run_live_and_strangers_cannot(page_factory):
-    from dashboards.models import Membership
+    from cohorts.models import Membership
     from tests.factories import make_cohort, make_user
     from tests.playground.conftest import session_headers
 

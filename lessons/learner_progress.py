@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from dashboards.announce import announce
+from activity import announce
 from lessons.catalogue import MODES, Topic
 from lessons.models import LearningPreference, ModeVisit, TopicCompletion
 
