@@ -37,7 +37,7 @@ session_websocket_urlpatterns: list[URLPattern] = [
     *dashboards_routing.session_routes,
 ]
 
-# Routes authorised by an unguessable token alone (DESIGN.md: the live playground endpoint).
+# Routes authorised by an unguessable token alone (docs/architecture.md: the live endpoint).
 public_websocket_urlpatterns: list[URLPattern] = [*playground_routing.public_routes]
 
 PUBLIC_PREFIX = "/ws/live/"
