@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import random
 import shutil
@@ -180,14 +181,20 @@ class DaphneServer:
 
 @pytest.fixture(scope="session")
 def collected_static(tmp_path_factory) -> Path:
-    """STATIC_ROOT filled once by collectstatic, as production serves it."""
-    data_dir = tmp_path_factory.mktemp("server-data")
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=ROOT,
-        env=production_env(data_dir),
-        check=True,
-    )
+    """STATIC_ROOT filled once per run by collectstatic, as production serves it (xdist workers share it)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if "PYTEST_XDIST_WORKER" in os.environ else base  # xdist: the run's, above each worker's
+    data_dir = shared / "server-data"
+    with open(shared / "server-data.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker collects; the others wait for it, then reuse
+        if not (data_dir / "collected").exists():
+            subprocess.run(
+                [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+                cwd=ROOT,
+                env=production_env(data_dir),
+                check=True,
+            )
+            (data_dir / "collected").touch()
     return data_dir
 
 
