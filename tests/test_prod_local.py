@@ -23,7 +23,10 @@ from tests.conftest import ROOT, free_port, missing_service, wait_for_http
 from tests.playground.conftest import run_starter_until_live
 from tests.support.processes import pids_where
 
-STARTUP_SECONDS = 180  # migrate, collectstatic and seed_demo on an empty database come first
+# migrate, collectstatic and seed_demo on an empty database come first: minutes on a loaded 2-core machine, so these
+# tests get a longer per-test timeout than the suite's 300 s.
+STARTUP_SECONDS = 300
+pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture
