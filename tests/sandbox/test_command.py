@@ -67,6 +67,6 @@ def test_run_consumer_rejects_a_bad_script(tmp_path):
 def test_run_consumer_reports_an_unreadable_file(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "run_consumer", str(tmp_path / "nope.py")],
-        cwd=PROJECT_ROOT, env=command_env(tmp_path), capture_output=True, text=True, timeout=60,
+        cwd=PROJECT_ROOT, env=command_env(tmp_path), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 1 and "cannot read" in result.stderr
