@@ -169,7 +169,11 @@ class DaphneServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for_http(self.url + "/healthz", self.proc)
+        try:
+            wait_for_http(self.url + "/healthz", self.proc)
+        except BaseException:
+            self.stop()  # a server that never answered must not outlive its test
+            raise
 
     def stop(self) -> None:
         stop_process(self.proc)
