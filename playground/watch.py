@@ -8,21 +8,20 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from config.layer import FaultTolerantMixin, GroupMembership
+from playground.sandbox.shared import protocol
 
 CLOSE_FORBIDDEN = 4403
 # What an instructor watching a run sees: the trace, output, errors, status and the panel clients' traffic.
 WATCHED_TYPES = frozenset(
     {
-        "batch",
-        "events",
-        "output",
-        "error",
-        "status",
-        "paused",
-        "resumed",
-        "client.accepted",
-        "client.message",
-        "client.closed",
+        protocol.BATCH,
+        protocol.EVENTS,
+        protocol.OUTPUT,
+        protocol.ERROR,
+        protocol.STATUS,
+        protocol.PAUSED,
+        protocol.RESUMED,
+        *protocol.CONSUMER_EVENTS,
     }
 )
 

@@ -10,19 +10,11 @@ from lessons.catalogue.errors import ContentError
 from lessons.catalogue.types import Trace
 from playground.sandbox.shared import protocol
 
-EVENT_FIELDS = (
-    "step",
-    "t",
+# A row needs every field the harness always writes (protocol.TRACE_FIELDS marks the optional ones).
+REQUIRED_FIELDS = tuple(name for name, (_, required) in protocol.TRACE_FIELDS.items() if required) + (
     "client",
-    "kind",
     "method",
     "line",
-    "action",
-    "evaluation",
-    "result",
-    "state",
-    "vars",
-    "groups",
 )
 # The harness's own vocabulary, so a recorded trace is valid exactly when the harness could have written it.
 EVENT_KINDS = frozenset(protocol.TRACE_KINDS)
@@ -34,7 +26,7 @@ def _check_event(event: Any, index: int, path: Path, errors: list[ContentError])
     if not isinstance(event, dict):
         errors.append(ContentError(path, 0, field, "must be an object"))
         return
-    missing = [name for name in EVENT_FIELDS if name not in event]
+    missing = [name for name in REQUIRED_FIELDS if name not in event]
     if missing:
         errors.append(ContentError(path, 0, field, f"missing {', '.join(missing)}"))
         return
