@@ -1,5 +1,6 @@
 // Replay page: the recorded run's code, read-only, and the same step-through viewer as the playground.
 import { setUpCopyButtons } from "./copy.js";
+import { BATCH, EVENTS, RUN_STATE, STATUS } from "./protocol.js";
 import { Visualizer } from "./visualizer.js";
 
 const code = JSON.parse(document.getElementById("run-code").textContent);
@@ -30,13 +31,13 @@ if (watchState) {
   socket.addEventListener("open", () => { watchState.textContent = "live: the run's events appear as they happen"; });
   socket.addEventListener("close", () => { watchState.textContent = "not live any more (the run ended or you lost access)"; });
   const apply = (update) => {
-    if (update.type === "batch") update.messages.forEach(apply);
-    if (update.type === "events") {
+    if (update.type === BATCH) update.messages.forEach(apply);
+    if (update.type === EVENTS) {
       const fresh = update.events.filter((event) => !seen.has(event.step));
       fresh.forEach((event) => seen.add(event.step));
       if (fresh.length) visualizer.add(fresh);
     }
-    if (update.type === "status" && update.state === "stopped") watchState.textContent = `run ended: ${update.reason}`;
+    if (update.type === STATUS && update.state === RUN_STATE.STOPPED) watchState.textContent = `run ended: ${update.reason}`;
   };
   socket.addEventListener("message", (message) => apply(JSON.parse(message.data)));
 }
