@@ -44,7 +44,7 @@ class RunOwner:
             return
         self.session = RunSession(
             run=run,
-            owner=run.owner,
+            learner=run.learner,
             sandbox=sandbox,
             notify=self.notify_page_and_watchers,
             channel_layer=self.channel_layer,

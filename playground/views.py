@@ -21,12 +21,12 @@ def playground(request: HttpRequest, starter: str = "echo") -> HttpResponse:
 
 def replay(request: HttpRequest, pk: int) -> HttpResponse:
     """A recorded run with the step-through viewer: its owner, its owner's instructors, or anyone with its share link."""
-    run = Run.objects.filter(pk=pk).select_related("owner").first()
+    run = Run.objects.filter(pk=pk).select_related("learner").first()
     share = request.GET.get("share", "")
     allowed = run is not None and (
-        (request.user.is_authenticated and run.owner_id == request.user.pk)
+        (request.user.is_authenticated and run.learner_id == request.user.pk)
         or (share and constant_time_compare(share, run.share_token))
-        or (request.user.is_authenticated and instructs_learner(request.user, run.owner_id))
+        or (request.user.is_authenticated and instructs_learner(request.user, run.learner_id))
     )
     if not allowed:
         raise Http404("No such run.")
@@ -34,5 +34,5 @@ def replay(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "playground/replay.html",
-        {"run": run, "share_url": share_url, "is_owner": run.owner_id == request.user.pk},
+        {"run": run, "share_url": share_url, "is_learner": run.learner_id == request.user.pk},
     )

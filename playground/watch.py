@@ -41,8 +41,8 @@ def may_watch(user: Any, run_id: int) -> bool:
     from dashboards.services import instructs_learner
     from playground.models import Run
 
-    owner_id = Run.objects.filter(pk=run_id).values_list("owner_id", flat=True).first()
-    return owner_id is not None and (owner_id == user.pk or instructs_learner(user, owner_id))
+    learner_id = Run.objects.filter(pk=run_id).values_list("learner_id", flat=True).first()
+    return learner_id is not None and (learner_id == user.pk or instructs_learner(user, learner_id))
 
 
 class RunWatchConsumer(FaultTolerantMixin, AsyncJsonWebsocketConsumer):

@@ -34,7 +34,7 @@ def open_run(user: Any, code: str, starter: str) -> Run:
     mark_interrupted_runs()
     limits = run_limits()
     now = timezone.now()
-    mine = Run.objects.filter(owner=user)
+    mine = Run.objects.filter(learner=user)
     active = mine.filter(
         ended_at__isnull=True, started_at__gte=now - timedelta(seconds=limits.lifetime_seconds)
     ).count()
@@ -45,7 +45,7 @@ def open_run(user: Any, code: str, starter: str) -> Run:
     recent = mine.filter(started_at__gte=now - timedelta(minutes=1)).count()
     if recent >= settings.PLAYGROUND_RUNS_PER_MINUTE:
         raise RunRefused(f"At most {settings.PLAYGROUND_RUNS_PER_MINUTE} runs a minute; wait a moment and run again.")
-    return Run.objects.create(owner=user, code=code, starter=starter[:60], started_at=now, heartbeat_at=now)
+    return Run.objects.create(learner=user, code=code, starter=starter[:60], started_at=now, heartbeat_at=now)
 
 
 @database_sync_to_async

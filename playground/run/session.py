@@ -34,10 +34,10 @@ class RunSession:
     """Owns one sandbox on behalf of one page; every method runs on the owner's event loop."""
 
     def __init__(
-        self, *, run: Run, owner: Any, sandbox: Any, notify: Notify, channel_layer: Any, owner_channel: str
+        self, *, run: Run, learner: Any, sandbox: Any, notify: Notify, channel_layer: Any, owner_channel: str
     ) -> None:
         self.run = run
-        self.owner = owner
+        self.learner = learner
         self.sandbox = sandbox
         self.notify = notify
         self.live_token = secrets.token_urlsafe(24)
@@ -51,7 +51,7 @@ class RunSession:
         self.ended = False
 
     async def start(self, code: str) -> None:
-        await aannounce(self.owner, "run_started", run_id=self.run.pk, starter=self.run.starter)
+        await aannounce(self.learner, "run_started", run_id=self.run.pk, starter=self.run.starter)
         await self.membership.join(live_group_name(self.live_token))
         await self.membership.join(watch_group(self.run.pk))
         self.heartbeat.start()
@@ -81,7 +81,7 @@ class RunSession:
             self.outbox.post(message)
             if kind == protocol.ERROR and event.get("source") != "host":
                 await aannounce(
-                    self.owner, "run_error", run_id=self.run.pk, message=str(event.get("message", ""))[:200]
+                    self.learner, "run_error", run_id=self.run.pk, message=str(event.get("message", ""))[:200]
                 )
 
     async def client_op(self, op: dict[str, Any]) -> None:
@@ -130,7 +130,7 @@ class RunSession:
         await quietly(self.outbox.flush_now(), "the last page messages")
         reason, detail, trace = self.end.reason, self.end.detail, self.recorder
         await close_run(self.run.pk, reason, detail, trace.events, trace.count, trace.truncated)
-        await aannounce(self.owner, "run_ended", run_id=self.run.pk, reason=reason)
+        await aannounce(self.learner, "run_ended", run_id=self.run.pk, reason=reason)
         stopped = {
             "type": protocol.STATUS,
             "state": "stopped",

@@ -140,12 +140,12 @@ async def test_flush_now_sends_what_a_flood_held_back_once_and_cancels_the_wait(
 
 def test_the_recorder_keeps_events_up_to_its_cap_and_counts_them_all():
     recorder = TraceRecorder(max_events=2)
-    assert recorder.record({"type": "trace", "kind": "connect", "seq": 1}) == {"kind": "connect", "seq": 1}
+    assert recorder.record({"type": "trace", "kind": "connect", "step": 1}) == {"kind": "connect", "step": 1}
     assert not recorder.truncated
-    recorder.record({"type": "trace", "seq": 2})
+    recorder.record({"type": "trace", "step": 2})
     assert not recorder.truncated
-    recorder.record({"type": "trace", "seq": 3})
-    assert recorder.events == [{"kind": "connect", "seq": 1}, {"seq": 2}]
+    recorder.record({"type": "trace", "step": 3})
+    assert recorder.events == [{"kind": "connect", "step": 1}, {"step": 2}]
     assert recorder.count == 3 and recorder.truncated
 
 
@@ -253,10 +253,10 @@ async def test_live_clients_get_their_frames_and_are_forgotten_once_closed():
     live = LiveClients(layer, "owner-channel", run_id=1, tell_page=told.append)
     first, second = live.add("proxy-1"), live.add("proxy-2")
     assert (first, second) == ("live1", "live2")
-    await live.route("accept", first, {"type": "consumer.accept", "client": first, "subprotocol": None})
-    await live.route("send", first, {"type": "consumer.send", "client": first, "text": "hi"})
-    await live.route("close", first, {"type": "consumer.close", "client": first, "code": 1000})
-    await live.route("reject", second, {"type": "consumer.reject", "client": second})
+    await live.route("consumer.accept", first, {"type": "consumer.accept", "client": first, "subprotocol": None})
+    await live.route("consumer.send", first, {"type": "consumer.send", "client": first, "text": "hi"})
+    await live.route("consumer.close", first, {"type": "consumer.close", "client": first, "code": 1000})
+    await live.route("consumer.reject", second, {"type": "consumer.reject", "client": second})
     assert layer.sent == [
         ("proxy-1", {"type": "consumer.accept", "owner": "owner-channel", "client": "live1", "subprotocol": None}),
         ("proxy-1", {"type": "consumer.send", "text": "hi"}),
@@ -272,7 +272,7 @@ async def test_a_live_client_that_stops_reading_loses_frames_and_the_page_is_tol
     live = LiveClients(layer, "owner-channel", run_id=1, tell_page=told.append)
     client = live.add("proxy-1")
     for n in range(3):
-        await live.route("send", client, {"type": "consumer.send", "client": client, "text": str(n)})
+        await live.route("consumer.send", client, {"type": "consumer.send", "client": client, "text": str(n)})
     assert live.clients[client].dropped == 3 and client in live
     assert len(told) == 1 and told[0]["type"] == "error" and "live1 is not reading" in told[0]["message"]
 
@@ -281,7 +281,7 @@ async def test_at_the_end_every_live_client_is_closed_even_when_one_close_fails(
     layer = Layer(broken={"proxy-2"})
     live = LiveClients(layer, "owner-channel", run_id=1, tell_page=lambda message: None)
     accepted, broken, waiting = live.add("proxy-1"), live.add("proxy-2"), live.add("proxy-3")
-    await live.route("accept", accepted, {"type": "consumer.accept", "client": accepted})
+    await live.route("consumer.accept", accepted, {"type": "consumer.accept", "client": accepted})
     layer.sent.clear()
     await live.close_all()
     assert layer.sent == [
@@ -298,8 +298,8 @@ def runs_beating_since(seconds_ago: float) -> tuple[Run, Run]:
     """A run of ours and one whose owner went silent an hour ago."""
     now = timezone.now()
     user = make_user()
-    ours = Run.objects.create(owner=user, code="", started_at=now, heartbeat_at=now - timedelta(seconds=seconds_ago))
-    silent = Run.objects.create(owner=user, code="", started_at=now, heartbeat_at=now - timedelta(hours=1))
+    ours = Run.objects.create(learner=user, code="", started_at=now, heartbeat_at=now - timedelta(seconds=seconds_ago))
+    silent = Run.objects.create(learner=user, code="", started_at=now, heartbeat_at=now - timedelta(hours=1))
     return ours, silent
 
 

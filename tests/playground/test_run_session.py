@@ -42,7 +42,7 @@ class ScriptedSandbox:
 @database_sync_to_async
 def new_run() -> Run:
     now = timezone.now()
-    return Run.objects.create(owner=make_user(), code="", starter="test", started_at=now, heartbeat_at=now)
+    return Run.objects.create(learner=make_user(), code="", starter="test", started_at=now, heartbeat_at=now)
 
 
 async def start_session() -> tuple[RunSession, ScriptedSandbox, list[dict]]:
@@ -54,7 +54,7 @@ async def start_session() -> tuple[RunSession, ScriptedSandbox, list[dict]]:
     layer = get_channel_layer()
     owner_channel = await layer.new_channel()
     session = RunSession(
-        run=run, owner=run.owner, sandbox=sandbox, notify=notify, channel_layer=layer, owner_channel=owner_channel
+        run=run, learner=run.learner, sandbox=sandbox, notify=notify, channel_layer=layer, owner_channel=owner_channel
     )
     await session.start("")
     return session, sandbox, page
