@@ -10,12 +10,8 @@ from lessons.catalogue.errors import ContentError
 from lessons.catalogue.types import Trace
 from playground.sandbox.shared import protocol
 
-# A row needs every field the harness always writes (protocol.TRACE_FIELDS marks the optional ones).
-REQUIRED_FIELDS = tuple(name for name, (_, required) in protocol.TRACE_FIELDS.items() if required) + (
-    "client",
-    "method",
-    "line",
-)
+# A row needs every field of protocol.TRACE_FIELDS the harness always writes (only notes carry a topic).
+REQUIRED_FIELDS = tuple(name for name in protocol.TRACE_FIELDS if name != "topic")
 # The harness's own vocabulary, so a recorded trace is valid exactly when the harness could have written it.
 EVENT_KINDS = frozenset(protocol.TRACE_KINDS)
 STATES = frozenset(protocol.STATES)
