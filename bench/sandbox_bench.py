@@ -121,7 +121,7 @@ async def until_echoed(sandbox: Sandbox, body: str, timeout: float = 5) -> None:
         event = await sandbox.next_event(timeout)
         if event is None or event["type"] == "exit":
             raise RuntimeError("echo sandbox ended")
-        if event["type"] == "send" and event["text"] == body:
+        if event["type"] == "consumer.send" and event["text"] == body:
             return
 
 

@@ -60,6 +60,10 @@ async def test_starter_answers_a_client_on_its_default_path(path):
         }
     ]
     events = await run_script(starter.code, ops, run_limits(), 20, options=sandbox_options())
-    answered = [e["type"] for e in events if e.get("client") == "c1" and e["type"] in ("accept", "reject", "close")]
+    answered = [
+        e["type"]
+        for e in events
+        if e.get("client") == "c1" and e["type"] in ("consumer.accept", "consumer.reject", "consumer.close")
+    ]
     assert answered, [e for e in events if e["type"] != "trace"]
     assert not [e for e in events if e["type"] == "error"], [e for e in events if e["type"] == "error"]

@@ -110,13 +110,15 @@ def test_bank_fixture_is_valid(content):
         ),
         (
             lambda q: (
-                q + "    verify:\n      consumer: 'x = ('\n      script: [{type: client.connect}]\n      expect: [{type: consumer.send}]\n"
+                q
+                + "    verify:\n      consumer: 'x = ('\n      script: [{type: client.connect}]\n      expect: [{type: consumer.send}]\n"
             ),
             "alpha-one.verify.consumer: does not compile",
         ),
         (
             lambda q: (
-                q + "    verify:\n      consumer: 'x = 1'\n      script: [{type: explode}]\n      expect: [{type: consumer.send}]\n"
+                q
+                + "    verify:\n      consumer: 'x = 1'\n      script: [{type: explode}]\n      expect: [{type: consumer.send}]\n"
             ),
             "alpha-one.verify.script[0]: must be a mapping whose type is one of client.close, client.connect, client.send",
         ),
