@@ -25,7 +25,7 @@ from django.contrib.auth import get_user_model, SESSION_KEY, BACKEND_SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from accounts.roles import make_instructor
 from dashboards.demo import generate_activity
-from dashboards.models import Membership
+from cohorts.models import Membership
 from dashboards.services import create_cohort
 User = get_user_model()
 def session(u):

@@ -134,7 +134,7 @@ def main() -> None:
         "process in each sandbox's tree (bwrap, its pid-1 helper, the harness) summed, read while all are loaded "
         "with their client connected; a loaded routed starter has imported django.urls and its dependencies, so "
         "it is larger than an idle sandbox. Issue #9 sets no goal for these figures, and neither "
-        "playground/sandbox/DESIGN-notes.md nor DESIGN.md names one for concurrent sandboxes; for scale, DESIGN.md "
+        "docs/architecture.md nor the original design names one for concurrent sandboxes; for scale, the design "
         "measured about 15 MB PSS for one fresh interpreter, and bench/sandbox_bench.py judges an idle sandbox "
         "against 20 MB."
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 
@@ -9,7 +12,9 @@ IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def refuse_wildcard_allowed_hosts(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def refuse_wildcard_allowed_hosts(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
+) -> list[checks.CheckMessage]:
     """ALLOWED_HOSTS is also the WebSocket Origin allow-list, so a wildcard lets any site open our sockets."""
     wild = [host for host in settings.ALLOWED_HOSTS if "*" in host]
     if wild:
@@ -24,7 +29,9 @@ def refuse_wildcard_allowed_hosts(app_configs=None, **kwargs) -> list[checks.Che
 
 
 @checks.register(checks.Tags.compatibility, deploy=True)
-def refuse_in_memory_channel_layer(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def refuse_in_memory_channel_layer(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
+) -> list[checks.CheckMessage]:
     """The in-memory layer cannot reach another process: groups, live clients and dashboards break at two."""
     if settings.CHANNEL_LAYERS.get("default", {}).get("BACKEND") == IN_MEMORY_LAYER:
         return [

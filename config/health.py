@@ -15,7 +15,7 @@ from django.http import HttpRequest, JsonResponse
 LAYER_TIMEOUT_SECONDS = 2.0
 
 
-def check_database() -> dict:
+def check_database() -> dict[str, object]:
     """Run a trivial query; any failure is reported, not raised."""
     try:
         with connection.cursor() as cursor:
@@ -26,13 +26,15 @@ def check_database() -> dict:
         return {"ok": False, "vendor": connection.vendor, "error": str(exc)}
 
 
-async def check_channel_layer() -> dict:
+async def check_channel_layer() -> dict[str, object]:
     """Send a message to a fresh channel and receive it back through the configured layer."""
     layer = get_channel_layer()
     backend = type(layer).__name__
+    if layer is None:
+        return {"ok": False, "backend": backend, "error": "no channel layer is configured (CHANNEL_LAYERS)"}
     started = time.perf_counter()
     try:
-        channel = await layer.new_channel(prefix="healthz.")
+        channel = await layer.new_channel()
         token = uuid.uuid4().hex
         await asyncio.wait_for(layer.send(channel, {"type": "healthz.ping", "token": token}), LAYER_TIMEOUT_SECONDS)
         message = await asyncio.wait_for(layer.receive(channel), LAYER_TIMEOUT_SECONDS)
@@ -43,7 +45,7 @@ async def check_channel_layer() -> dict:
     return {"ok": True, "backend": backend, "ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
-async def check_sandbox() -> dict:
+async def check_sandbox() -> dict[str, object]:
     """This process's sandbox gate; a web process whose runs live on workers has none and says where they run."""
     if settings.PLAYGROUND_EXECUTION == "workers":
         return {"ok": True, "execution": "workers", "worker_channel": settings.PLAYGROUND_WORKER_CHANNEL}

@@ -10,12 +10,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, WebSocketCloseEvent
 from autobahn.exception import Disconnected
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import BaseChannelLayer
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from redis.exceptions import RedisError
+
+if TYPE_CHECKING:
+    from channels.consumer import _ChannelScope  # the scope type types-channels gives every consumer
 
 logger = logging.getLogger(__name__)
 
@@ -38,19 +44,19 @@ async def quietly(call: Awaitable[Any], what: str) -> bool:
     return True
 
 
-class FaultTolerantMixin:
+class FaultTolerantMixin(AsyncWebsocketConsumer):
     """For WebSocket consumers: a failing channel layer closes the socket with CLOSE_LAYER_UNAVAILABLE, a client
     that left while a message for it was on its way is cleaned up quietly, and whatever ends the consumer, its
     disconnect() clean-up (leaving groups, stopping a run) still happens."""
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: _ChannelScope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         try:
             await super().__call__(scope, receive, send)
         except LAYER_ERRORS as exc:
             name = type(self).__name__
             logger.warning("%s: channel layer failed (%s); closing with %s", name, exc, CLOSE_LAYER_UNAVAILABLE)
             await quietly(self.layer_failed(), "the consumer's clean-up")
-            closing = {"type": "websocket.close", "code": CLOSE_LAYER_UNAVAILABLE}
+            closing: WebSocketCloseEvent = {"type": "websocket.close", "code": CLOSE_LAYER_UNAVAILABLE, "reason": None}
             await quietly(self.base_send(closing), "closing the socket")
         except Disconnected:
             # Daphne raises when a consumer sends to a socket its client closed a moment ago; nobody is left to tell.
@@ -67,11 +73,11 @@ class FaultTolerantMixin:
 class GroupMembership:
     """The groups one channel is in, joined again every CHANNEL_GROUP_REFRESH_SECONDS while any remain."""
 
-    def __init__(self, layer: Any, channel: str) -> None:
+    def __init__(self, layer: BaseChannelLayer, channel: str) -> None:
         self.layer = layer
         self.channel = channel
         self.groups: set[str] = set()
-        self.refresher: asyncio.Task | None = None
+        self.refresher: asyncio.Task[None] | None = None
 
     async def join(self, group: str) -> None:
         await self.layer.group_add(group, self.channel)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 from channels.auth import AuthMiddlewareStack
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.routing import URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
-from django.urls import re_path
+from django.urls import URLPattern, re_path
 
 from dashboards import routing as dashboards_routing
 from playground import routing as playground_routing
+
+if TYPE_CHECKING:
+    from channels.consumer import _ChannelScope  # the scope type types-channels gives every consumer
 
 # Close code for a WebSocket path that no route serves (an application code, like HTTP 404).
 CLOSE_NOT_FOUND = 4404
@@ -24,13 +28,17 @@ class NotFoundConsumer(AsyncWebsocketConsumer):
         await self.close(code=CLOSE_NOT_FOUND)
 
 
-not_found_route = re_path(r"", NotFoundConsumer.as_asgi())
+# django-stubs types re_path() for Django views only; channels' URLRouter routes ASGI applications this way.
+not_found_route = re_path(r"", NotFoundConsumer.as_asgi())  # type: ignore[arg-type]
 
 # Routes that carry the learner's session and require a same-site Origin; each app's list is added here.
-session_websocket_urlpatterns: list[Any] = [*playground_routing.session_routes, *dashboards_routing.session_routes]
+session_websocket_urlpatterns: list[URLPattern] = [
+    *playground_routing.session_routes,
+    *dashboards_routing.session_routes,
+]
 
-# Routes authorised by an unguessable token alone (DESIGN.md: the live playground endpoint).
-public_websocket_urlpatterns: list[Any] = [*playground_routing.public_routes]
+# Routes authorised by an unguessable token alone (docs/architecture.md: the live endpoint).
+public_websocket_urlpatterns: list[URLPattern] = [*playground_routing.public_routes]
 
 PUBLIC_PREFIX = "/ws/live/"
 
@@ -39,14 +47,18 @@ class WebsocketDispatcher:
     """Sends /ws/live/ to the token-authorised router and everything else through the guarded stack."""
 
     def __init__(self) -> None:
-        self.public = URLRouter([*public_websocket_urlpatterns, not_found_route])
+        # types-channels wants its check-only _ExtendedURLPattern, which no public call returns; re_path() and path()
+        # give the URLPattern that URLRouter really takes.
+        self.public = URLRouter([*public_websocket_urlpatterns, not_found_route])  # type: ignore[list-item]
         self.guarded = AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter([*session_websocket_urlpatterns, not_found_route]))
+            AuthMiddlewareStack(URLRouter([*session_websocket_urlpatterns, not_found_route]))  # type: ignore[list-item]
         )
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        app = self.public if scope["path"].startswith(PUBLIC_PREFIX) else self.guarded
-        await app(scope, receive, send)
+    async def __call__(self, scope: _ChannelScope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+        if scope["path"].startswith(PUBLIC_PREFIX):
+            await self.public(scope, receive, send)
+        else:
+            await self.guarded(scope, receive, send)
 
 
 websocket_application = WebsocketDispatcher()

@@ -5,20 +5,21 @@ from __future__ import annotations
 import os
 
 from config.settings import *  # noqa: F403
-from config.settings import DATA_DIR, DATABASES
+from config.settings import CACHES, CHANNEL_LAYERS, DATA_DIR, DATABASES
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SECURE_SSL_REDIRECT = False
 
-# One id per test run, inherited by the servers a test starts: runs that share a PostgreSQL or Redis server
-# (two checkouts on one machine, a CI run beside a local one) never touch each other's database or channels.
-TEST_RUN_ID = os.environ.setdefault("ACADEMY_TEST_RUN_ID", str(os.getpid()))
+# One id per test run and pytest-xdist worker, inherited by the servers a test starts (they inherit both variables):
+# runs that share a PostgreSQL or Redis server (two checkouts on one machine, a CI run beside a local one), and the
+# workers of one run, never touch each other's database or channels.
+XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+TEST_RUN_ID = f"{os.environ.setdefault('ACADEMY_TEST_RUN_ID', str(os.getpid()))}_{XDIST_WORKER}"
 
 # The default SQLite test database is a file (not :memory:) so a Daphne subprocess can share it.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
-    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{worker}.sqlite3")}
+    DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{XDIST_WORKER}.sqlite3")}
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{TEST_RUN_ID}"}
 

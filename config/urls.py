@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    path("lessons/", views.outline, name="outline"),
     path("lessons/", include("lessons.urls")),
     path("quizzes/", include("quizzes.urls")),
     path("playground/", include("playground.urls")),

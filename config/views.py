@@ -1,4 +1,8 @@
-"""Site-wide pages: home and the friendly error pages."""
+"""Site-wide pages: home, the course outline (lessons with quiz scores) and the friendly error pages.
+
+Pages that draw on several apps live here, above them all: the outline needs quiz scores, and lessons must not import
+quizzes (quizzes build on lessons).
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,26 @@ from django.shortcuts import render
 def home(request: HttpRequest) -> HttpResponse:
     """Say what the site is and where to start, or where a returning learner left off."""
     from lessons.catalogue import get_catalogue
-    from lessons.progress import load_progress
+    from lessons.learner_progress import load_progress
 
     context = {}
     last = load_progress(request).last
     topic = get_catalogue().get(last[0]) if last else None
-    if topic and last[1] in topic.modes:
+    if topic and last and last[1] in topic.modes:
         context = {"continue_topic": topic, "continue_mode": topic.modes[last[1]]}
     return render(request, "home.html", context)
+
+
+def outline(request: HttpRequest) -> HttpResponse:
+    """The course in order, with the visitor's progress and best quiz scores on each topic."""
+    from lessons.catalogue import get_catalogue
+    from lessons.learner_progress import load_progress
+    from quizzes.services import scores_by_topic
+
+    catalogue = get_catalogue()
+    progress = load_progress(request)
+    scores = scores_by_topic(request)
+    return render(request, "lessons/outline.html", {"topics": catalogue.topics, "progress": progress, "scores": scores})
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

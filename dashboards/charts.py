@@ -8,7 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 from django.db.models import CharField, Count, Func
 from django.utils import timezone
 
-from dashboards.progress import LearnerRow
+from dashboards.progress_matrix import LearnerRow
 from lessons.catalogue import Topic
 from quizzes.models import Answer
 

@@ -7,9 +7,9 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from cohorts.access import is_cohort_instructor
 from config.layer import FaultTolerantMixin, GroupMembership
 from dashboards.announce import cohort_group
-from dashboards.services import is_cohort_instructor
 
 CLOSE_FORBIDDEN = 4403
 
@@ -45,6 +45,6 @@ class CohortConsumer(FaultTolerantMixin, AsyncJsonWebsocketConsumer):
         await self.send_json(message["event"])
 
     async def cohort_revoke(self, message: dict[str, Any]) -> None:
-        if message["user_id"] == self.user_id:
+        if message["user_id"] == self.user_id and self.membership:
             await self.membership.leave_all()
             await self.close(code=CLOSE_FORBIDDEN)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from dashboards.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
 from lessons.catalogue import get_catalogue
 from lessons.models import ModeVisit, TopicCompletion
 from playground.models import Run

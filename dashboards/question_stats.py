@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from cohorts.access import learner_ids
+from cohorts.models import Cohort
 from dashboards.charts import Bar, bars
-from dashboards.models import Cohort
-from dashboards.services import learner_ids
 from dashboards.statistics import AttemptScores, ItemStatistics, QuizStatistics, item_statistics, quiz_statistics
 from quizzes.bank import Question, get_bank
 from quizzes.models import Attempt
@@ -30,7 +30,8 @@ def finished_attempts(cohort: Cohort, topic: str) -> list[Attempt]:
 
 def attempt_scores(attempts: list[Attempt]) -> tuple[list[AttemptScores], dict[str, list[list[str]]]]:
     """Each drawn item scores 1 when answered correctly, else 0 (unanswered items count as wrong)."""
-    scores, chosen = [], {}
+    scores: list[AttemptScores] = []
+    chosen: dict[str, list[list[str]]] = {}
     for attempt in attempts:
         answers = {answer.question_id: answer for answer in attempt.answers.all()}
         scores.append(

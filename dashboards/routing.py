@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from django.urls import path
+from django.urls import URLPattern, path
 
 from dashboards.consumers import CohortConsumer
 
-session_routes = [path("ws/cohorts/<int:cohort_id>/", CohortConsumer.as_asgi())]
+# django-stubs types path() for Django views only; channels' URLRouter routes ASGI applications this way.
+session_routes: list[URLPattern] = [path("ws/cohorts/<int:cohort_id>/", CohortConsumer.as_asgi())]  # type: ignore[arg-type]

@@ -1,29 +1,26 @@
-"""Writes to cohorts and memberships, and the permission lookups every dashboard view and consumer uses."""
+"""Writes to cohorts and memberships, and the instructor-only cohort lookup of the dashboard views."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from accounts.roles import is_instructor
-from dashboards.models import Cohort, Membership
+from cohorts.access import cohorts_taught_by
+from cohorts.models import Cohort, Membership, new_join_code
+from dashboards.announce import revoke_instructor
 
 
 class CohortError(Exception):
     """A cohort action that cannot be done; the message is for the person who tried."""
 
 
-def cohorts_taught_by(user: AbstractBaseUser) -> QuerySet[Cohort]:
-    return Cohort.objects.filter(memberships__user=user, memberships__role=Membership.Role.INSTRUCTOR)
-
-
-def get_cohort_for_instructor_or_404(user: AbstractBaseUser, pk: int) -> Cohort:
+def get_cohort_for_instructor_or_404(user: User | AnonymousUser, pk: int) -> Cohort:
     """The cohort if `user` instructs it; anyone else sees a 404, never a hint that it exists."""
     if not user.is_authenticated:
         raise Http404("No such cohort.")
@@ -33,22 +30,7 @@ def get_cohort_for_instructor_or_404(user: AbstractBaseUser, pk: int) -> Cohort:
     return cohort
 
 
-def is_cohort_instructor(user: AbstractBaseUser, cohort_id: int) -> bool:
-    return Membership.objects.filter(cohort_id=cohort_id, user=user, role=Membership.Role.INSTRUCTOR).exists()
-
-
-def instructs_learner(instructor: AbstractBaseUser, learner_id: int) -> bool:
-    """True when `learner_id` is a learner in one of the instructor's cohorts."""
-    return Membership.objects.filter(
-        user_id=learner_id, role=Membership.Role.LEARNER, cohort__in=cohorts_taught_by(instructor)
-    ).exists()
-
-
-def learner_ids(cohort: Cohort) -> QuerySet:
-    return Membership.objects.filter(cohort=cohort, role=Membership.Role.LEARNER).values_list("user_id", flat=True)
-
-
-def create_cohort(instructor: AbstractBaseUser, name: str, expires_in_days: int | None = None) -> Cohort:
+def create_cohort(instructor: User, name: str, expires_in_days: int | None = None) -> Cohort:
     if not is_instructor(instructor):
         raise CohortError("Only instructors can create cohorts.")
     with transaction.atomic():
@@ -63,15 +45,13 @@ def create_cohort(instructor: AbstractBaseUser, name: str, expires_in_days: int 
 
 def rotate_join_code(cohort: Cohort, expires_in_days: int | None) -> Cohort:
     """A new join link; the old one stops working at once."""
-    from dashboards.models import new_join_code
-
     cohort.join_code = new_join_code()
     cohort.join_expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
     cohort.save(update_fields=["join_code", "join_expires_at"])
     return cohort
 
 
-def join_cohort(user: AbstractBaseUser, code: str) -> Cohort:
+def join_cohort(user: User, code: str) -> Cohort:
     cohort = Cohort.objects.filter(join_code=code).first()
     if cohort is None or not cohort.join_is_open():
         raise CohortError("This join link is not valid any more. Ask your instructor for a new one.")
@@ -79,7 +59,7 @@ def join_cohort(user: AbstractBaseUser, code: str) -> Cohort:
     return cohort
 
 
-def leave_cohort(user: AbstractBaseUser, cohort_id: int) -> None:
+def leave_cohort(user: User, cohort_id: int) -> None:
     deleted, _ = Membership.objects.filter(cohort_id=cohort_id, user=user, role=Membership.Role.LEARNER).delete()
     if not deleted:
         raise Http404("You are not a learner in that cohort.")
@@ -91,7 +71,7 @@ def remove_learner(cohort: Cohort, learner_id: int) -> None:
         raise Http404("No such learner in this cohort.")
 
 
-def add_co_instructor(cohort: Cohort, username: str) -> AbstractBaseUser:
+def add_co_instructor(cohort: Cohort, username: str) -> User:
     user = get_user_model().objects.filter(username=username).first()
     if user is None or not is_instructor(user):
         raise CohortError(f"There is no instructor named “{username}”.")
@@ -101,8 +81,6 @@ def add_co_instructor(cohort: Cohort, username: str) -> AbstractBaseUser:
 
 def remove_instructor(cohort: Cohort, user_id: int) -> None:
     """Remove a co-instructor; their open dashboards are told to close (see dashboards.announce)."""
-    from dashboards.announce import revoke_instructor
-
     instructors = Membership.objects.filter(cohort=cohort, role=Membership.Role.INSTRUCTOR)
     if instructors.count() <= 1:
         raise CohortError("A cohort keeps at least one instructor.")

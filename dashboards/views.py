@@ -15,11 +15,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.roles import is_instructor
+from cohorts.access import cohorts_taught_by, learner_ids
+from cohorts.models import Cohort, Membership
+from config.requests import AuthenticatedHttpRequest
 from dashboards import services
 from dashboards.charts import activity_per_day, completion_per_topic
 from dashboards.forms import CohortForm, CoInstructorForm, RotateForm
-from dashboards.models import Cohort, Membership
-from dashboards.progress import build_matrix, sort_and_filter
+from dashboards.progress_matrix import build_matrix, sort_and_filter
 from dashboards.question_stats import topic_report
 from lessons.catalogue import get_catalogue
 from lessons.views import get_topic_or_404
@@ -43,14 +45,14 @@ def instructor_required(view):
 
 
 @instructor_required
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: AuthenticatedHttpRequest) -> HttpResponse:
     """The instructor's cohorts, and a form to create one."""
     form = CohortForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         cohort = services.create_cohort(request.user, form.cleaned_data["name"], form.cleaned_data["expires_in_days"])
         messages.success(request, f"Cohort “{cohort.name}” created. Share its join link with your learners.")
         return redirect("dashboards:cohort", pk=cohort.pk)
-    cohorts = services.cohorts_taught_by(request.user).order_by("-created_at")
+    cohorts = cohorts_taught_by(request.user).order_by("-created_at")
     return render(request, "dashboards/index.html", {"cohorts": cohorts, "form": form})
 
 
@@ -66,7 +68,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     active_since = timezone.now() - timedelta(seconds=run_limits().lifetime_seconds)
     playing = Run.objects.filter(
-        learner_id__in=services.learner_ids(cohort), ended_at__isnull=True, started_at__gte=active_since
+        learner_id__in=learner_ids(cohort), ended_at__isnull=True, started_at__gte=active_since
     ).select_related("learner")
     context = {
         "cohort": cohort,
@@ -215,7 +217,7 @@ def export_progress(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 
 
 @login_required
-def join(request: HttpRequest, code: str) -> HttpResponse:
+def join(request: AuthenticatedHttpRequest, code: str) -> HttpResponse:
     """GET shows what the learner is joining; POST joins."""
     cohort = Cohort.objects.filter(join_code=code).first()
     if cohort is None or not cohort.join_is_open():
@@ -233,14 +235,14 @@ def join(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @login_required
-def my_cohorts(request: HttpRequest) -> HttpResponse:
+def my_cohorts(request: AuthenticatedHttpRequest) -> HttpResponse:
     memberships = Membership.objects.filter(user=request.user).select_related("cohort").order_by("cohort__name")
     return render(request, "dashboards/my_cohorts.html", {"memberships": memberships})
 
 
 @login_required
 @require_POST
-def leave(request: HttpRequest, pk: int) -> HttpResponse:
+def leave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     services.leave_cohort(request.user, pk)
     messages.success(request, "You left the cohort.")
     return redirect("dashboards:my-cohorts")
@@ -308,7 +310,7 @@ def export_answers(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """Every answer of the cohort's learners as CSV, streamed row by row from the database."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
     answers = (
-        Answer.objects.filter(attempt__user_id__in=services.learner_ids(cohort))
+        Answer.objects.filter(attempt__user_id__in=learner_ids(cohort))
         .order_by("attempt__user__username", "answered_at")
         .values_list(
             "attempt__user__username",

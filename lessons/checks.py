@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.apps import AppConfig
 from django.core import checks
 
 from lessons.catalogue import CatalogueError, get_catalogue
 
 
 @checks.register("content")
-def check_content(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_content(app_configs: Sequence[AppConfig] | None = None, **kwargs: object) -> list[checks.CheckMessage]:
     """Each content error becomes one check error naming file, line and field."""
     get_catalogue.cache_clear()
     try:

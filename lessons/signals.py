@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import User
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
+from django.http import HttpRequest
 
-from lessons.progress import merge_session_progress
+from lessons.learner_progress import merge_session_progress
 
 
 @receiver(user_logged_in)
-def claim_anonymous_progress(sender, request, user, **kwargs) -> None:
+def claim_anonymous_progress(sender: type[User], request: HttpRequest | None, user: User, **kwargs: object) -> None:
     """A visitor who reads first and signs up or logs in later keeps what they did."""
     if request is not None and hasattr(request, "session"):
         merge_session_progress(request, user)

@@ -7,7 +7,6 @@ from lessons import views
 app_name = "lessons"
 
 urlpatterns = [
-    path("", views.outline, name="outline"),
     path("search/", views.search, name="search"),
     path("pygments.css", views.pygments_css, name="pygments-css"),
     path("<slug:slug>/", views.topic_detail, name="topic"),

@@ -1,4 +1,4 @@
-"""Lesson pages: the outline, a topic in one learning mode, completion and search."""
+"""Lesson pages: a topic in one learning mode, completion and search (the outline is in config.views)."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.views.decorators.http import require_POST
 
+from config.requests import HtmxHttpRequest
 from lessons.catalogue import Topic, get_catalogue
 from lessons.catalogue.rendering import pygments_css as build_pygments_css
 from lessons.execution import build_execution_view
-from lessons.progress import complete_topic, load_progress, record_visit
+from lessons.learner_progress import complete_topic, load_progress, record_visit
 from lessons.search import search as run_search
-from quizzes.services import scores_by_topic
 
 
 def get_topic_or_404(slug: str) -> Topic:
@@ -32,23 +32,16 @@ def optional_url(name: str, *args: str) -> str | None:
         return None
 
 
-def outline(request: HttpRequest) -> HttpResponse:
-    """The course in order, with the visitor's progress on each topic."""
-    catalogue = get_catalogue()
-    progress = load_progress(request)
-    scores = scores_by_topic(request)
-    return render(request, "lessons/outline.html", {"topics": catalogue.topics, "progress": progress, "scores": scores})
-
-
-def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
+def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """A topic opened in the learner's preferred mode (or its first mode)."""
     topic = get_topic_or_404(slug)
     progress = load_progress(request)
-    mode = progress.preferred_mode if progress.preferred_mode in topic.modes else topic.mode_keys[0]
+    preferred = progress.preferred_mode
+    mode = preferred if preferred is not None and preferred in topic.modes else topic.mode_keys[0]
     return render_mode(request, topic, mode, chosen=False)
 
 
-def mode_detail(request: HttpRequest, slug: str, mode: str) -> HttpResponse:
+def mode_detail(request: HtmxHttpRequest, slug: str, mode: str) -> HttpResponse:
     """A topic in the mode the learner chose; htmx gets just the tabs and panel."""
     topic = get_topic_or_404(slug)
     if mode not in topic.modes:
@@ -56,7 +49,7 @@ def mode_detail(request: HttpRequest, slug: str, mode: str) -> HttpResponse:
     return render_mode(request, topic, mode, chosen=True)
 
 
-def render_mode(request: HttpRequest, topic: Topic, mode: str, *, chosen: bool) -> HttpResponse:
+def render_mode(request: HtmxHttpRequest, topic: Topic, mode: str, *, chosen: bool) -> HttpResponse:
     record_visit(request, topic, mode, chosen=chosen)
     progress = load_progress(request)
     previous_topic, next_topic = get_catalogue().neighbours(topic)

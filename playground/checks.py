@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 
@@ -10,7 +13,9 @@ from playground.run.limits import run_limits
 
 
 @checks.register(checks.Tags.security, deploy=True)
-def refuse_unsandboxed_playground(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def refuse_unsandboxed_playground(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
+) -> list[checks.CheckMessage]:
     """Learner code must never run without the sandbox in production."""
     if settings.PLAYGROUND_UNSANDBOXED_DEVELOPMENT:
         return [
@@ -24,7 +29,9 @@ def refuse_unsandboxed_playground(app_configs=None, **kwargs) -> list[checks.Che
 
 
 @checks.register(checks.Tags.compatibility, deploy=True)
-def refuse_workers_without_a_shared_layer(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def refuse_workers_without_a_shared_layer(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
+) -> list[checks.CheckMessage]:
     """Runworker processes hear run requests only through the channel layer; the in-memory one never leaves a process."""
     if (
         settings.PLAYGROUND_EXECUTION == "workers"
@@ -41,7 +48,9 @@ def refuse_workers_without_a_shared_layer(app_configs=None, **kwargs) -> list[ch
 
 
 @checks.register()
-def valid_playground_limits(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def valid_playground_limits(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
+) -> list[checks.CheckMessage]:
     """A typo in PLAYGROUND_LIMITS is reported at start, not at the first run."""
     run_limits.cache_clear()
     try:

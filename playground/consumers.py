@@ -1,6 +1,6 @@
 """The playground page's WebSocket: it checks every browser message, then runs it here or hands it to a worker.
 
-PlaygroundConsumer holds what both modes share (sign-in, the browser protocol of DESIGN.md and its checks).
+PlaygroundConsumer holds what both modes share (sign-in, the browser protocol of docs/architecture.md and its checks).
 OwningPlaygroundConsumer owns the run and its sandbox in this process (PLAYGROUND_EXECUTION=page);
 playground.relay.RelayingPlaygroundConsumer forwards it to a runworker process (PLAYGROUND_EXECUTION=workers).
 """

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import hashlib
 import logging
+from typing import TYPE_CHECKING, Any
 
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -18,6 +19,9 @@ from django.conf import settings
 from config.layer import FaultTolerantMixin, quietly
 from playground.run.limits import run_limits
 from playground.sandbox.shared import protocol
+
+if TYPE_CHECKING:
+    from channels.consumer import _ChannelScope  # the scope type types-channels gives every consumer
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +42,7 @@ def sendable_close_code(code: int) -> int:
     return code if code == 1000 or 3000 <= code <= 4999 else 1000
 
 
-def live_endpoint(scope: dict) -> str:
+def live_endpoint(scope: _ChannelScope) -> str:
     """The live URL prefix as the page's browser reaches this site (scheme and Host of the page's own socket)."""
     headers = dict(scope.get("headers", []))
     host = headers.get(b"host", b"localhost").decode("latin-1")
@@ -92,23 +96,23 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
         return True
 
     # What the consumer does to this client (protocol.CONSUMER_EVENTS), sent by the run owner.
-    async def consumer_accept(self, event: dict) -> None:
+    async def consumer_accept(self, event: dict[str, Any]) -> None:
         if not self.settle():
             return
         self.owner_channel, self.client_id = event["owner"], event["client"]
         await self.accept(subprotocol=event.get("subprotocol"))
 
-    async def consumer_reject(self, event: dict) -> None:
+    async def consumer_reject(self, event: dict[str, Any]) -> None:
         if self.settle():
             await self.close(code=event.get("code") or 403)
 
-    async def consumer_send(self, event: dict) -> None:
+    async def consumer_send(self, event: dict[str, Any]) -> None:
         if "bytes" in event:
             await self.send(bytes_data=base64.b64decode(event["bytes"]))
         else:
             await self.send(text_data=event["text"])
 
-    async def consumer_close(self, event: dict) -> None:
+    async def consumer_close(self, event: dict[str, Any]) -> None:
         self.owner_channel = None
         if self.settle() or self.client_id:
             await self.close(code=sendable_close_code(event.get("code") or 1000))

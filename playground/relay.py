@@ -41,7 +41,7 @@ class RelayingPlaygroundConsumer(PlaygroundConsumer):
     run_id: int | None = None  # the page's current run; messages of any other run are stale and dropped
     owner: str | None = None  # the channel of the current run's owner on its worker
     ended = False
-    watchdog: asyncio.Task | None = None
+    watchdog: asyncio.Task[None] | None = None
 
     @property
     def running(self) -> bool:
@@ -78,7 +78,7 @@ class RelayingPlaygroundConsumer(PlaygroundConsumer):
         """Stop the run on its worker and wait until it is recorded, as a page that owns its run does."""
         if self.watchdog:
             self.watchdog.cancel()
-        if self.running:
+        if self.owner is not None and not self.ended:  # self.running, spelled out so the owner's type narrows
             self.ended = True
             stop = {"type": "run.stop", "reason": str(reason), "detail": detail}
             if await ask(self.channel_layer, self.owner, stop, settings.PLAYGROUND_WORKER_STOP_SECONDS) is None:
@@ -90,6 +90,7 @@ class RelayingPlaygroundConsumer(PlaygroundConsumer):
         self.run_id = self.owner = None
 
     async def forward(self, op: dict[str, Any]) -> None:
+        assert self.owner is not None  # PlaygroundConsumer forwards only while the run is running
         try:
             await self.channel_layer.send(self.owner, {"type": "run.op", "op": op})
         except ChannelFull:

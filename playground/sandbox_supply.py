@@ -49,6 +49,10 @@ class SandboxManager:
         gate = await self.ensure_gate()
         if not gate.ok:
             raise SandboxUnavailable("The playground is switched off on this server: " + "; ".join(gate.reasons))
+        if self.pool is None:  # the gate passed but SandboxPool() refused its size (a negative PLAYGROUND_POOL_SIZE)
+            raise SandboxUnavailable(
+                "The playground is switched off on this server: its sandbox pool could not be made"
+            )
         try:
             return await self.pool.acquire()
         except SandboxStartError as exc:
@@ -72,7 +76,7 @@ async def acquire() -> Sandbox:
     return await manager().acquire()
 
 
-async def health() -> dict:
+async def health() -> dict[str, object]:
     """The gate's verdict for /healthz."""
     gate = await manager().ensure_gate()
     pool = manager().pool

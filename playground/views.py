@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.crypto import constant_time_compare
 
-from dashboards.services import instructs_learner
+from cohorts.access import instructs_learner
 from playground.models import Run
 from playground.starters import all_starters
 
@@ -20,19 +20,23 @@ def playground(request: HttpRequest, starter: str = "echo") -> HttpResponse:
 
 
 def replay(request: HttpRequest, pk: int) -> HttpResponse:
-    """A recorded run with the step-through viewer: its owner, its owner's instructors, or anyone with its share link."""
+    """A recorded run with the step-through viewer: its owner, its owner's instructors, or anyone with its share link.
+
+    While the run is still going, its owner and their instructors follow it live over the watch socket.
+    """
     run = Run.objects.filter(pk=pk).select_related("learner").first()
+    if run is None:
+        raise Http404("No such run.")
+    user = request.user
+    is_learner = user.is_authenticated and run.learner_id == user.pk
+    may_watch = is_learner or (user.is_authenticated and instructs_learner(user, run.learner_id))
     share = request.GET.get("share", "")
-    allowed = run is not None and (
-        (request.user.is_authenticated and run.learner_id == request.user.pk)
-        or (share and constant_time_compare(share, run.share_token))
-        or (request.user.is_authenticated and instructs_learner(request.user, run.learner_id))
-    )
-    if not allowed:
+    if not (may_watch or (share and constant_time_compare(share, run.share_token))):
         raise Http404("No such run.")
     share_url = request.build_absolute_uri(f"{request.path}?share={run.share_token}")
+    watch_path = f"/ws/runs/{run.pk}/watch/" if run.is_running and may_watch else ""
     return render(
         request,
         "playground/replay.html",
-        {"run": run, "share_url": share_url, "is_learner": run.learner_id == request.user.pk},
+        {"run": run, "share_url": share_url, "is_learner": is_learner, "watch_path": watch_path},
     )

@@ -7,6 +7,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from cohorts.access import instructs_learner
 from config.layer import FaultTolerantMixin, GroupMembership
 from playground.sandbox.shared import protocol
 
@@ -38,11 +39,18 @@ async def mirror_to_watchers(channel_layer: Any, run_id: int, content: dict[str,
 
 def may_watch(user: Any, run_id: int) -> bool:
     """The run's owner, or an instructor of a cohort the owner learns in."""
-    from dashboards.services import instructs_learner
     from playground.models import Run
 
     learner_id = Run.objects.filter(pk=run_id).values_list("learner_id", flat=True).first()
     return learner_id is not None and (learner_id == user.pk or instructs_learner(user, learner_id))
+
+
+def how_run_ended(run_id: int) -> str | None:
+    """Why the run ended, or None while it runs: a watcher arriving after the end hears it at once."""
+    from playground.models import Run
+
+    run = Run.objects.filter(pk=run_id, ended_at__isnull=False).first()
+    return (run.end_detail or run.get_end_reason_display()) if run else None
 
 
 class RunWatchConsumer(FaultTolerantMixin, AsyncJsonWebsocketConsumer):
@@ -59,6 +67,11 @@ class RunWatchConsumer(FaultTolerantMixin, AsyncJsonWebsocketConsumer):
         self.membership = GroupMembership(self.channel_layer, self.channel_name)
         await self.membership.join(watch_group(run_id))
         await self.accept()
+        ended = await database_sync_to_async(how_run_ended)(run_id)
+        if ended is not None:  # joined first, so a run ending after this check reaches the watcher through the group
+            await self.send_json({"type": "status", "state": "stopped", "reason": ended})
+            await self.close()
+            return
         await self.channel_layer.group_send(
             watch_group(run_id), {"type": "watch.hello", "run_id": run_id, "reply_channel": self.channel_name}
         )

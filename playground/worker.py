@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from channels.consumer import AsyncConsumer
@@ -34,31 +35,33 @@ class WorkerRunOwner(RunOwner, AsyncConsumer):
     dropped_page_messages = 0
 
     async def run_begin(self, message: dict[str, Any]) -> None:
-        request = self.scope["request"]
+        # types-channels types every consumer scope as a WebSocket scope; this one is run_start's playground.run scope.
+        request: dict[str, Any] = self.scope["request"]  # type: ignore[typeddict-item]
         self.run_id, self.page = request["run_id"], request["page"]
         run = await open_run_record(self.run_id)
         if run is None:
             raise StopConsumer
         await self.channel_layer.send(request["reply_channel"], {"type": "run.accepted", "owner": self.channel_name})
         await self.start_in_sandbox(run, request["live_endpoint"])
-        if self.session is None:
+        if self.session is None or self.session.pump_task is None:
             raise StopConsumer
-        self.leaving = asyncio.create_task(self.leave_when_the_run_ends())
+        self.leaving = asyncio.create_task(self.leave_when_the_run_ends(self.session.pump_task))
 
-    async def leave_when_the_run_ends(self) -> None:
+    async def leave_when_the_run_ends(self, pump: asyncio.Task[None]) -> None:
         """Queued behind any message being handled, so a stop in progress still gets its answer."""
-        await asyncio.wait([self.session.pump_task])
+        await asyncio.wait([pump])
         await self.channel_layer.send(self.channel_name, {"type": "run.ended"})
 
     async def run_ended(self, message: dict[str, Any]) -> None:
         raise StopConsumer
 
     async def run_op(self, message: dict[str, Any]) -> None:
-        if not self.session.ended:
+        if self.session is not None and not self.session.ended:
             await self.session.client_op(message["op"])
 
     async def run_stop(self, message: dict[str, Any]) -> None:
-        await self.session.stop(message["reason"], message["detail"])
+        if self.session is not None:
+            await self.session.stop(message["reason"], message["detail"])
         await self.channel_layer.send(message["reply_channel"], {"type": "run.stopped"})
 
     async def send_to_page(self, content: dict[str, Any]) -> None:
@@ -76,7 +79,13 @@ async def no_socket(message: dict[str, Any]) -> None:
     raise RuntimeError(f"a worker's run owner cannot send {message.get('type')!r} to a socket")
 
 
-run_owner_application = WorkerRunOwner.as_asgi()
+# The run owner as RunWorkerConsumer calls it: a playground.run scope, and channel-layer messages in and out.
+RunOwnerApplication = Callable[
+    [dict[str, Any], Callable[[], Awaitable[dict[str, Any]]], Callable[[dict[str, Any]], Awaitable[None]]],
+    Coroutine[Any, Any, None],
+]
+# types-channels types as_asgi() for asgiref's HTTP, WebSocket and lifespan scopes and events only.
+run_owner_application: RunOwnerApplication = WorkerRunOwner.as_asgi()  # type: ignore[assignment]
 
 
 class RunWorkerConsumer(AsyncConsumer):
@@ -84,17 +93,17 @@ class RunWorkerConsumer(AsyncConsumer):
 
     def __init__(self) -> None:
         super().__init__()
-        self.owners: set[asyncio.Task] = set()
+        self.owners: set[asyncio.Task[None]] = set()
 
     async def run_start(self, request: dict[str, Any]) -> None:
         inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         inbox.put_nowait({"type": "run.begin"})
-        scope = {"type": "playground.run", "request": request}
+        scope: dict[str, Any] = {"type": "playground.run", "request": request}
         owner = asyncio.create_task(run_owner_application(scope, inbox.get, no_socket))
         self.owners.add(owner)
         owner.add_done_callback(self.owner_done)
 
-    def owner_done(self, owner: asyncio.Task) -> None:
+    def owner_done(self, owner: asyncio.Task[None]) -> None:
         self.owners.discard(owner)
         if not owner.cancelled() and owner.exception() is not None:
             logger.error("a playground run owner failed", exc_info=owner.exception())

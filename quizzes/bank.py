@@ -51,12 +51,12 @@ class Question:
     difficulty: str
     kind: str
     stem_html: str
-    choices: MappingProxyType  # key -> Choice, in authored order
+    choices: MappingProxyType[str, Choice]  # in authored order
     answer: frozenset[str]
     hints: tuple[str, ...]
     solution: tuple[str, ...]
     mistakes: tuple[str, ...]
-    verify: MappingProxyType | None
+    verify: MappingProxyType[str, Any] | None  # consumer source, script, expect, forbid: plain YAML data
 
     @property
     def is_multiple(self) -> bool:
@@ -65,8 +65,8 @@ class Question:
 
 @dataclass(frozen=True)
 class Bank:
-    questions: MappingProxyType  # id -> Question
-    by_topic: MappingProxyType  # topic slug -> tuple of Questions
+    questions: MappingProxyType[str, Question]  # by id
+    by_topic: MappingProxyType[str, tuple[Question, ...]]  # by topic slug
 
     def for_topic(self, slug: str) -> tuple[Question, ...]:
         return self.by_topic.get(slug, ())
@@ -137,7 +137,7 @@ class QuizFileReader:
         if len(self.errors) > before:
             return None
         return Question(
-            id=qid,
+            id=item["id"],
             topic=self.topic,
             difficulty=item["difficulty"],
             kind=item["kind"],
@@ -202,7 +202,7 @@ class QuizFileReader:
                 self.error(line, f"{where}.answer", f"choice {key!r} is keyed correct but carries a mistake note")
         return answer
 
-    def read_verify(self, item: LineDict, where: str) -> MappingProxyType | None:
+    def read_verify(self, item: LineDict, where: str) -> MappingProxyType[str, Any] | None:
         verify = item.get("verify")
         if verify is None:
             return None
@@ -229,8 +229,8 @@ class QuizFileReader:
             ("expect", VERIFY_EVENTS, "type"),
             ("forbid", VERIFY_EVENTS, "type"),
         ):
-            steps = verify.get(key, [])
-            if not isinstance(steps, list) or (key != "forbid" and not steps):
+            steps = verify.get(key, LineList())
+            if not isinstance(steps, LineList) or (key != "forbid" and not steps):
                 self.error(verify.line_of(key), f"{field}.{key}", "must be a non-empty list")
                 continue
             for index, step in enumerate(steps):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from django.apps import AppConfig
 from django.core import checks
 
 from lessons.catalogue import CatalogueError, get_catalogue
@@ -9,7 +12,7 @@ from quizzes.bank import get_bank
 
 
 @checks.register("content")
-def check_question_bank(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_question_bank(app_configs: Sequence[AppConfig] | None = None, **kwargs: object) -> list[checks.CheckMessage]:
     """Each quiz-file error becomes one check error naming file, line and field."""
     try:
         get_catalogue()

@@ -60,12 +60,12 @@ def _load(attempt: Attempt) -> tuple[dict[str, Answer], dict[str, int]]:
     return answers, hint_counts
 
 
-def present_question(attempt: Attempt, question_id: str) -> dict:
+def present_question(attempt: Attempt, question_id: str) -> dict[str, object]:
     answers, hint_counts = _load(attempt)
     return {"view": _question_view(attempt, question_id, answers, hint_counts), "attempt": attempt}
 
 
-def present_attempt(attempt: Attempt, requested: str | None) -> dict:
+def present_attempt(attempt: Attempt, requested: str | None) -> dict[str, object]:
     answers, hint_counts = _load(attempt)
     views = [_question_view(attempt, qid, answers, hint_counts) for qid in attempt.question_ids]
     current = None
@@ -84,7 +84,7 @@ def present_attempt(attempt: Attempt, requested: str | None) -> dict:
     }
 
 
-def present_review(attempt: Attempt) -> dict:
+def present_review(attempt: Attempt) -> dict[str, object]:
     answers, hint_counts = _load(attempt)
     return {
         "attempt": attempt,

@@ -1,20 +1,22 @@
-"""Everything that writes quiz rows. Views and (later) consumers call these; dashboards hook in here."""
+"""Everything that writes quiz rows. Views and (later) consumers call these; dashboards subscribe to their announcements."""
 
 from __future__ import annotations
 
 import random
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 
-from dashboards.announce import announce
+from activity import announce
 from lessons.catalogue import Topic, get_catalogue
-from lessons.progress import complete_topic
+from lessons.catalogue.types import QuizConfig
+from lessons.learner_progress import complete_topic
 from quizzes.bank import Question, get_bank
 from quizzes.models import Answer, Attempt, HintReveal
 
@@ -39,7 +41,7 @@ class AttemptClosed(QuizError):
     status = 409
 
 
-def owner_filter(request: HttpRequest) -> dict:
+def owner_filter(request: HttpRequest) -> dict[str, object]:
     """The lookup that selects the current visitor's own attempts."""
     if request.user.is_authenticated:
         return {"user": request.user}
@@ -63,11 +65,11 @@ def unfinished_attempt(request: HttpRequest, topic: Topic) -> Attempt | None:
     return own_attempts(request).filter(topic=topic.slug, finished_at__isnull=True).order_by("-started_at").first()
 
 
-def draw_questions(topic: Topic, rng: random.Random) -> list[Question]:
-    """The topic's mix, easy questions first, each difficulty sampled at random from the bank."""
-    pool = get_bank().for_topic(topic.slug)
+def draw_questions(topic_slug: str, quiz: QuizConfig, rng: random.Random) -> list[Question]:
+    """The quiz's mix, easy questions first, each difficulty sampled at random from the topic's bank."""
+    pool = get_bank().for_topic(topic_slug)
     drawn: list[Question] = []
-    for difficulty, count in topic.quiz.mix.items():
+    for difficulty, count in quiz.mix.items():
         candidates = [question for question in pool if question.difficulty == difficulty]
         drawn.extend(rng.sample(candidates, count))
     return drawn
@@ -80,7 +82,7 @@ def start_attempt(request: HttpRequest, topic: Topic, mode: str, *, seed: int | 
     if mode not in Attempt.Mode.values:
         raise BadAnswer(f"Unknown quiz mode {mode!r}; choose practice or test.")
     rng = random.Random(seed)
-    questions = draw_questions(topic, rng)
+    questions = draw_questions(topic.slug, topic.quiz, rng)
     orders = {}
     for question in questions:
         keys = list(question.choices)
@@ -123,7 +125,7 @@ def check_open(attempt: Attempt) -> None:
         raise AttemptClosed("This attempt is finished; its answers can no longer change.")
 
 
-def seconds_since_last_activity(attempt: Attempt, now) -> float:
+def seconds_since_last_activity(attempt: Attempt, now: datetime) -> float:
     last = attempt.answers.order_by("-answered_at").values_list("answered_at", flat=True).first() or attempt.started_at
     return max(0.0, (now - last).total_seconds())
 
@@ -164,12 +166,12 @@ def submit_answer(attempt: Attempt, question_id: str, chosen: list[str]) -> Answ
                 existing = locked.answers.get(question_id=question_id)
         if existing is not None:
             saved = _change_answer(locked, existing, keys, correct, now)
-        if locked.user_id:
+        if locked.user is not None:
             announce(locked.user, "answer", topic=locked.topic, question=question_id, correct=saved.correct)
         return saved
 
 
-def _change_answer(attempt: Attempt, existing: Answer, keys: list[str], correct: bool, now) -> Answer:
+def _change_answer(attempt: Attempt, existing: Answer, keys: list[str], correct: bool, now: datetime) -> Answer:
     if existing.chosen == keys:
         return existing
     if attempt.mode == Attempt.Mode.PRACTICE:
@@ -235,16 +237,16 @@ def finish_attempt(attempt: Attempt) -> Attempt:
         locked.passed = result.score_percent >= locked.pass_percent
         locked.save(update_fields=["finished_at", "correct_count", "score_percent", "passed"])
         topic = get_catalogue().get(locked.topic)
-        if locked.user_id:
+        if locked.user is not None:
             announce(
                 locked.user, "attempt_finished", topic=locked.topic, score=locked.score_percent, passed=locked.passed
             )
-        if locked.passed and locked.user_id and topic:
+        if locked.passed and locked.user is not None and topic:
             complete_topic(locked.user, topic, via="quiz")
     return locked
 
 
-def claim_anonymous_attempts(request: HttpRequest, user: AbstractBaseUser) -> None:
+def claim_anonymous_attempts(request: HttpRequest, user: User) -> None:
     """Attempts a visitor made before logging in become the account's, passed ones completing their topics."""
     token = request.session.get(SESSION_TOKEN_KEY)
     if not token:
@@ -276,6 +278,8 @@ def scores_by_topic(request: HttpRequest) -> dict[str, TopicScores]:
         .values_list("topic", "score_percent")
     )
     for topic, score in rows:
+        if score is None:  # finishing sets the score, so a finished attempt always has one
+            continue
         previous = scores.get(topic)
         best = max(score, previous.best) if previous else score
         scores[topic] = TopicScores(best=best, latest=score, attempts=(previous.attempts if previous else 0) + 1)

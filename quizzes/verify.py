@@ -15,7 +15,7 @@ def matches(event: dict[str, Any], pattern: dict[str, Any]) -> bool:
     return all(event.get(key) == value for key, value in pattern.items())
 
 
-def compare(events: list[dict[str, Any]], expect: list[dict], forbid: list[dict]) -> list[str]:
+def compare(events: list[dict[str, Any]], expect: list[dict[str, Any]], forbid: list[dict[str, Any]]) -> list[str]:
     """Problems found: expected events missing (in order) or forbidden ones present."""
     problems = []
     position = 0
@@ -32,6 +32,8 @@ def compare(events: list[dict[str, Any]], expect: list[dict], forbid: list[dict]
 async def verify_question(question: Question, timeout: float = 30.0) -> tuple[list[str], list[dict[str, Any]]]:
     """(problems, events) of running the question's verify block in a fresh sandbox."""
     block = question.verify
+    if block is None:
+        raise ValueError(f"question {question.id!r} has no verify block")
     events = await run_script(
         block["consumer"], list(block["script"]), run_limits(), timeout, options=sandbox_options()
     )

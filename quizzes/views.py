@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from config.requests import HtmxHttpRequest
 from lessons.views import get_topic_or_404
 from quizzes import services
 from quizzes.models import Attempt
 from quizzes.presenters import present_attempt, present_question, present_review
 
 
-def quiz_error(request: HttpRequest, error: services.QuizError, attempt: Attempt | None = None) -> HttpResponse:
+def quiz_error(request: HtmxHttpRequest, error: services.QuizError, attempt: Attempt | None = None) -> HttpResponse:
     """A clear message with the error's status, as a fragment for htmx or a page otherwise."""
     template = "quizzes/_error.html" if request.htmx else "quizzes/error.html"
     response = render(request, template, {"message": error.message, "attempt": attempt}, status=error.status)
@@ -23,7 +24,7 @@ def quiz_error(request: HttpRequest, error: services.QuizError, attempt: Attempt
     return response
 
 
-def start(request: HttpRequest, slug: str) -> HttpResponse:
+def start(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """GET shows the quiz and any attempt to resume; POST starts a new attempt in the chosen mode."""
     topic = get_topic_or_404(slug)
     if topic.quiz is None:
@@ -43,7 +44,7 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     return render(request, "quizzes/start.html", context)
 
 
-def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def attempt_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Practice shows one question (?q=N, default the first unanswered); test shows them all."""
     attempt = services.get_attempt_or_404(request, pk)
     if attempt.is_finished:
@@ -52,7 +53,7 @@ def attempt_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "quizzes/attempt.html", context)
 
 
-def _after_change(request: HttpRequest, attempt: Attempt, question_id: str) -> HttpResponse:
+def _after_change(request: HtmxHttpRequest, attempt: Attempt, question_id: str) -> HttpResponse:
     if request.htmx:
         return render(request, "quizzes/_question.html", present_question(attempt, question_id))
     position = attempt.question_ids.index(question_id) + 1
@@ -62,7 +63,7 @@ def _after_change(request: HttpRequest, attempt: Attempt, question_id: str) -> H
 
 
 @require_POST
-def answer(request: HttpRequest, pk: int) -> HttpResponse:
+def answer(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Save and grade one answer the moment it is given; any client-sent score or correctness is ignored."""
     attempt = services.get_attempt_or_404(request, pk)
     question_id = request.POST.get("question", "")
@@ -74,7 +75,7 @@ def answer(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def hint(request: HttpRequest, pk: int) -> HttpResponse:
+def hint(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Reveal the next hint of one question."""
     attempt = services.get_attempt_or_404(request, pk)
     question_id = request.POST.get("question", "")
@@ -86,14 +87,14 @@ def hint(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def finish(request: HttpRequest, pk: int) -> HttpResponse:
+def finish(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Grade and close the attempt (repeating it changes nothing), then show the review."""
     attempt = services.get_attempt_or_404(request, pk)
     services.finish_attempt(attempt)
     return redirect("quizzes:review", pk=attempt.pk)
 
 
-def review(request: HttpRequest, pk: int) -> HttpResponse:
+def review(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     """Per question: the learner's answer, the correct one, feedback, solution, mistakes, hints and time."""
     attempt = services.get_attempt_or_404(request, pk)
     if not attempt.is_finished:

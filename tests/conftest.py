@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -18,9 +20,28 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
 
+# Tests that start whole layouts or several servers take the longest; they go first, so that under pytest-xdist no
+# worker draws one at the end and finishes alone.
+LONG_FIRST = (
+    "tests/test_prod_local.py",
+    "tests/faults/",
+    "tests/test_make_run.py",
+    "tests/playground/test_cross_process.py",
+    "tests/sandbox/test_userns.py",
+    "tests/test_postgres.py",
+)
+
+
 def pytest_collection_modifyitems(items):
-    """Run browser tests last: Playwright's session keeps an event loop running in the main thread."""
-    items.sort(key=lambda item: item.get_closest_marker("e2e") is not None)
+    """Long tests first; browser tests last: Playwright's session keeps an event loop running in the main thread.
+    (scripts/test.sh keeps this order per xdist worker with --dist loadgroup --no-loadscope-reorder.)"""
+
+    def rank(item) -> tuple[bool, int]:
+        path = item.nodeid.split("::", 1)[0]
+        long = next((n for n, prefix in enumerate(LONG_FIRST) if path.startswith(prefix)), len(LONG_FIRST))
+        return item.get_closest_marker("e2e") is not None, long
+
+    items.sort(key=rank)
 
 
 def services_required() -> bool:
@@ -35,11 +56,36 @@ def missing_service(message: str) -> None:
     pytest.skip(message)
 
 
+# Ports for the servers tests start come from below the kernel's ephemeral range (32768 and up), so a client socket of a
+# parallel test can never take one between free_port() and the server's bind; each xdist worker has its own slice.
+PORT_RANGE = range(20000, 32000)
+PORT_SLICES = 8
+
+
+def worker_index() -> int:
+    """0 for gw0 (or a run without xdist), 1 for gw1, ..."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+
+
+_port_candidates = iter(())
+
+
 def free_port() -> int:
-    """A TCP port on loopback that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A TCP port on loopback that nothing listens on right now, from this worker's slice (never handed out twice)."""
+    global _port_candidates
+    for _ in range(2):
+        for port in _port_candidates:
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        size = len(PORT_RANGE) // PORT_SLICES
+        start = PORT_RANGE.start + (worker_index() % PORT_SLICES) * size
+        offset = random.randrange(size)  # another run (another checkout) on this machine starts elsewhere
+        _port_candidates = iter([start + (offset + n) % size for n in range(size)])
+    raise RuntimeError("no free port left in this worker's slice")
 
 
 def database_url_for(settings_dict: dict) -> str:
@@ -75,14 +121,19 @@ def production_env(tmp_dir: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 30.0) -> None:
+# How long a server may take to answer at all: generous, since a loaded 2-core machine takes 25 s to start a Daphne;
+# a server that dies fails the wait at once.
+STARTUP_SECONDS = 120
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = STARTUP_SECONDS) -> None:
     """Poll until the server answers, failing early if the process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
+        try:  # once connected, wait for the answer (the first /healthz runs the sandbox gate)
+            with urllib.request.urlopen(url, timeout=max(1.0, deadline - time.monotonic())):
                 return
         except OSError:
             time.sleep(0.1)
@@ -118,7 +169,11 @@ class DaphneServer:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        wait_for_http(self.url + "/healthz", self.proc)
+        try:
+            wait_for_http(self.url + "/healthz", self.proc)
+        except BaseException:
+            self.stop()  # a server that never answered must not outlive its test
+            raise
 
     def stop(self) -> None:
         stop_process(self.proc)
@@ -130,14 +185,20 @@ class DaphneServer:
 
 @pytest.fixture(scope="session")
 def collected_static(tmp_path_factory) -> Path:
-    """STATIC_ROOT filled once by collectstatic, as production serves it."""
-    data_dir = tmp_path_factory.mktemp("server-data")
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=ROOT,
-        env=production_env(data_dir),
-        check=True,
-    )
+    """STATIC_ROOT filled once per run by collectstatic, as production serves it (xdist workers share it)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if "PYTEST_XDIST_WORKER" in os.environ else base  # xdist: the run's, above each worker's
+    data_dir = shared / "server-data"
+    with open(shared / "server-data.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the first worker collects; the others wait for it, then reuse
+        if not (data_dir / "collected").exists():
+            subprocess.run(
+                [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
+                cwd=ROOT,
+                env=production_env(data_dir),
+                check=True,
+            )
+            (data_dir / "collected").touch()
     return data_dir
 
 

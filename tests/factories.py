@@ -49,7 +49,7 @@ def wrong_key(question_id: str) -> str:
 
 def make_cohort(instructor=None, name: str = "Spring cohort", learners=()):
     """A cohort with its instructor (made if not given) and the given learners."""
-    from dashboards.models import Membership
+    from cohorts.models import Membership
     from dashboards.services import create_cohort
 
     instructor = instructor or make_user(instructor=True)

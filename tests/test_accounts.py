@@ -133,7 +133,7 @@ def test_seed_demo_is_idempotent(capsys):
 
 
 def test_seed_demo_creates_one_demo_cohort_with_activity():
-    from dashboards.models import Cohort
+    from cohorts.models import Cohort
     from quizzes.models import Answer
 
     call_command("seed_demo")

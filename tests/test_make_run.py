@@ -8,9 +8,12 @@ import signal
 import subprocess
 import urllib.request
 
+import pytest
+
 from tests.conftest import ROOT, free_port, wait_for_http
 
 
+@pytest.mark.timeout(600)  # migrate, seed_demo and collectstatic first: minutes on a loaded 2-core machine
 def test_make_run_serves_home_and_healthz(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
@@ -19,7 +22,7 @@ def test_make_run_serves_home_and_healthz(tmp_path):
         ["make", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
     )
     try:
-        wait_for_http(f"http://127.0.0.1:{port}/healthz", proc, timeout=180)
+        wait_for_http(f"http://127.0.0.1:{port}/healthz", proc, timeout=300)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
             assert "Learn Django Channels by running it" in response.read().decode()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as response:

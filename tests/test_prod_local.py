@@ -23,13 +23,17 @@ from tests.conftest import ROOT, free_port, missing_service, wait_for_http
 from tests.playground.conftest import run_starter_until_live
 from tests.support.processes import pids_where
 
-STARTUP_SECONDS = 180  # migrate, collectstatic and seed_demo on an empty database come first
+# migrate, collectstatic and seed_demo on an empty database come first: minutes on a loaded 2-core machine, so these
+# tests get a longer per-test timeout than the suite's 300 s.
+STARTUP_SECONDS = 300
+pytestmark = pytest.mark.timeout(600)
 
 
 @pytest.fixture
-def prod_local(request, tmp_path, redis_url):
-    """The layout started by scripts/prod-local.sh on its own database, stopped (and dropped) afterwards;
-    an indirect parameter sets PLAYGROUND_EXECUTION (page by default)."""
+def prod_local(request, tmp_path, own_redis):
+    """The layout started by scripts/prod-local.sh on its own database and its own Redis (the other prod-local test,
+    which may run beside it, has its own), stopped (and dropped) afterwards; an indirect parameter sets
+    PLAYGROUND_EXECUTION (page by default)."""
     if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
         missing_service("nginx is not installed (make test installs nginx-light)")
     server = os.environ.get("DATABASE_URL", "")
@@ -43,7 +47,7 @@ def prod_local(request, tmp_path, redis_url):
         DAPHNE_PORTS=f"{ports[1]} {ports[2]}",
         PROD_LOCAL_DIR=str(tmp_path / "prod"),
         DATABASE_URL=database_url,
-        REDIS_URL=redis_url.rsplit("/", 1)[0] + "/11",
+        REDIS_URL=own_redis.url,
         PLAYGROUND_EXECUTION=getattr(request, "param", "page"),
     )
     log = open(tmp_path / "prod-local.log", "wb")

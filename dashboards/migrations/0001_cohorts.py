@@ -5,7 +5,7 @@ import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
 
-import dashboards.models
+import cohorts.models
 
 
 class Migration(migrations.Migration):
@@ -22,7 +22,7 @@ class Migration(migrations.Migration):
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
                 ("name", models.CharField(max_length=120)),
                 ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
-                ("join_code", models.CharField(default=dashboards.models.new_join_code, max_length=24, unique=True)),
+                ("join_code", models.CharField(default=cohorts.models.new_join_code, max_length=24, unique=True)),
                 ("join_expires_at", models.DateTimeField(blank=True, null=True)),
                 (
                     "created_by",

@@ -13,7 +13,7 @@ from django.conf import settings
 
 from lessons.catalogue.errors import CatalogueError, ContentError
 from lessons.catalogue.rendering import highlight_python, plain_text, render_markdown
-from lessons.catalogue.traces import load_trace
+from lessons.catalogue.trace_files import load_trace
 from lessons.catalogue.types import MIN_MODES, MODES, Catalogue, ModePage, QuizConfig, Topic
 from lessons.catalogue.yaml_lines import LineDict, load_yaml
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 import html
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
 import markdown
 from pygments.formatters import HtmlFormatter
 
 from lessons.catalogue.types import Heading
+
+if TYPE_CHECKING:
+    from markdown.extensions.toc import _TocToken  # the stub's type of one heading in toc_tokens
 
 CODE_CSS_CLASS = "highlight"
 LIGHT_STYLE = "default"
@@ -28,7 +32,7 @@ def _new_renderer() -> markdown.Markdown:
     )
 
 
-def _flatten(tokens: list[dict]) -> list[Heading]:
+def _flatten(tokens: list[_TocToken]) -> list[Heading]:
     headings: list[Heading] = []
     for token in tokens:
         headings.append(Heading(level=token["level"], anchor=token["id"], text=html.unescape(token["name"])))
@@ -40,7 +44,8 @@ def render_markdown(text: str) -> tuple[str, tuple[Heading, ...]]:
     """Render trusted, reviewed Markdown; returns the HTML and its h2/h3 headings."""
     renderer = _new_renderer()
     rendered = renderer.convert(text)
-    return rendered, tuple(_flatten(renderer.toc_tokens))
+    # The toc extension adds toc_tokens to the Markdown object at run time, so its stub cannot declare it.
+    return rendered, tuple(_flatten(renderer.toc_tokens))  # type: ignore[attr-defined]
 
 
 def plain_text(rendered_html: str) -> str:

@@ -52,7 +52,7 @@ class ModePage:
 class QuizConfig:
     """How a topic's quiz draws its questions and what counts as a pass."""
 
-    mix: MappingProxyType
+    mix: MappingProxyType[str, int]  # difficulty -> how many questions of it a quiz draws
     pass_percent: int
     hint_penalty: float  # share of a question's mark that each revealed hint costs
 
@@ -82,7 +82,7 @@ class Topic:
     minutes: int
     prerequisites: tuple[str, ...]
     objectives: tuple[str, ...]
-    modes: MappingProxyType  # mode key -> ModePage, in tab order
+    modes: MappingProxyType[str, ModePage]  # mode key -> ModePage, in tab order
     quiz: QuizConfig | None
     trace: Trace | None
     starter: str | None
@@ -99,7 +99,7 @@ class Catalogue:
     """Every topic in course order, with lookups by slug."""
 
     topics: tuple[Topic, ...]
-    by_slug: MappingProxyType = field(repr=False)
+    by_slug: MappingProxyType[str, Topic] = field(repr=False)
 
     def get(self, slug: str) -> Topic | None:
         return self.by_slug.get(slug)

@@ -14,7 +14,7 @@ class Heartbeat:
 
     def __init__(self, run_id: int) -> None:
         self.run_id = run_id
-        self.task: asyncio.Task | None = None
+        self.task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self.task = asyncio.create_task(self.beat_forever())

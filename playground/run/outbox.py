@@ -20,7 +20,7 @@ class PageOutbox:
         self.send = send
         self.clock = clock
         self.queued: list[dict[str, Any]] = []  # page messages not sent yet, in the sandbox's order
-        self.flush_task: asyncio.Task | None = None
+        self.flush_task: asyncio.Task[None] | None = None
         self.recent_flushes: deque[float] = deque(maxlen=EVENT_BURST)
 
     def post(self, message: dict[str, Any]) -> None:

@@ -64,7 +64,9 @@ def beat(run_id: int) -> None:
 
 
 @database_sync_to_async
-def close_run(run_id: int, reason: str, detail: str, events: list[dict], event_count: int, truncated: bool) -> None:
+def close_run(
+    run_id: int, reason: str, detail: str, events: list[dict[str, Any]], event_count: int, truncated: bool
+) -> None:
     """End the run's row once, with why it ended and the trace events kept for its replay."""
     Run.objects.filter(pk=run_id, ended_at__isnull=True).update(
         ended_at=timezone.now(),

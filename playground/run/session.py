@@ -14,8 +14,8 @@ from typing import Any
 
 from django.urls import reverse
 
+from activity import aannounce
 from config.layer import GroupMembership, quietly
-from dashboards.announce import aannounce
 from playground.live import live_group_name
 from playground.models import Run
 from playground.run.end_reason import EndReason
@@ -47,7 +47,7 @@ class RunSession:
         self.recorder = TraceRecorder(run_limits().max_events)
         self.live = LiveClients(channel_layer, owner_channel, run.pk, tell_page=self.outbox.post)
         self.end = EndReason()
-        self.pump_task: asyncio.Task | None = None
+        self.pump_task: asyncio.Task[None] | None = None
         self.ended = False
 
     async def start(self, code: str) -> None:
@@ -71,7 +71,7 @@ class RunSession:
         client = event.get("client")
         if kind == protocol.TRACE:
             self.outbox.post({"type": protocol.EVENTS, "events": [self.recorder.record(event)]})
-        elif kind in protocol.CONSUMER_EVENTS and client in self.live:
+        elif kind in protocol.CONSUMER_EVENTS and isinstance(client, str) and client in self.live:
             await self.live.route(kind, client, event)
         elif kind == protocol.LIMIT:
             self.end.limit_reached(event["what"], event.get("detail"))

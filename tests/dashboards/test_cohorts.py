@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dashboards.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
 from lessons.models import ModeVisit, TopicCompletion
 from playground.models import Run
 from quizzes.models import HintReveal
@@ -191,6 +191,23 @@ def test_instructor_sees_a_learners_drill_down_and_run_replays(client, instructo
     assert client.get(f"/playground/runs/{run.pk}/").status_code == 200
     client.force_login(make_user("outsider", instructor=True))
     assert client.get(f"/playground/runs/{run.pk}/").status_code == 404
+
+
+def test_a_running_runs_replay_follows_it_live_for_its_owner_and_instructors_only(client, instructor):
+    learner = make_user("running")
+    make_cohort(instructor, learners=[learner])
+    run = Run.objects.create(learner=learner, starter="echo", code="x = 1", started_at=timezone.now(), events=[])
+    watch_path = f'data-watch-path="/ws/runs/{run.pk}/watch/"'
+    assert watch_path in client.get(f"/playground/runs/{run.pk}/").text
+    client.force_login(learner)
+    assert watch_path in client.get(f"/playground/runs/{run.pk}/").text
+    client.logout()
+    shared = client.get(f"/playground/runs/{run.pk}/?share={run.share_token}")
+    assert shared.status_code == 200 and "data-watch-path" not in shared.text  # the watch socket would refuse
+    Run.objects.filter(pk=run.pk).update(ended_at=timezone.now(), end_reason=Run.EndReason.STOPPED)
+    client.force_login(instructor)
+    ended = client.get(f"/playground/runs/{run.pk}/")
+    assert "data-watch-path" not in ended.text and "Replay of run" in ended.text
 
 
 def test_usernames_are_escaped_on_the_dashboard(client, instructor):

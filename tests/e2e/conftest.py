@@ -11,7 +11,8 @@ import pytest
 def allow_sync_orm_beside_playwright():
     """Only this test process's own factory calls and database teardown are affected; the server keeps its guard.
 
-    Browser tests run after every other test (see tests/conftest.py), so no async test runs with the guard off.
+    Browser tests run after every other test of their process, xdist worker or not (see tests/conftest.py), so no
+    async test runs with the guard off.
     """
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     yield

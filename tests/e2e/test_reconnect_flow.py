@@ -12,7 +12,9 @@ from tests.factories import make_cohort, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-BACK_WITHIN_MS = 30_000  # backoff tops out at 15 s (×1.5 jitter), so a page is back well within this
+# Backoff tops out at 15 s (×1.5 jitter), so a page is back within about 25 s; the bound leaves room for a loaded
+# machine (the delays themselves are checked exactly by test_reconnect_delays_grow_and_are_jittered).
+BACK_WITHIN_MS = 60_000
 
 
 def test_pages_say_reconnecting_while_redis_is_down_and_work_again_once_it_is_back(

@@ -47,7 +47,10 @@ def test_killing_a_daphne_interrupts_its_runs_and_leaves_no_half_written_attempt
     stop = threading.Event()
     answering = threading.Thread(target=keep_answering, args=(doomed, learner, stop))
     answering.start()
-    time.sleep(1.5)  # some attempts finished, one in flight
+    deadline = time.monotonic() + 60  # some attempts finished (one is likely in flight): then kill
+    while not Attempt.objects.filter(user=learner, finished_at__isnull=False).exists():
+        assert time.monotonic() < deadline and answering.is_alive(), "no attempt finished before the kill"
+        time.sleep(0.05)
     os.kill(doomed.proc.pid, signal.SIGKILL)
     stop.set()
     answering.join(30)

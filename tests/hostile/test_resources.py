@@ -11,6 +11,12 @@ from .conftest import probe
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
+# A CPU limit is CPU time, not wall time: on a loaded machine one spinning process may take many seconds of wall time
+# to use 1 s of CPU, so these runs get a lifetime that cannot end them first.
+SPIN = FAST.replace(lifetime_seconds=120, idle_seconds=120)
+SPIN_TIMEOUT = 150
+
+
 def ended(events, reason, what=None):
     last = final(events)
     assert last["reason"] == reason, last
@@ -20,16 +26,16 @@ def ended(events, reason, what=None):
 
 
 async def test_cpu_spin_ends_with_cpu_limit(attack):
-    ended(await attack("while True:\n    pass\n"), "limit", "cpu")
+    ended(await attack("while True:\n    pass\n", limits=SPIN, timeout=SPIN_TIMEOUT), "limit", "cpu")
 
 
 async def test_cpu_spin_ignoring_sigxcpu_is_still_a_cpu_limit(attack):
     code = "import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass\n"
-    ended(await attack(code), "limit", "cpu")
+    ended(await attack(code, limits=SPIN, timeout=SPIN_TIMEOUT), "limit", "cpu")
 
 
 async def test_cpu_spin_in_c_code_ends_with_cpu_limit(attack):
-    ended(await attack("sum(range(10 ** 12))\n"), "limit", "cpu")
+    ended(await attack("sum(range(10 ** 12))\n", limits=SPIN, timeout=SPIN_TIMEOUT), "limit", "cpu")
 
 
 async def test_busy_threads_end_with_cpu_limit(attack):
@@ -42,7 +48,7 @@ for _ in range(8):
     threading.Thread(target=spin, daemon=True).start()
 spin()
 """
-    ended(await attack(code), "limit", "cpu")
+    ended(await attack(code, limits=SPIN, timeout=SPIN_TIMEOUT), "limit", "cpu")
 
 
 async def test_sleep_forever_ends_with_time_limit(attack):

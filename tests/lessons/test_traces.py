@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from lessons.traces import is_current
+from lessons.trace_recording import is_current
 
 TRACES = sorted(Path(settings.CONTENT_DIR, "traces").glob("*.json"))
 

@@ -61,8 +61,9 @@ class Page:
             self.unread = unbatch(message)
         return self.unread.pop(0)
 
-    async def expect(self, predicate, timeout: float = 10.0) -> dict:
-        """Read messages until one matches; every message read is kept in `seen`."""
+    async def expect(self, predicate, timeout: float = 30.0) -> dict:
+        """Read messages until one matches; every message read is kept in `seen`. (The wait for each message is
+        generous: a sandbox can take seconds to start on a loaded machine.)"""
         while True:
             message = await self.next_message(timeout)
             self.seen.append(message)

@@ -242,7 +242,7 @@ async def test_a_limit_ends_the_run_and_says_which(page_factory, settings):
 
 
 async def test_cohort_instructor_watches_a_run_live_and_strangers_cannot(page_factory):
-    from dashboards.models import Membership
+    from cohorts.models import Membership
     from tests.factories import make_cohort, make_user
     from tests.playground.conftest import session_headers
 
@@ -250,6 +250,7 @@ async def test_cohort_instructor_watches_a_run_live_and_strangers_cannot(page_fa
     instructor = await database_sync_to_async(make_user)("watcher", instructor=True)
     await database_sync_to_async(make_cohort)(instructor, learners=[page.user])
     stranger = await database_sync_to_async(make_user)("peeker", instructor=True)
+    classmate = await database_sync_to_async(make_user)("classmate")  # a learner of no cohort of the owner's
     await page.run(starter_code("echo"))
     await page.send(type="client.connect", client="c1", path="/ws/echo/")
     await page.expect(lambda m: m["type"] == "consumer.accept")
@@ -261,6 +262,8 @@ async def test_cohort_instructor_watches_a_run_live_and_strangers_cannot(page_fa
         return communicator, await communicator.connect()
 
     _, refused = await watch(stranger)
+    assert refused == (False, 4403)
+    _, refused = await watch(classmate)
     assert refused == (False, 4403)
     watcher, (connected, _) = await watch(instructor)
     assert connected
@@ -277,6 +280,18 @@ async def test_cohort_instructor_watches_a_run_live_and_strangers_cannot(page_fa
     await page.expect(lambda m: m["type"] == "status" and m["state"] == "stopped")
     assert not any(m.get("text") == "injected" for m in page.seen)
     assert await database_sync_to_async(Membership.objects.filter(user=page.user).count)() == 1
+    while not any(m.get("type") == "status" and m["state"] == "stopped" for m in seen):
+        seen.extend(unbatch(await watcher.receive_json_from(timeout=5)))
+    await watcher.disconnect()
+
+    late, (connected, _) = await watch(instructor)  # opened the page while it ran, connected after the end
+    assert connected
+    assert await late.receive_json_from(timeout=5) == {
+        "type": "status",
+        "state": "stopped",
+        "reason": Run.EndReason.STOPPED.label,
+    }
+    assert (await late.receive_output(timeout=5))["type"] == "websocket.close"
 
 
 async def test_a_flood_of_trace_events_reaches_the_page_in_a_few_batches(page_factory):

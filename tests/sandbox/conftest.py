@@ -35,7 +35,7 @@ async def bystander(sandbox_env, server_canary):
     sandbox = await Sandbox.start(limits)
     await sandbox.load(ECHO)
     await sandbox.send(connect("b1"))
-    assert await sandbox.settle(5)
+    assert await sandbox.settle(30)
     watcher = Bystander(sandbox)
     await watcher.round_trip()
     yield watcher

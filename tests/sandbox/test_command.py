@@ -12,7 +12,8 @@ from playground.sandbox.host.options import PROJECT_ROOT
 
 from .consumers import ASYNC_COUNTER, RAISES_IN_RECEIVE
 
-LIMITS = json.dumps({"cpu_seconds": 1, "lifetime_seconds": 5, "max_events": 500})
+# A lifetime far above the CPU limit: on a loaded machine a spinning run takes many seconds to use 1 s of CPU.
+LIMITS = json.dumps({"cpu_seconds": 1, "lifetime_seconds": 60, "max_events": 500})
 
 
 def command_env(tmp_path: Path) -> dict[str, str]:
@@ -32,7 +33,9 @@ def run_command(tmp_path: Path, code: str, script: list[dict] | None, *extra: st
     if script is not None:
         (tmp_path / "script.jsonl").write_text("\n".join(json.dumps(op) for op in script) + "\n")
         argv += ["--script", str(tmp_path / "script.jsonl")]
-    return subprocess.run(argv, cwd=PROJECT_ROOT, env=command_env(tmp_path), capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        argv, cwd=PROJECT_ROOT, env=command_env(tmp_path), capture_output=True, text=True, timeout=120
+    )
 
 
 def test_run_consumer_prints_events_and_exits_zero(tmp_path):
@@ -70,6 +73,6 @@ def test_run_consumer_rejects_a_bad_script(tmp_path):
 def test_run_consumer_reports_an_unreadable_file(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "run_consumer", str(tmp_path / "nope.py")],
-        cwd=PROJECT_ROOT, env=command_env(tmp_path), capture_output=True, text=True, timeout=60,
+        cwd=PROJECT_ROOT, env=command_env(tmp_path), capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert result.returncode == 1 and "cannot read" in result.stderr

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 
 import pytest
 
@@ -15,15 +14,13 @@ from .support import ECHO, FAST, connect, final, of, text
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
 
-async def test_pool_acquire_returns_a_warm_sandbox_quickly():
+async def test_pool_acquire_returns_a_warm_sandbox():
     pool = SandboxPool(2, FAST)
     await pool.start()
     try:
         assert await pool.wait_full(20)
-        started = time.perf_counter()
         sandbox = await pool.acquire()
-        acquired_ms = (time.perf_counter() - started) * 1000
-        assert acquired_ms < 20 and pool.cold_starts == 0
+        assert pool.cold_starts == 0  # how quickly a warm one comes is a speed claim: bench/sandbox_bench.py
         assert not sandbox.loaded and not sandbox.done
         events = await run_script(ECHO, [connect(), text("c1", "warm")], FAST, sandbox=sandbox)
         assert of(events, "consumer.send")[0]["text"] == "warm"

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from lessons.traces import is_current, record
+from lessons.trace_recording import is_current, record
 
 
 class Command(BaseCommand):

@@ -12,6 +12,7 @@ import socket
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from ..shared.limits import SandboxLimits
 from .launch import SandboxStartError, prerequisite_problems
@@ -138,10 +139,12 @@ def _plant_canary_file(canary: str) -> tuple[str, str]:
     return folder, canary_path
 
 
-async def _run_probes(code: str, limits: SandboxLimits, options: SandboxOptions, timeout: float) -> list[dict]:
+async def _run_probes(
+    code: str, limits: SandboxLimits, options: SandboxOptions, timeout: float
+) -> list[dict[str, Any]]:
     """Load the probe module and collect events until it prints GATE-END (or the run ends)."""
     sandbox = await Sandbox.start(limits, options)
-    events: list[dict] = []
+    events: list[dict[str, Any]] = []
     output = ""
     try:
         async with asyncio.timeout(timeout):
@@ -163,7 +166,7 @@ async def _run_probes(code: str, limits: SandboxLimits, options: SandboxOptions,
     return events
 
 
-def _judge(events: list[dict], canary: str, mode: str) -> GateResult:
+def _judge(events: list[dict[str, Any]], canary: str, mode: str) -> GateResult:
     """Every expected probe reported and denied, and the canary appears nowhere in what came out."""
     reasons: list[str] = []
     probes: dict[str, bool] = {}

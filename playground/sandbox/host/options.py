@@ -6,6 +6,7 @@ import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_ENV_DIR = PROJECT_ROOT / ".sandbox-env"
@@ -35,7 +36,7 @@ class SandboxOptions:
         if self.uid_base < 1000 or self.uid_count < 1:
             raise ValueError("uid_base must be >= 1000 and uid_count >= 1")
 
-    def replace(self, **changes: object) -> SandboxOptions:
+    def replace(self, **changes: Any) -> SandboxOptions:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 

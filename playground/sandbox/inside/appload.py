@@ -6,7 +6,10 @@ import linecache
 import sys
 import types
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .tracing import Tracer
 
 NO_DATABASE = (
     "the playground has no database: models and ORM queries cannot run here. "
@@ -54,7 +57,7 @@ class LoadedApp:
 def _install_nodb_backend() -> None:
     """Register the `playground_nodb` database backend, built on first use from Django's dummy backend."""
     package = types.ModuleType("playground_nodb")
-    package.__path__ = []  # type: ignore[attr-defined]
+    package.__path__ = []
     base = types.ModuleType("playground_nodb.base")
     cache: dict[str, Any] = {}
 
@@ -90,7 +93,7 @@ def _install_nodb_backend() -> None:
             cache["wrapper"] = DatabaseWrapper
         return cache["wrapper"]
 
-    base.__getattr__ = build  # type: ignore[attr-defined]
+    base.__getattr__ = build  # type: ignore[method-assign]  # a module-level __getattr__ (PEP 562), not a method
     sys.modules["playground_nodb"] = package
     sys.modules["playground_nodb.base"] = base
 
@@ -136,7 +139,7 @@ def learner_module_name(filename: str) -> str:
     return stem if stem.isidentifier() and stem not in sys.modules else "consumer"
 
 
-def load_learner(code: str, filename: str, tracer: Any) -> LoadedApp:
+def load_learner(code: str, filename: str, tracer: Tracer) -> LoadedApp:
     """Compile and run the learner's module, then pick the app: `application`, `websocket_urlpatterns` or the consumer."""
     linecache.cache[filename] = (len(code), None, code.splitlines(True), filename)
     try:

@@ -8,6 +8,7 @@ import re
 import sys
 import threading
 import warnings
+from types import FrameType
 from typing import Any
 
 from .narration import def_line, short
@@ -85,7 +86,7 @@ class Diagnostics:
     def unawaited(self, coro: Any) -> None:
         """`self.send(...)` without await, or a channel-layer call from sync code without async_to_sync."""
         origin = [entry for entry in (getattr(coro, "cr_origin", None) or ()) if entry[0] == self.tracer.filename]
-        frame = sys._getframe(1)  # where the coroutine was dropped: this thread only
+        frame: FrameType | None = sys._getframe(1)  # where the coroutine was dropped: this thread only
         while frame is not None and frame.f_code.co_filename != self.tracer.filename:
             frame = frame.f_back
         if origin:
@@ -245,7 +246,7 @@ def has_handler(consumer: Any, name: str) -> bool:
         return False
 
 
-def is_sync(client: Any, frame: Any, method: str | None) -> bool:
+def is_sync(client: Any, frame: FrameType | None, method: str | None) -> bool:
     """Was the coroutine created by sync code (a SyncConsumer's handler, or a plain def)?"""
     consumer = client.consumer if client is not None else None
     if consumer is not None and getattr(type(consumer), "_sync", False):

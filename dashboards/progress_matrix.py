@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from dashboards.models import Cohort, Membership
+from cohorts.models import Cohort, Membership
 from lessons.catalogue import Topic, get_catalogue
 from lessons.models import ModeVisit, TopicCompletion
 from playground.models import Run

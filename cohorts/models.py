@@ -1,4 +1,7 @@
-"""Cohorts: a group of learners followed by one or more instructors."""
+"""Cohorts: a group of learners followed by one or more instructors.
+
+The tables keep the names they had when these models lived in `dashboards`.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,9 @@ class Cohort(models.Model):
     join_code = models.CharField(max_length=24, unique=True, default=new_join_code)
     join_expires_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        db_table = "dashboards_cohort"
+
     def __str__(self) -> str:
         return self.name
 
@@ -42,8 +48,9 @@ class Membership(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        db_table = "dashboards_membership"
         constraints = [models.UniqueConstraint(fields=["cohort", "user"], name="one_membership_per_cohort")]
-        indexes = [models.Index(fields=["user", "role"])]
+        indexes = [models.Index(fields=["user", "role"], name="dashboards__user_id_5b9587_idx")]
 
     def __str__(self) -> str:
         return f"{self.user_id} in {self.cohort_id} as {self.role}"

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
 
-from dashboards.announce import announce
+from activity import announce
 from lessons.catalogue import MODES, Topic
 from lessons.models import LearningPreference, ModeVisit, TopicCompletion
 
@@ -46,7 +46,7 @@ def load_progress(request: HttpRequest) -> Progress:
     )
 
 
-def load_user_progress(user: AbstractBaseUser) -> Progress:
+def load_user_progress(user: User) -> Progress:
     """Progress rows of one learner, in two queries."""
     progress = Progress()
     latest = None
@@ -61,7 +61,7 @@ def load_user_progress(user: AbstractBaseUser) -> Progress:
     return progress
 
 
-def _save_visit(user: AbstractBaseUser, topic_slug: str, mode: str, when) -> None:
+def _save_visit(user: User, topic_slug: str, mode: str, when) -> None:
     updated = ModeVisit.objects.filter(user=user, topic=topic_slug, mode=mode).update(last_seen=when)
     if not updated:
         try:
@@ -71,7 +71,7 @@ def _save_visit(user: AbstractBaseUser, topic_slug: str, mode: str, when) -> Non
             ModeVisit.objects.filter(user=user, topic=topic_slug, mode=mode).update(last_seen=when)
 
 
-def _save_preference(user: AbstractBaseUser, mode: str) -> None:
+def _save_preference(user: User, mode: str) -> None:
     LearningPreference.objects.update_or_create(user=user, defaults={"preferred_mode": mode})
 
 
@@ -92,15 +92,18 @@ def record_visit(request: HttpRequest, topic: Topic, mode: str, *, chosen: bool)
     request.session[SESSION_KEY] = state
 
 
-def complete_topic(user_or_request: AbstractBaseUser | HttpRequest, topic: Topic, *, via: str = "manual") -> None:
+def complete_topic(user_or_request: User | HttpRequest, topic: Topic, *, via: str = "manual") -> None:
     """Mark a topic complete (idempotent)."""
-    if isinstance(user_or_request, HttpRequest) and not user_or_request.user.is_authenticated:
-        state = _session_state(user_or_request)
-        if topic.slug not in state["completed"]:
-            state["completed"].append(topic.slug)
-        user_or_request.session[SESSION_KEY] = state
-        return
-    user = user_or_request.user if isinstance(user_or_request, HttpRequest) else user_or_request
+    if isinstance(user_or_request, HttpRequest):
+        if not user_or_request.user.is_authenticated:
+            state = _session_state(user_or_request)
+            if topic.slug not in state["completed"]:
+                state["completed"].append(topic.slug)
+            user_or_request.session[SESSION_KEY] = state
+            return
+        user = user_or_request.user
+    else:
+        user = user_or_request
     _, created = TopicCompletion.objects.get_or_create(
         user=user,
         topic=topic.slug,
@@ -110,7 +113,7 @@ def complete_topic(user_or_request: AbstractBaseUser | HttpRequest, topic: Topic
         announce(user, "topic_completed", topic=topic.slug, via=via)
 
 
-def merge_session_progress(request: HttpRequest, user: AbstractBaseUser) -> None:
+def merge_session_progress(request: HttpRequest, user: User) -> None:
     """Move an anonymous visitor's progress into their account, keeping what the account already has."""
     state = request.session.pop(SESSION_KEY, None)
     if not state:
