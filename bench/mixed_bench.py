@@ -106,9 +106,9 @@ class Learner:
             await page.send(json.dumps({"type": "run", "code": ECHO_STARTER, "starter": "echo"}))
             await until_page(page, lambda m: m["type"] == "status" and m["state"] == "running")
             await page.send(json.dumps({"type": "client.connect", "client": "c1", "path": ECHO_PATH}))
-            await until_page(page, lambda m: m["type"] == "client.accepted")
+            await until_page(page, lambda m: m["type"] == "consumer.accept")
             await page.send(json.dumps({"type": "client.send", "client": "c1", "text": body}))
-            await until_page(page, lambda m: m["type"] == "client.message" and m.get("text") == body)
+            await until_page(page, lambda m: m["type"] == "consumer.send" and m.get("text") == body)
             elapsed = time.perf_counter() - started
             await page.send(json.dumps({"type": "stop"}))
             await until_page(page, lambda m: m["type"] == "status" and m["state"] == "stopped")

@@ -53,9 +53,9 @@ def ms(values: list[float]) -> str:
 async def until_loaded(sandbox: Sandbox) -> None:
     """Wait for the `loaded` event (or fail on anything that ends the run)."""
     while (event := await sandbox.next_event(10)) is not None:
-        if event["ev"] == "loaded":
+        if event["type"] == "loaded":
             return
-        if event["ev"] in ("error", "exit"):
+        if event["type"] in ("error", "exit"):
             raise RuntimeError(event)
     raise RuntimeError("no loaded event")
 
@@ -119,9 +119,9 @@ async def until_echoed(sandbox: Sandbox, body: str, timeout: float = 5) -> None:
     """Wait for the consumer to send `body` back (or fail if the sandbox ends first)."""
     while True:
         event = await sandbox.next_event(timeout)
-        if event is None or event["ev"] == "exit":
+        if event is None or event["type"] == "exit":
             raise RuntimeError("echo sandbox ended")
-        if event["ev"] == "send" and event["text"] == body:
+        if event["type"] == "consumer.send" and event["text"] == body:
             return
 
 
@@ -130,13 +130,13 @@ async def round_trips(n: int) -> list[float]:
     sandbox = await Sandbox.start(LIMITS)
     await sandbox.load(ECHO)
     await until_loaded(sandbox)
-    await sandbox.send({"op": "connect", "client": "c1", "path": "/"})
+    await sandbox.send({"type": "client.connect", "client": "c1", "path": "/"})
     await sandbox.settle(5)
     timings = []
     for index in range(n):
         body = f"m{index}"
         started = time.perf_counter()
-        await sandbox.send({"op": "receive", "client": "c1", "text": body})
+        await sandbox.send({"type": "client.send", "client": "c1", "text": body})
         await until_echoed(sandbox, body)
         timings.append(time.perf_counter() - started)
     await sandbox.stop()

@@ -35,10 +35,10 @@ async def start_loaded(options: SandboxOptions, started: float, running: list[Sa
 
 async def echo_through(sandbox: Sandbox, index: int) -> None:
     """One client connects to the loaded starter, sends a message and must get the same text back."""
-    await sandbox.send({"op": "connect", "client": "c1", "path": ECHO_PATH})
+    await sandbox.send({"type": "client.connect", "client": "c1", "path": ECHO_PATH})
     await sandbox.settle(10)
     body = f"hello from client {index}"
-    if not await sandbox.send({"op": "receive", "client": "c1", "text": body}):
+    if not await sandbox.send({"type": "client.send", "client": "c1", "text": body}):
         raise RuntimeError(f"the connect to {ECHO_PATH} was not accepted")
     await until_echoed(sandbox, body, 10)
 

@@ -34,13 +34,13 @@ MESSAGES = 2000
 
 async def traced_seconds() -> tuple[float, int]:
     ops = [
-        {"op": "connect", "client": "c1", "path": "/ws/burst/"},
-        {"op": "receive", "client": "c1", "text": str(MESSAGES)},
+        {"type": "client.connect", "client": "c1", "path": "/ws/burst/"},
+        {"type": "client.send", "client": "c1", "text": str(MESSAGES)},
     ]
     started = time.perf_counter()
     events = await run_script(BURST, ops, run_limits().replace(max_events=50_000), 60, options=sandbox_options())
     elapsed = time.perf_counter() - started
-    return elapsed, sum(1 for e in events if e["ev"] == "trace")
+    return elapsed, sum(1 for e in events if e["type"] == "trace")
 
 
 async def untraced_seconds() -> float:

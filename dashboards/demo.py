@@ -96,7 +96,7 @@ def generate_activity(user, skill: float, rng: random.Random, topic_count: int |
             reason = rng.choice([Run.EndReason.STOPPED, Run.EndReason.PAGE_CLOSED, Run.EndReason.ERROR])
             events = list(topic.trace.events) if topic.trace else []
             Run.objects.create(
-                owner=user,
+                learner=user,
                 starter=topic.starter,
                 code="# demo run\n",
                 started_at=when,

@@ -112,7 +112,7 @@ def build_matrix(cohort: Cohort) -> tuple[list[Topic], list[LearnerRow]]:
         if cell := _cell(rows, user_id, topic):
             cell.hints = count
     recent = timezone.now() - timedelta(days=1)
-    runs = Run.objects.filter(owner_id__in=ids).values_list("owner_id", "starter")
+    runs = Run.objects.filter(learner_id__in=ids).values_list("learner_id", "starter")
     for user_id, starter, count, errors, last in runs.annotate(
         n=Count("id"),
         errors=Count("id", filter=Q(end_reason=Run.EndReason.ERROR, started_at__gte=recent)),

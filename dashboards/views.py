@@ -68,8 +68,8 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     active_since = timezone.now() - timedelta(seconds=run_limits().lifetime_seconds)
     playing = Run.objects.filter(
-        owner_id__in=learner_ids(cohort), ended_at__isnull=True, started_at__gte=active_since
-    ).select_related("owner")
+        learner_id__in=learner_ids(cohort), ended_at__isnull=True, started_at__gte=active_since
+    ).select_related("learner")
     context = {
         "cohort": cohort,
         "topics": topics,
@@ -100,7 +100,7 @@ def learner_detail(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
         Attempt.objects.filter(user_id=user_id).prefetch_related("answers", "hint_reveals").order_by("-started_at")
     )
     runs = (
-        Run.objects.filter(owner_id=user_id)
+        Run.objects.filter(learner_id=user_id)
         .order_by("-started_at")
         .only("pk", "starter", "started_at", "ended_at", "end_reason", "event_count")
     )
@@ -127,7 +127,7 @@ def timeline(user_id: int) -> list[tuple]:
         entries.append((attempt.started_at, f"started the {attempt.topic} quiz ({attempt.mode})"))
         if attempt.finished_at:
             entries.append((attempt.finished_at, f"finished the {attempt.topic} quiz: {attempt.score_percent:.0f}%"))
-    for run in Run.objects.filter(owner_id=user_id).order_by("-started_at")[:TIMELINE_LENGTH]:
+    for run in Run.objects.filter(learner_id=user_id).order_by("-started_at")[:TIMELINE_LENGTH]:
         ending = f" ({run.get_end_reason_display().lower()})" if run.end_reason else ""
         entries.append((run.started_at, f"ran {run.starter or 'own code'} in the playground{ending}"))
     return sorted(entries, key=lambda entry: entry[0], reverse=True)[:TIMELINE_LENGTH]

@@ -5,14 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-STATE_LABELS = {
-    "none": "None",
-    "connecting": "Connecting",
-    "accepted": "Accepted",
-    "open": "Open",
-    "closing": "Closing",
-    "closed": "Closed",
-}
+from playground.sandbox.shared.protocol import STATE_LABELS
 
 
 @dataclass(frozen=True)

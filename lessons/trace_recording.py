@@ -9,6 +9,7 @@ from typing import Any
 
 from playground.run.limits import run_limits
 from playground.sandbox import run_script
+from playground.sandbox.shared import protocol
 from playground.sandbox_supply import sandbox_options
 
 RECORD_TIMEOUT_SECONDS = 30.0
@@ -40,7 +41,7 @@ async def record(content_dir: Path, trace: dict[str, Any]) -> dict[str, Any]:
     final = events[-1] if events else {}
     if final.get("reason") not in ("stopped", "error"):
         raise RuntimeError(f"recording {trace['name']} failed: {final}")
-    trace_events = [{k: v for k, v in e.items() if k != "ev"} for e in events if e["ev"] == "trace"]
+    trace_events = [protocol.trace_row(e) for e in events if e["type"] == protocol.TRACE]
     return {
         "name": trace["name"],
         "starter": trace["starter"],

@@ -19,7 +19,7 @@ from playground.models import Run
 from playground.owner import RunOwner
 from playground.run.limits import run_limits
 from playground.run.records import RunRefused, open_run
-from playground.sandbox.shared.protocol import check_client_op
+from playground.sandbox.shared import protocol
 
 CLOSE_NOT_SIGNED_IN = 4401
 NOTHING_RUNNING = "Run your code first; nothing is running."
@@ -95,17 +95,17 @@ class PlaygroundConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
         if not self.running:
             await self.send_json({"type": "error", "message": NOTHING_RUNNING})
             return
-        op = {"client": message.get("client")}
+        # The browser's client traffic is the sandbox's op under the same name; checked here, once, in full.
         kind = message["type"]
-        if kind == "client.connect":
-            op.update(op="connect", path=message.get("path", "/"), query=message.get("query", ""))
+        op = {"type": kind, "client": message.get("client")}
+        if kind == protocol.CLIENT_CONNECT:
+            op.update(path=message.get("path", "/"), query=message.get("query", ""))
             op["user"] = {"id": self.user.pk, "username": self.user.get_username()}
-        elif kind == "client.send":
-            op["op"] = "receive"
+        elif kind == protocol.CLIENT_SEND:
             op.update({"bytes": message["bytes"]} if "bytes" in message else {"text": message.get("text")})
         else:
-            op.update(op="disconnect", code=message.get("code", 1000))
-        problem = check_client_op(op, run_limits().max_message_bytes)
+            op["code"] = message.get("code", 1000)
+        problem = protocol.check_op(op, run_limits().max_message_bytes)
         if problem is None and str(op["client"]).startswith("live"):
             problem = "client names starting with 'live' are kept for live clients"
         if problem:
@@ -118,22 +118,25 @@ class PlaygroundConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
         if not self.running:
             await self.send_json({"type": "error", "message": NOTHING_RUNNING})
             return
-        if message["type"] == "pause":
-            if not isinstance(message.get("on"), bool):
-                await self.send_json({"type": "error", "message": "pause needs on: true or false."})
-                return
-            await self.forward({"op": "pause", "on": message["on"]})
-        else:
-            await self.forward({"op": "step"})
+        op = (
+            {"type": protocol.PAUSE, "on": message.get("on")}
+            if message["type"] == protocol.PAUSE
+            else {"type": protocol.STEP}
+        )
+        problem = protocol.check_op(op, run_limits().max_message_bytes)
+        if problem:
+            await self.send_json({"type": protocol.ERROR, "message": f"{problem}."})
+            return
+        await self.forward(op)
 
     BROWSER_HANDLERS = {
-        "run": handle_run,
-        "stop": handle_stop,
-        "pause": handle_pause,
-        "step": handle_pause,
-        "client.connect": handle_client,
-        "client.send": handle_client,
-        "client.close": handle_client,
+        protocol.RUN: handle_run,
+        protocol.STOP: handle_stop,
+        protocol.PAUSE: handle_pause,
+        protocol.STEP: handle_pause,
+        protocol.CLIENT_CONNECT: handle_client,
+        protocol.CLIENT_SEND: handle_client,
+        protocol.CLIENT_CLOSE: handle_client,
     }
 
 

@@ -18,6 +18,7 @@ from django.conf import settings
 
 from config.layer import FaultTolerantMixin, quietly
 from playground.run.limits import run_limits
+from playground.sandbox.shared import protocol
 
 if TYPE_CHECKING:
     from channels.consumer import _ChannelScope  # the scope type types-channels gives every consumer
@@ -29,7 +30,6 @@ logger = logging.getLogger(__name__)
 CLOSE_NO_SUCH_RUN = 4404
 CLOSE_TOO_LARGE = 4009
 CLOSE_TRY_AGAIN_LATER = 4013  # the run's owner is not keeping up with this client's messages
-MAX_QUERY_CHARS = 2048
 
 
 def live_group_name(token: str) -> str:
@@ -59,15 +59,23 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
 
     async def connect(self) -> None:
         kwargs = self.scope["url_route"]["kwargs"]
-        query = self.scope.get("query_string", b"").decode("latin-1")[:MAX_QUERY_CHARS]
+        path = "/" + kwargs.get("path", "")
+        if len(path) > protocol.MAX_PATH:
+            self.answered = True
+            await self.close(code=CLOSE_NO_SUCH_RUN)
+            return
+        # This is where an outside client's handshake is checked; the run owner passes it on as it is.
+        query = self.scope.get("query_string", b"").decode("latin-1")[: protocol.MAX_PATH]
+        offered = [str(s) for s in self.scope.get("subprotocols", [])]
+        subprotocols = [s for s in offered if 0 < len(s) <= protocol.MAX_SUBPROTOCOL_CHARS][: protocol.MAX_SUBPROTOCOLS]
         await self.channel_layer.group_send(
             live_group_name(kwargs["token"]),
             {
-                "type": "live.connect",
+                "type": protocol.CLIENT_CONNECT,
                 "reply_channel": self.channel_name,
-                "path": "/" + kwargs.get("path", ""),
+                "path": path,
                 "query": query,
-                "subprotocols": [str(s)[:128] for s in list(self.scope.get("subprotocols", []))[:8]],
+                "subprotocols": subprotocols,
             },
         )
         self.handshake_timer = asyncio.create_task(self.refuse_if_unanswered())
@@ -87,23 +95,24 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
         self.handshake_timer.cancel()
         return True
 
-    async def live_accept(self, event: dict[str, Any]) -> None:
+    # What the consumer does to this client (protocol.CONSUMER_EVENTS), sent by the run owner.
+    async def consumer_accept(self, event: dict[str, Any]) -> None:
         if not self.settle():
             return
         self.owner_channel, self.client_id = event["owner"], event["client"]
         await self.accept(subprotocol=event.get("subprotocol"))
 
-    async def live_reject(self, event: dict[str, Any]) -> None:
+    async def consumer_reject(self, event: dict[str, Any]) -> None:
         if self.settle():
             await self.close(code=event.get("code") or 403)
 
-    async def live_send(self, event: dict[str, Any]) -> None:
+    async def consumer_send(self, event: dict[str, Any]) -> None:
         if "bytes" in event:
             await self.send(bytes_data=base64.b64decode(event["bytes"]))
         else:
             await self.send(text_data=event["text"])
 
-    async def live_close(self, event: dict[str, Any]) -> None:
+    async def consumer_close(self, event: dict[str, Any]) -> None:
         self.owner_channel = None
         if self.settle() or self.client_id:
             await self.close(code=sendable_close_code(event.get("code") or 1000))
@@ -115,7 +124,7 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
         if size > run_limits().max_message_bytes:
             await self.close(code=CLOSE_TOO_LARGE)
             return
-        message = {"type": "live.receive", "client": self.client_id}
+        message = {"type": protocol.CLIENT_SEND, "client": self.client_id}
         if text_data is not None:
             message["text"] = text_data
         else:
@@ -132,5 +141,5 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
         if not self.answered:
             self.settle()
         if self.owner_channel and self.client_id:
-            goodbye = {"type": "live.disconnect", "client": self.client_id, "code": code}
+            goodbye = {"type": protocol.CLIENT_CLOSE, "client": self.client_id, "code": code}
             await quietly(self.channel_layer.send(self.owner_channel, goodbye), "telling the owner a client left")

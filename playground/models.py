@@ -24,12 +24,12 @@ class Run(models.Model):
         START_FAILED = "start_failed", "The sandbox could not start"
         INTERRUPTED = "interrupted", "The server stopped during the run"
 
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playground_runs")
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playground_runs")
     starter = models.CharField(max_length=60, blank=True)
     code = models.TextField()
     started_at = models.DateTimeField()
     ended_at = models.DateTimeField(null=True, blank=True)
-    heartbeat_at = models.DateTimeField(null=True, blank=True)  # stamped by the owning process while it runs
+    heartbeat_at = models.DateTimeField(null=True, blank=True)  # stamped by the run owner's process while it runs
     end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
     end_detail = models.CharField(max_length=200, blank=True)
     event_count = models.PositiveIntegerField(default=0)
@@ -39,13 +39,13 @@ class Run(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["owner", "-started_at"]),
+            models.Index(fields=["learner", "-started_at"]),
             # Finding runs whose process died: only unfinished runs are indexed.
             models.Index(fields=["heartbeat_at"], condition=models.Q(ended_at__isnull=True), name="run_open_heartbeat"),
         ]
 
     def __str__(self) -> str:
-        return f"run {self.pk} by {self.owner_id}"
+        return f"run {self.pk} by {self.learner_id}"
 
     @property
     def is_running(self) -> bool:

@@ -13,6 +13,7 @@ from typing import Any
 from playground.models import Run
 from playground.run.records import close_run
 from playground.run.session import RunSession
+from playground.sandbox.shared import protocol
 from playground.watch import mirror_to_watchers
 
 
@@ -39,39 +40,39 @@ class RunOwner:
             sandbox = await sandbox_supply.acquire()
         except sandbox_supply.SandboxUnavailable as refusal:
             await close_run(run.pk, Run.EndReason.START_FAILED, str(refusal), [], 0, False)
-            await self.send_to_page({"type": "status", "state": "stopped", "reason": str(refusal)})
+            await self.send_to_page({"type": protocol.STATUS, "state": "stopped", "reason": str(refusal)})
             return
         self.session = RunSession(
             run=run,
-            owner=run.owner,
+            learner=run.learner,
             sandbox=sandbox,
             notify=self.notify_page_and_watchers,
             channel_layer=self.channel_layer,
             owner_channel=self.channel_name,
         )
-        await self.send_to_page({"type": "live", "url": f"{live_endpoint}{self.session.live_token}/"})
+        await self.send_to_page({"type": protocol.LIVE, "url": f"{live_endpoint}{self.session.live_token}/"})
         await self.session.start(run.code)
 
-    # Channel-layer messages from live proxies and watchers (types fixed by playground.live and playground.watch).
-    async def live_connect(self, event: dict[str, Any]) -> None:
+    # Channel-layer messages from live proxies (protocol.CLIENT_OPS, sent by playground.live) and watchers.
+    async def client_connect(self, event: dict[str, Any]) -> None:
         if self.session:
             await self.session.live_connect(
                 event["reply_channel"], event["path"], event["query"], event["subprotocols"]
             )
 
-    async def live_receive(self, event: dict[str, Any]) -> None:
+    async def client_send(self, event: dict[str, Any]) -> None:
         if self.session:
             payload = {"bytes": event["bytes"]} if "bytes" in event else {"text": event["text"]}
-            await self.session.live_receive(event["client"], payload)
+            await self.session.live_send(event["client"], payload)
 
-    async def live_disconnect(self, event: dict[str, Any]) -> None:
+    async def client_close(self, event: dict[str, Any]) -> None:
         if self.session:
-            await self.session.live_disconnect(event["client"], event["code"])
+            await self.session.live_close(event["client"], event["code"])
 
     async def watch_hello(self, event: dict[str, Any]) -> None:
         """A watcher joined mid-run: send it what happened so far."""
         if self.session and self.session.run.pk == event["run_id"]:
-            snapshot = {"type": "events", "events": list(self.session.recorder.events)}
+            snapshot = {"type": protocol.EVENTS, "events": list(self.session.recorder.events)}
             await self.channel_layer.send(event["reply_channel"], {"type": "watch.update", "message": snapshot})
 
     async def watch_update(self, event: dict[str, Any]) -> None:

@@ -24,12 +24,12 @@ def replay(request: HttpRequest, pk: int) -> HttpResponse:
 
     While the run is still going, its owner and their instructors follow it live over the watch socket.
     """
-    run = Run.objects.filter(pk=pk).select_related("owner").first()
+    run = Run.objects.filter(pk=pk).select_related("learner").first()
     if run is None:
         raise Http404("No such run.")
     user = request.user
-    is_owner = user.is_authenticated and run.owner_id == user.pk
-    may_watch = is_owner or (user.is_authenticated and instructs_learner(user, run.owner_id))
+    is_learner = user.is_authenticated and run.learner_id == user.pk
+    may_watch = is_learner or (user.is_authenticated and instructs_learner(user, run.learner_id))
     share = request.GET.get("share", "")
     if not (may_watch or (share and constant_time_compare(share, run.share_token))):
         raise Http404("No such run.")
@@ -38,5 +38,5 @@ def replay(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "playground/replay.html",
-        {"run": run, "share_url": share_url, "is_owner": is_owner, "watch_path": watch_path},
+        {"run": run, "share_url": share_url, "is_learner": is_learner, "watch_path": watch_path},
     )

@@ -9,21 +9,20 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from cohorts.access import instructs_learner
 from config.layer import FaultTolerantMixin, GroupMembership
+from playground.sandbox.shared import protocol
 
 CLOSE_FORBIDDEN = 4403
 # What an instructor watching a run sees: the trace, output, errors, status and the panel clients' traffic.
 WATCHED_TYPES = frozenset(
     {
-        "batch",
-        "events",
-        "output",
-        "error",
-        "status",
-        "paused",
-        "resumed",
-        "client.accepted",
-        "client.message",
-        "client.closed",
+        protocol.BATCH,
+        protocol.EVENTS,
+        protocol.OUTPUT,
+        protocol.ERROR,
+        protocol.STATUS,
+        protocol.PAUSED,
+        protocol.RESUMED,
+        *protocol.CONSUMER_EVENTS,
     }
 )
 
@@ -42,8 +41,8 @@ def may_watch(user: Any, run_id: int) -> bool:
     """The run's owner, or an instructor of a cohort the owner learns in."""
     from playground.models import Run
 
-    owner_id = Run.objects.filter(pk=run_id).values_list("owner_id", flat=True).first()
-    return owner_id is not None and (owner_id == user.pk or instructs_learner(user, owner_id))
+    learner_id = Run.objects.filter(pk=run_id).values_list("learner_id", flat=True).first()
+    return learner_id is not None and (learner_id == user.pk or instructs_learner(user, learner_id))
 
 
 def how_run_ended(run_id: int) -> str | None:

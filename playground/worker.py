@@ -26,7 +26,7 @@ logger = logging.getLogger(__name__)
 @database_sync_to_async
 def open_run_record(run_id: int) -> Run | None:
     """The Run row to start, or None when its page already gave up waiting and closed it."""
-    return Run.objects.select_related("owner").filter(pk=run_id, ended_at__isnull=True).first()
+    return Run.objects.select_related("learner").filter(pk=run_id, ended_at__isnull=True).first()
 
 
 class WorkerRunOwner(RunOwner, AsyncConsumer):

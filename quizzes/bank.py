@@ -15,13 +15,14 @@ from lessons.catalogue import Catalogue, CatalogueError, ContentError, get_catal
 from lessons.catalogue.loader import as_plain
 from lessons.catalogue.rendering import render_markdown
 from lessons.catalogue.yaml_lines import LineDict, LineList, load_yaml
+from playground.sandbox.shared import protocol
 
 DIFFICULTIES = ("easy", "medium", "hard")
 KINDS = ("single", "multiple", "code")
 QUESTION_KEYS = {"id", "difficulty", "kind", "stem", "choices", "answer", "hints", "solution", "mistakes", "verify"}
 CHOICE_KEYS = {"key", "text", "feedback", "mistake"}
-VERIFY_OPS = {"connect", "receive", "disconnect"}
-VERIFY_EVENTS = {"accept", "send", "close", "reject", "error", "output"}
+VERIFY_OPS = set(protocol.CLIENT_OPS)
+VERIFY_EVENTS = {*protocol.CONSUMER_EVENTS, protocol.ERROR, protocol.OUTPUT}
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -224,9 +225,9 @@ class QuizFileReader:
                     verify.line_of("consumer") + (exc.lineno or 0), f"{field}.consumer", f"does not compile: {exc.msg}"
                 )
         for key, allowed, name in (
-            ("script", VERIFY_OPS, "op"),
-            ("expect", VERIFY_EVENTS, "ev"),
-            ("forbid", VERIFY_EVENTS, "ev"),
+            ("script", VERIFY_OPS, "type"),
+            ("expect", VERIFY_EVENTS, "type"),
+            ("forbid", VERIFY_EVENTS, "type"),
         ):
             steps = verify.get(key, LineList())
             if not isinstance(steps, LineList) or (key != "forbid" and not steps):

@@ -6,6 +6,7 @@ from typing import Any
 
 from playground.run.limits import run_limits
 from playground.sandbox import run_script
+from playground.sandbox.shared import protocol
 from playground.sandbox_supply import sandbox_options
 from quizzes.bank import Question
 
@@ -36,5 +37,5 @@ async def verify_question(question: Question, timeout: float = 30.0) -> tuple[li
     events = await run_script(
         block["consumer"], list(block["script"]), run_limits(), timeout, options=sandbox_options()
     )
-    observable = [event for event in events if event["ev"] != "trace"]
+    observable = [event for event in events if event["type"] != protocol.TRACE]
     return compare(observable, list(block["expect"]), list(block.get("forbid", []))), events

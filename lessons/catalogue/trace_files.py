@@ -10,20 +10,8 @@ from lessons.catalogue.errors import ContentError
 from lessons.catalogue.types import Trace
 from playground.sandbox.shared import protocol
 
-EVENT_FIELDS = (
-    "step",
-    "t",
-    "client",
-    "kind",
-    "method",
-    "line",
-    "action",
-    "evaluation",
-    "result",
-    "state",
-    "vars",
-    "groups",
-)
+# A row needs every field of protocol.TRACE_FIELDS the harness always writes (only notes carry a topic).
+REQUIRED_FIELDS = tuple(name for name in protocol.TRACE_FIELDS if name != "topic")
 # The harness's own vocabulary, so a recorded trace is valid exactly when the harness could have written it.
 EVENT_KINDS = frozenset(protocol.TRACE_KINDS)
 STATES = frozenset(protocol.STATES)
@@ -34,7 +22,7 @@ def _check_event(event: Any, index: int, path: Path, errors: list[ContentError])
     if not isinstance(event, dict):
         errors.append(ContentError(path, 0, field, "must be an object"))
         return
-    missing = [name for name in EVENT_FIELDS if name not in event]
+    missing = [name for name in REQUIRED_FIELDS if name not in event]
     if missing:
         errors.append(ContentError(path, 0, field, f"missing {', '.join(missing)}"))
         return

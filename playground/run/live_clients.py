@@ -11,10 +11,9 @@ from channels.exceptions import ChannelFull
 
 from config.layer import quietly
 from playground.run.page_messages import frame
+from playground.sandbox.shared import protocol
 
 logger = logging.getLogger(__name__)
-
-LIVE_EVENTS = frozenset({"accept", "send", "close", "reject"})  # sandbox events that concern one client
 
 
 @dataclass
@@ -54,27 +53,27 @@ class LiveClients:
 
     async def refuse(self, reply_channel: str) -> None:
         """The run is over: a proxy that asks now is told there is no such run."""
-        await self.layer.send(reply_channel, {"type": "live.reject", "code": 4404})
+        await self.layer.send(reply_channel, {"type": protocol.CONSUMER_REJECT, "code": 4404})
 
-    async def route(self, ev: str, client: str, event: dict[str, Any]) -> None:
-        """A sandbox event (one of LIVE_EVENTS) for one of these clients."""
+    async def route(self, kind: str, client: str, event: dict[str, Any]) -> None:
+        """A sandbox event (one of protocol.CONSUMER_EVENTS) for one of these clients, passed on under its own name."""
         live = self.clients[client]
-        if ev == "accept":
+        if kind == protocol.CONSUMER_ACCEPT:
             live.accepted = True
             await self.send(
                 client,
                 {
-                    "type": "live.accept",
+                    "type": protocol.CONSUMER_ACCEPT,
                     "owner": self.owner_channel,
                     "client": client,
                     "subprotocol": event.get("subprotocol"),
                 },
             )
-        elif ev == "send":
-            await self.send(client, {"type": "live.send", **frame(event)})
+        elif kind == protocol.CONSUMER_SEND:
+            await self.send(client, {"type": protocol.CONSUMER_SEND, **frame(event)})
         else:
-            kind = "live.close" if live.accepted else "live.reject"
-            await self.send(client, {"type": kind, "code": event.get("code") or 403})
+            ending = protocol.CONSUMER_CLOSE if live.accepted else protocol.CONSUMER_REJECT
+            await self.send(client, {"type": ending, "code": event.get("code") or 403})
             self.clients.pop(client, None)
 
     async def send(self, client: str, message: dict[str, Any]) -> None:
@@ -98,6 +97,6 @@ class LiveClients:
     async def close_all(self) -> None:
         """The run ended: every client still connected is closed (going away), whatever state the layer is in."""
         for client, live in list(self.clients.items()):
-            closing = {"type": "live.close" if live.accepted else "live.reject", "code": 1001}
+            closing = {"type": protocol.CONSUMER_CLOSE if live.accepted else protocol.CONSUMER_REJECT, "code": 1001}
             await quietly(self.send(client, closing), f"closing {client}")
         self.clients.clear()

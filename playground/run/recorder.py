@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from playground.sandbox.shared.protocol import trace_row
+
 
 class TraceRecorder:
     """Keeps the run's trace events up to a cap, so a runaway run cannot grow its row without bound."""
@@ -15,7 +17,7 @@ class TraceRecorder:
 
     def record(self, event: dict[str, Any]) -> dict[str, Any]:
         """Count a sandbox `trace` event and keep it while there is room; returns it as the page shows it."""
-        record = {k: v for k, v in event.items() if k != "ev"}
+        record = trace_row(event)
         self.count += 1
         if len(self.events) < self.max_events:
             self.events.append(record)

@@ -28,11 +28,13 @@ def mark_interrupted_runs() -> int:
 
 @database_sync_to_async
 def open_run(user: Any, code: str, starter: str) -> Run:
-    """Enforce the per-learner run limits, then create the Run row (runs of dead processes no longer count)."""
+    """Enforce the per-learner run limits, then create the Run row (runs of dead processes no longer count).
+
+    The code size is not checked here: Sandbox.load checks it on every path (page, worker, run_script)."""
     mark_interrupted_runs()
     limits = run_limits()
     now = timezone.now()
-    mine = Run.objects.filter(owner=user)
+    mine = Run.objects.filter(learner=user)
     active = mine.filter(
         ended_at__isnull=True, started_at__gte=now - timedelta(seconds=limits.lifetime_seconds)
     ).count()
@@ -43,11 +45,7 @@ def open_run(user: Any, code: str, starter: str) -> Run:
     recent = mine.filter(started_at__gte=now - timedelta(minutes=1)).count()
     if recent >= settings.PLAYGROUND_RUNS_PER_MINUTE:
         raise RunRefused(f"At most {settings.PLAYGROUND_RUNS_PER_MINUTE} runs a minute; wait a moment and run again.")
-    if len(code.encode()) > limits.max_code_bytes:
-        raise RunRefused(
-            f"Your code is over {limits.max_code_bytes // 1024} KiB; the playground runs at most that much."
-        )
-    return Run.objects.create(owner=user, code=code, starter=starter[:60], started_at=now, heartbeat_at=now)
+    return Run.objects.create(learner=user, code=code, starter=starter[:60], started_at=now, heartbeat_at=now)
 
 
 @database_sync_to_async

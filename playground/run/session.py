@@ -21,11 +21,12 @@ from playground.models import Run
 from playground.run.end_reason import EndReason
 from playground.run.heartbeat import Heartbeat
 from playground.run.limits import run_limits
-from playground.run.live_clients import LIVE_EVENTS, LiveClients
+from playground.run.live_clients import LiveClients
 from playground.run.outbox import Notify, PageOutbox
 from playground.run.page_messages import page_message
 from playground.run.recorder import TraceRecorder
 from playground.run.records import close_run
+from playground.sandbox.shared import protocol
 from playground.watch import watch_group
 
 
@@ -33,10 +34,10 @@ class RunSession:
     """Owns one sandbox on behalf of one page; every method runs on the owner's event loop."""
 
     def __init__(
-        self, *, run: Run, owner: Any, sandbox: Any, notify: Notify, channel_layer: Any, owner_channel: str
+        self, *, run: Run, learner: Any, sandbox: Any, notify: Notify, channel_layer: Any, owner_channel: str
     ) -> None:
         self.run = run
-        self.owner = owner
+        self.learner = learner
         self.sandbox = sandbox
         self.notify = notify
         self.live_token = secrets.token_urlsafe(24)
@@ -50,7 +51,7 @@ class RunSession:
         self.ended = False
 
     async def start(self, code: str) -> None:
-        await aannounce(self.owner, "run_started", run_id=self.run.pk, starter=self.run.starter)
+        await aannounce(self.learner, "run_started", run_id=self.run.pk, starter=self.run.starter)
         await self.membership.join(live_group_name(self.live_token))
         await self.membership.join(watch_group(self.run.pk))
         self.heartbeat.start()
@@ -66,25 +67,25 @@ class RunSession:
             await self.finish()
 
     async def route(self, event: dict[str, Any]) -> None:
-        ev = event["ev"]
+        kind = event["type"]
         client = event.get("client")
-        if ev == "trace":
-            self.outbox.post({"type": "events", "events": [self.recorder.record(event)]})
-        elif ev in LIVE_EVENTS and isinstance(client, str) and client in self.live:
-            await self.live.route(ev, client, event)
-        elif ev == "limit":
+        if kind == protocol.TRACE:
+            self.outbox.post({"type": protocol.EVENTS, "events": [self.recorder.record(event)]})
+        elif kind in protocol.CONSUMER_EVENTS and isinstance(client, str) and client in self.live:
+            await self.live.route(kind, client, event)
+        elif kind == protocol.LIMIT:
             self.end.limit_reached(event["what"], event.get("detail"))
-        elif ev == "exit":
+        elif kind == protocol.EXIT:
             self.end.sandbox_exited(event.get("reason", ""), event.get("detail", ""))
         elif message := page_message(event):
             self.outbox.post(message)
-            if ev == "error" and event.get("source") != "owner":
+            if kind == protocol.ERROR and event.get("source") != "host":
                 await aannounce(
-                    self.owner, "run_error", run_id=self.run.pk, message=str(event.get("message", ""))[:200]
+                    self.learner, "run_error", run_id=self.run.pk, message=str(event.get("message", ""))[:200]
                 )
 
     async def client_op(self, op: dict[str, Any]) -> None:
-        """A panel client's operation (already validated by the consumer)."""
+        """A panel client's operation (checked by the page socket with protocol.check_op)."""
         await self.sandbox.send(op)
 
     async def live_connect(self, reply_channel: str, path: str, query: str, subprotocols: list[str]) -> None:
@@ -93,16 +94,22 @@ class RunSession:
             return
         client = self.live.add(reply_channel)
         await self.sandbox.send(
-            {"op": "connect", "client": client, "path": path, "query": query, "subprotocols": subprotocols}
+            {
+                "type": protocol.CLIENT_CONNECT,
+                "client": client,
+                "path": path,
+                "query": query,
+                "subprotocols": subprotocols,
+            }
         )
 
-    async def live_receive(self, client: str, message: dict[str, Any]) -> None:
+    async def live_send(self, client: str, message: dict[str, Any]) -> None:
         if client in self.live and not self.ended:
-            await self.sandbox.send({"op": "receive", "client": client, **message})
+            await self.sandbox.send({"type": protocol.CLIENT_SEND, "client": client, **message})
 
-    async def live_disconnect(self, client: str, code: int) -> None:
+    async def live_close(self, client: str, code: int) -> None:
         if self.live.forget(client) and not self.ended:
-            await self.sandbox.send({"op": "disconnect", "client": client, "code": code})
+            await self.sandbox.send({"type": protocol.CLIENT_CLOSE, "client": client, "code": code})
 
     async def stop(self, reason: str, detail: str = "") -> None:
         """End the run now (Stop button, page closed, a new run); the pump finishes the bookkeeping."""
@@ -123,9 +130,9 @@ class RunSession:
         await quietly(self.outbox.flush_now(), "the last page messages")
         reason, detail, trace = self.end.reason, self.end.detail, self.recorder
         await close_run(self.run.pk, reason, detail, trace.events, trace.count, trace.truncated)
-        await aannounce(self.owner, "run_ended", run_id=self.run.pk, reason=reason)
+        await aannounce(self.learner, "run_ended", run_id=self.run.pk, reason=reason)
         stopped = {
-            "type": "status",
+            "type": protocol.STATUS,
             "state": "stopped",
             "reason": detail or Run.EndReason(reason).label,
             "replay": reverse("playground:replay", args=[self.run.pk]),

@@ -1,6 +1,6 @@
 """The playground sandbox engine: Django-free, so it imports and tests without settings.
 
-Owner side, `host/` (this process): Sandbox, SandboxPool, start_gate, run_script, SandboxOptions.
+Host side, `host/` (this process): Sandbox, SandboxPool, start_gate, run_script, SandboxOptions.
 Inside the sandbox, `inside/` (a fresh /usr/bin/python3 under bwrap): harness, appload, driver, traced_layer, tracing.
 Both sides, `shared/`: the protocol and SandboxLimits; `inside/` imports only `shared/`, never `host/`.
 """

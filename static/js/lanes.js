@@ -1,4 +1,6 @@
 // Lanes: a sequence diagram of clients, their consumer instances and groups, drawn from trace events.
+import { KIND } from "./protocol.js";
+
 const NS = "http://www.w3.org/2000/svg";
 const ROW = 22;
 const LANE = 120;
@@ -9,17 +11,17 @@ function arrow(kind, client, groups) {
   const k = `consumer:${client}`;
   const group = groups && groups.length ? `group:${groups[groups.length - 1]}` : null;
   switch (kind) {
-    case "connect": return [c, k, "connect"];
-    case "receive": return [c, k, "receive"];
-    case "disconnect": return [c, k, "disconnect"];
-    case "accept": return [k, c, "accept"];
-    case "send": return [k, c, "send"];
-    case "close": return [k, c, "close"];
-    case "reject": return [k, c, "reject"];
-    case "group_add": return group ? [k, group, "group_add"] : null;
-    case "group_discard": return group ? [k, group, "group_discard"] : null;
-    case "group_send": return group ? [k, group, "group_send"] : null;
-    case "handler": return group ? [group, k, "handler"] : null;
+    case KIND.CONNECT: return [c, k, KIND.CONNECT];
+    case KIND.RECEIVE: return [c, k, KIND.RECEIVE];
+    case KIND.DISCONNECT: return [c, k, KIND.DISCONNECT];
+    case KIND.ACCEPT: return [k, c, KIND.ACCEPT];
+    case KIND.SEND: return [k, c, KIND.SEND];
+    case KIND.CLOSE: return [k, c, KIND.CLOSE];
+    case KIND.REJECT: return [k, c, KIND.REJECT];
+    case KIND.GROUP_ADD: return group ? [k, group, KIND.GROUP_ADD] : null;
+    case KIND.GROUP_DISCARD: return group ? [k, group, KIND.GROUP_DISCARD] : null;
+    case KIND.GROUP_SEND: return group ? [k, group, KIND.GROUP_SEND] : null;
+    case KIND.HANDLER: return group ? [group, k, KIND.HANDLER] : null;
     default: return null;
   }
 }

@@ -2,6 +2,7 @@
 import { ClientPanel } from "./playground/clients.js";
 import { setUpCopyButtons } from "./copy.js";
 import { connectWithRetry } from "./reconnect.js";
+import * as protocol from "./protocol.js";
 import { Visualizer } from "./visualizer.js";
 
 const root = document.getElementById("playground");
@@ -67,7 +68,7 @@ function sayError(message, line) {
 function setStatus(state, reason) {
   statusBadge.dataset.state = state;
   statusBadge.textContent = reason ? `${state}: ${reason}` : state;
-  running = state === "running" || state === "starting";
+  running = state === protocol.RUN_STATE.RUNNING || state === protocol.RUN_STATE.STARTING;
   runButton.disabled = !canRun;
   runButton.textContent = running ? "Run again" : "Run";
   stopButton.disabled = !running;
@@ -78,7 +79,7 @@ function setStatus(state, reason) {
     document.getElementById("pending-list").replaceChildren();
     document.getElementById("pending").hidden = true;
   }
-  if (state === "stopped") {
+  if (state === protocol.RUN_STATE.STOPPED) {
     panel.closeAll();
     setLiveUrl("");
   }
@@ -110,9 +111,9 @@ const panel = new ClientPanel({
 });
 
 const handlers = {
-  status: (m) => {
+  [protocol.STATUS]: (m) => {
     setStatus(m.state, m.reason);
-    if (m.state === "stopped" && m.reason) {
+    if (m.state === protocol.RUN_STATE.STOPPED && m.reason) {
       const line = say(`Run ended: ${m.reason}`, "status");
       if (m.replay) {
         const link = document.createElement("a");
@@ -122,22 +123,23 @@ const handlers = {
       }
     }
   },
-  live: (m) => setLiveUrl(m.url),
-  output: (m) => say(m.text, "output"),
-  error: (m) => sayError(m.message, m.line),
-  "client.accepted": (m) => panel.receive(m),
-  "client.message": (m) => panel.receive(m),
-  "client.closed": (m) => panel.receive(m),
-  events: (m) => visualizer.add(m.events),
-  batch: (m) => m.messages.forEach(dispatch),  // what the server queued while the page was busy, in order
-  paused: (m) => {
+  [protocol.LIVE]: (m) => setLiveUrl(m.url),
+  [protocol.OUTPUT]: (m) => say(m.text, "output"),
+  [protocol.ERROR]: (m) => sayError(m.message, m.line),
+  [protocol.CONSUMER_ACCEPT]: (m) => panel.receive(m),
+  [protocol.CONSUMER_SEND]: (m) => panel.receive(m),
+  [protocol.CONSUMER_CLOSE]: (m) => panel.receive(m),
+  [protocol.CONSUMER_REJECT]: (m) => panel.receive(m),
+  [protocol.EVENTS]: (m) => visualizer.add(m.events),
+  [protocol.BATCH]: (m) => m.messages.forEach(dispatch),  // what the server queued while the page was busy, in order
+  [protocol.PAUSED]: (m) => {
     const item = document.createElement("li");
     item.dataset.id = m.id;
     item.textContent = `${m.client || "layer"}: ${m.action}`;  // learner-chosen text, shown as text
     document.getElementById("pending-list").append(item);
     document.getElementById("pending").hidden = false;
   },
-  resumed: (m) => {
+  [protocol.RESUMED]: (m) => {
     document.querySelector(`#pending-list li[data-id="${m.id}"]`)?.remove();
     if (!document.querySelector("#pending-list li")) document.getElementById("pending").hidden = true;
   },
@@ -159,7 +161,7 @@ function connect() {
     onMessage: dispatch,
     onClose: (event, retrying) => {
       root.dataset.connected = "false";
-      if (running) setStatus("stopped", "connection to the server lost");
+      if (running) setStatus(protocol.RUN_STATE.STOPPED, "connection to the server lost");
       connectionState.hidden = false;
       connectionState.textContent = retrying
         ? "Connection lost: reconnecting…"
@@ -184,16 +186,16 @@ document.getElementById("starter-select").addEventListener("change", (event) => 
   window.location.href = event.target.value;
 });
 runButton.addEventListener("click", () => {
-  setStatus("starting");
+  setStatus(protocol.RUN_STATE.STARTING);
   visualizer.reset();
-  send({ type: "run", code: editor.getValue(), starter: root.dataset.starter });
+  send({ type: protocol.RUN, code: editor.getValue(), starter: root.dataset.starter });
 });
-stopButton.addEventListener("click", () => send({ type: "stop" }));
+stopButton.addEventListener("click", () => send({ type: protocol.STOP }));
 pauseToggle.addEventListener("change", () => {
-  send({ type: "pause", on: pauseToggle.checked });
+  send({ type: protocol.PAUSE, on: pauseToggle.checked });
   stepButton.disabled = !pauseToggle.checked;
 });
-stepButton.addEventListener("click", () => send({ type: "step" }));
+stepButton.addEventListener("click", () => send({ type: protocol.STEP }));
 document.getElementById("clear-console").addEventListener("click", () => consoleBox.replaceChildren());
 document.getElementById("add-client-form").addEventListener("submit", (event) => {
   event.preventDefault();
@@ -203,5 +205,5 @@ document.getElementById("add-client-form").addEventListener("submit", (event) =>
 });
 setUpCopyButtons();
 if (canRun) connect();
-setStatus("stopped");
+setStatus(protocol.RUN_STATE.STOPPED);
 window.playground = { editor, panel, send, visualizer };

@@ -1,9 +1,9 @@
 // Step-through visualizer: execution table, variable tracker and step controls over trace events.
 import { drawLanes } from "./lanes.js";
+import { STATE_LABELS } from "./protocol.js";
 
 // Used live on the playground page (events arrive as "playground:event") and on replay pages.
 
-const STATE_LABELS = { none: "None", connecting: "Connecting", accepted: "Accepted", open: "Open", closing: "Closing", closed: "Closed" };
 const TRACKER_WINDOW = 12;  // steps shown up to the current one in the variable tracker
 const LANES_WINDOW = 40;  // events drawn up to the current one in the lanes diagram
 const TABLE_WINDOW = 100;  // execution-table rows kept in the page around the current step

@@ -1,5 +1,6 @@
 // Following a running run live on its replay page, read-only, over /ws/runs/<id>/watch/.
 // The run's owner answers the greeting with the trace so far; then every page message of the run arrives here too.
+import * as protocol from "./protocol.js";
 import { connectWithRetry } from "./reconnect.js";
 
 const LOG_LINES = 500;  // latest lines of output and client traffic kept in the page
@@ -43,15 +44,16 @@ export function followLive(state, { visualizer, events, log }) {
     connection.socket.close();
   };
   const handlers = {
-    batch: (m) => m.messages.forEach(apply),
-    events: (m) => addEvents(m.events),
-    output: (m) => say(m.text),
-    error: (m) => say(m.line ? `${m.message} (line ${m.line})` : m.message, "error"),
-    "client.accepted": (m) => say(`${m.client} connected${m.subprotocol ? ` (subprotocol ${m.subprotocol})` : ""}`, "status"),
-    "client.message": (m) => say(m.bytes !== undefined ? `sent to ${m.client}: binary frame (base64 ${m.bytes})` : `sent to ${m.client}: ${m.text}`),
-    "client.closed": (m) => say(`${m.client} closed with ${m.code}${m.explanation ? ` (${m.explanation})` : ""}`, "status"),
-    paused: (m) => say(`paused before ${m.client || "layer"}: ${m.action}`, "status"),
-    status: (m) => { if (m.state === "stopped") end(m.reason); },
+    [protocol.BATCH]: (m) => m.messages.forEach(apply),
+    [protocol.EVENTS]: (m) => addEvents(m.events),
+    [protocol.OUTPUT]: (m) => say(m.text),
+    [protocol.ERROR]: (m) => say(m.line ? `${m.message} (line ${m.line})` : m.message, "error"),
+    [protocol.CONSUMER_ACCEPT]: (m) => say(`${m.client} connected${m.subprotocol ? ` (subprotocol ${m.subprotocol})` : ""}`, "status"),
+    [protocol.CONSUMER_SEND]: (m) => say(m.bytes !== undefined ? `sent to ${m.client}: binary frame (base64 ${m.bytes})` : `sent to ${m.client}: ${m.text}`),
+    [protocol.CONSUMER_CLOSE]: (m) => say(`${m.client} closed with ${m.code}${m.explanation ? ` (${m.explanation})` : ""}`, "status"),
+    [protocol.CONSUMER_REJECT]: (m) => say(`${m.client} refused (HTTP ${m.status})${m.explanation ? ` (${m.explanation})` : ""}`, "status"),
+    [protocol.PAUSED]: (m) => say(`paused before ${m.client || "layer"}: ${m.action}`, "status"),
+    [protocol.STATUS]: (m) => { if (m.state === protocol.RUN_STATE.STOPPED) end(m.reason); },
   };
   function apply(message) {
     if (!ended) handlers[message.type]?.(message);

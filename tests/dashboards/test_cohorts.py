@@ -130,7 +130,9 @@ def test_matrix_shows_each_kind_of_progress(client, instructor):
     for qid in attempt.question_ids:
         submit_answer(attempt, qid, correct_keys(qid))
     finish_attempt(attempt)
-    Run.objects.create(owner=learner, starter="chat_room", code="", started_at=now, ended_at=now, end_reason="stopped")
+    Run.objects.create(
+        learner=learner, starter="chat_room", code="", started_at=now, ended_at=now, end_reason="stopped"
+    )
     response = client.get(f"/dashboard/cohorts/{cohort.pk}/")
     row = next(r for r in response.context["rows"] if r.username == "busy")
     cell = row.cells["groups"]
@@ -179,7 +181,7 @@ def test_progress_csv_is_streamed_with_a_row_per_learner_and_topic(client, instr
 def test_instructor_sees_a_learners_drill_down_and_run_replays(client, instructor):
     learner = make_user("drilled")
     cohort = make_cohort(instructor, learners=[learner])
-    run = Run.objects.create(owner=learner, starter="echo", code="x = 1", started_at=timezone.now(), events=[])
+    run = Run.objects.create(learner=learner, starter="echo", code="x = 1", started_at=timezone.now(), events=[])
     ModeVisit.objects.create(
         user=learner, topic="groups", mode="concept", first_seen=timezone.now(), last_seen=timezone.now()
     )
@@ -194,7 +196,7 @@ def test_instructor_sees_a_learners_drill_down_and_run_replays(client, instructo
 def test_a_running_runs_replay_follows_it_live_for_its_owner_and_instructors_only(client, instructor):
     learner = make_user("running")
     make_cohort(instructor, learners=[learner])
-    run = Run.objects.create(owner=learner, starter="echo", code="x = 1", started_at=timezone.now(), events=[])
+    run = Run.objects.create(learner=learner, starter="echo", code="x = 1", started_at=timezone.now(), events=[])
     watch_path = f'data-watch-path="/ws/runs/{run.pk}/watch/"'
     assert watch_path in client.get(f"/playground/runs/{run.pk}/").text
     client.force_login(learner)

@@ -69,7 +69,7 @@ def test_echo_run_steps_live_and_replays_from_a_share_link(page, browser, daphne
 
 def test_replay_is_private_to_its_owner_without_the_share_link(page, daphne_server):
     owner = make_user("owner")
-    run = Run.objects.create(owner=owner, code="x = 1", started_at="2026-01-01T00:00:00Z", events=[])
+    run = Run.objects.create(learner=owner, code="x = 1", started_at="2026-01-01T00:00:00Z", events=[])
     make_user("nosy")
     log_in(page, daphne_server.url, "nosy")
     assert page.goto(f"{daphne_server.url}/playground/runs/{run.pk}/").status == 404

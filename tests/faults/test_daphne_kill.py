@@ -40,7 +40,7 @@ def test_killing_a_daphne_interrupts_its_runs_and_leaves_no_half_written_attempt
     learner = make_user("ada")
     page = open_socket(doomed, "/ws/playground/", learner)
     run_starter_until_live(page, "echo", timeout=20)
-    run = Run.objects.get(owner=learner)
+    run = Run.objects.get(learner=learner)
     sandbox_pids = descendants(doomed.proc.pid)
     assert sandbox_pids, "the run's sandbox should be a child of the server that owns it"
 

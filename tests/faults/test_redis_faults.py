@@ -73,7 +73,7 @@ def test_stopping_redis_closes_every_socket_with_a_retryable_code_and_loses_no_r
     live = ws_connect(live_url + "ws/echo/", open_timeout=10)
     live.send("before the outage")
     assert live.recv(timeout=10) == "before the outage"
-    run = Run.objects.get(owner=learner)
+    run = Run.objects.get(learner=learner)
     watcher = open_socket(server, f"/ws/runs/{run.pk}/watch/", instructor)
     sockets = {
         "page": page,

@@ -43,6 +43,6 @@ def test_killing_a_runworker_tells_the_page_its_run_was_interrupted(own_redis, r
                         stopped = message
             assert stopped["reason"] == "the server process running it stopped"
         assert not [pid for pid in sandbox_pids if alive(pid)], "the sandbox outlived its worker"
-        assert Run.objects.get(owner=learner).end_reason == Run.EndReason.INTERRUPTED
+        assert Run.objects.get(learner=learner).end_reason == Run.EndReason.INTERRUPTED
     finally:
         worker.stop()

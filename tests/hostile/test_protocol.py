@@ -27,19 +27,19 @@ def protocol_attack(payload: str) -> str:
 
 
 async def test_forged_exit_event_on_the_protocol_fd_ends_the_run(attack):
-    events = await attack(protocol_attack('b\'{"ev": "exit", "reason": "stopped"}\\n\''))
+    events = await attack(protocol_attack('b\'{"type": "exit", "reason": "stopped"}\\n\''))
     assert final(events)["reason"] == "protocol" and "unknown event" in final(events)["detail"]
     assert len(of(events, "exit")) == 1
 
 
 async def test_forged_event_for_an_unknown_client_ends_the_run(attack):
-    events = await attack(protocol_attack('b\'{"ev": "send", "client": "victim", "text": "pwned"}\\n\''))
+    events = await attack(protocol_attack('b\'{"type": "consumer.send", "client": "victim", "text": "pwned"}\\n\''))
     assert final(events)["reason"] == "protocol" and "unknown client" in final(events)["detail"]
-    assert not of(events, "send", client="victim")
+    assert not of(events, "consumer.send", client="victim")
 
 
 async def test_forged_output_event_on_the_protocol_fd_ends_the_run(attack):
-    events = await attack(protocol_attack('b\'{"ev": "output", "stream": "stdout", "text": "fake"}\\n\''))
+    events = await attack(protocol_attack('b\'{"type": "output", "stream": "stdout", "text": "fake"}\\n\''))
     assert final(events)["reason"] == "protocol"
 
 
@@ -49,7 +49,7 @@ async def test_garbage_on_the_protocol_fd_ends_the_run(attack):
 
 
 async def test_oversize_line_on_the_protocol_fd_ends_the_run(attack):
-    events = await attack(protocol_attack('b\'{"ev": "send", "text": "\' + b\'x\' * (4 << 20)'))
+    events = await attack(protocol_attack('b\'{"type": "consumer.send", "text": "\' + b\'x\' * (4 << 20)'))
     assert final(events)["reason"] == "protocol" and "longer than allowed" in final(events)["detail"]
 
 
@@ -64,9 +64,9 @@ async def test_closing_the_protocol_fd_ends_the_run(attack):
 
 
 async def test_forged_json_on_stdout_is_only_output(attack):
-    code = probe('print(\'{"ev": "exit", "reason": "limit", "what": "cpu"}\', flush=True)\n')
+    code = probe('print(\'{"type": "exit", "reason": "limit", "what": "cpu"}\', flush=True)\n')
     events = await attack(code)
-    assert '"ev": "exit"' in output(events) and len(of(events, "exit")) == 1
+    assert '"type": "exit"' in output(events) and len(of(events, "exit")) == 1
     assert final(events)["reason"] == "stopped"
 
 
@@ -82,8 +82,8 @@ async def test_consumer_flooding_a_client_hits_the_event_limit(attack):
 async def test_consumer_that_never_accepts_leaves_the_client_waiting(attack):
     code = ECHO + "\n    async def connect(self):\n        self.waiting = True\n"
     events = await attack(code, [connect(), text("c1", "anyone?"), close("c1")])
-    assert not of(events, "accept") and not of(events, "send")
-    assert "c1 is not connected" in of(events, "error", source="owner")[0]["message"]
+    assert not of(events, "consumer.accept") and not of(events, "consumer.send")
+    assert "c1 is not connected" in of(events, "error", source="host")[0]["message"]
     assert final(events)["reason"] == "stopped"
 
 
@@ -92,14 +92,14 @@ async def test_consumer_raising_in_connect_is_rejected_with_500(attack):
     events = await attack(code)
     error = of(events, "error", client="c1")[0]
     assert error["method"] == "connect" and error["line"] == 12 and "no entry" in error["message"]
-    assert of(events, "reject", client="c1")[0]["status"] == 500
+    assert of(events, "consumer.reject", client="c1")[0]["status"] == 500
 
 
 async def test_consumer_raising_in_receive_closes_with_1011(attack):
     code = ECHO + "\n    async def receive(self, text_data=None, bytes_data=None):\n        1 / 0\n"
     events = await attack(code, [connect(), text("c1", "x")])
     assert of(events, "error", client="c1")[0]["line"] == 12
-    assert of(events, "close", client="c1", by="server")[0]["code"] == 1011
+    assert of(events, "consumer.close", client="c1", by="server")[0]["code"] == 1011
 
 
 async def test_consumer_raising_in_disconnect_is_reported(attack):

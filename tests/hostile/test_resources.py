@@ -83,7 +83,7 @@ async def test_memory_hog_inside_a_consumer_ends_with_memory_limit(attack):
         probe("")
         + "\n    async def receive(self, text_data=None, bytes_data=None):\n        self.hog = [bytearray(1 << 20) for _ in range(1000)]\n"
     )
-    ops = [{"op": "connect", "client": "c1", "path": "/"}, text("c1", "eat")]
+    ops = [{"type": "client.connect", "client": "c1", "path": "/"}, text("c1", "eat")]
     ended(await attack(code, ops), "limit", "memory")
 
 

@@ -36,9 +36,9 @@ def test_lesson_code_block_compiles(name, code):
 @pytest.mark.parametrize(("name", "code"), RUNNABLE, ids=[name for name, _ in RUNNABLE])
 async def test_marked_lesson_code_block_loads_in_the_sandbox(name, code):
     events = await run_script(code, [], run_limits(), 20, options=sandbox_options())
-    kinds = [event["ev"] for event in events]
-    assert "loaded" in kinds, [e for e in events if e["ev"] in ("error", "exit")]
-    assert not [e for e in events if e["ev"] == "error"]
+    kinds = [event["type"] for event in events]
+    assert "loaded" in kinds, [e for e in events if e["type"] in ("error", "exit")]
+    assert not [e for e in events if e["type"] == "error"]
 
 
 STARTERS = sorted(Path(settings.CONTENT_DIR, "starters").glob("*.py"))
@@ -52,7 +52,7 @@ async def test_starter_answers_a_client_on_its_default_path(path):
     query = "token=letmein" if "token=" in starter.summary else ""
     ops = [
         {
-            "op": "connect",
+            "type": "client.connect",
             "client": "c1",
             "path": starter.default_path,
             "query": query,
@@ -60,6 +60,10 @@ async def test_starter_answers_a_client_on_its_default_path(path):
         }
     ]
     events = await run_script(starter.code, ops, run_limits(), 20, options=sandbox_options())
-    answered = [e["ev"] for e in events if e.get("client") == "c1" and e["ev"] in ("accept", "reject", "close")]
-    assert answered, [e for e in events if e["ev"] != "trace"]
-    assert not [e for e in events if e["ev"] == "error"], [e for e in events if e["ev"] == "error"]
+    answered = [
+        e["type"]
+        for e in events
+        if e.get("client") == "c1" and e["type"] in ("consumer.accept", "consumer.reject", "consumer.close")
+    ]
+    assert answered, [e for e in events if e["type"] != "trace"]
+    assert not [e for e in events if e["type"] == "error"], [e for e in events if e["type"] == "error"]

@@ -35,10 +35,10 @@ async def test_echo_run_round_trip_and_run_record(page_factory):
     page = await page_factory()
     await page.run(starter_code("echo"))
     await page.send(type="client.connect", client="c1", path="/ws/echo/")
-    await page.expect(lambda m: m["type"] == "client.accepted" and m["client"] == "c1")
+    await page.expect(lambda m: m["type"] == "consumer.accept" and m["client"] == "c1")
     await page.send(type="client.send", client="c1", text="hello")
-    reply = await page.expect(lambda m: m["type"] == "client.message")
-    assert reply == {"type": "client.message", "client": "c1", "text": "hello"}
+    reply = await page.expect(lambda m: m["type"] == "consumer.send")
+    assert reply == {"type": "consumer.send", "client": "c1", "text": "hello"}
     await page.send(type="stop")
     stopped = await page.expect(lambda m: m["type"] == "status" and m["state"] == "stopped")
     assert stopped["reason"] == "Stopped by the learner"
@@ -73,7 +73,7 @@ async def test_exception_in_receive_points_at_learner_line(page_factory):
     line = next(number for number, text in enumerate(code.splitlines(), 1) if "boom" in text)
     await page.run(code)
     await page.send(type="client.connect", client="c1", path="/ws/echo/")
-    await page.expect(lambda m: m["type"] == "client.accepted")
+    await page.expect(lambda m: m["type"] == "consumer.accept")
     await page.send(type="client.send", client="c1", text="x")
     error = await page.expect(lambda m: m["type"] == "error")
     assert error["line"] == line and "boom" in error["message"]
@@ -117,9 +117,9 @@ async def test_client_message_size_limit_at_edge(page_factory, settings):
         page = await page_factory()
         await page.run(starter_code("echo"))
         await page.send(type="client.connect", client="c1", path="/ws/echo/")
-        await page.expect(lambda m: m["type"] == "client.accepted")
+        await page.expect(lambda m: m["type"] == "consumer.accept")
         await page.send(type="client.send", client="c1", text="a" * 100)
-        assert (await page.expect(lambda m: m["type"] in ("client.message", "error")))["type"] == "client.message"
+        assert (await page.expect(lambda m: m["type"] in ("consumer.send", "error")))["type"] == "consumer.send"
         await page.send(type="client.send", client="c1", text="a" * 101)
         error = await page.expect(lambda m: m["type"] == "error")
         assert "at most 100 bytes" in error["message"]
@@ -215,7 +215,7 @@ async def test_print_output_reaches_the_console(page_factory):
     )
     await page.run(code)
     await page.send(type="client.connect", client="c1", path="/ws/echo/")
-    await page.expect(lambda m: m["type"] == "client.accepted")
+    await page.expect(lambda m: m["type"] == "consumer.accept")
     await page.send(type="client.send", client="c1", text="ping")
     output = await page.expect(lambda m: m["type"] == "output")
     assert "seen ping" in output["text"]
@@ -231,7 +231,7 @@ async def test_a_limit_ends_the_run_and_says_which(page_factory, settings):
         code = starter_code("echo").replace("await self.send(text_data=text_data)", "while True:\n            pass")
         await page.run(code)
         await page.send(type="client.connect", client="c1", path="/ws/echo/")
-        await page.expect(lambda m: m["type"] == "client.accepted")
+        await page.expect(lambda m: m["type"] == "consumer.accept")
         await page.send(type="client.send", client="c1", text="spin")
         stopped = await page.expect(lambda m: m["type"] == "status" and m["state"] == "stopped", timeout=20)
         assert "cpu limit reached" in stopped["reason"]
@@ -253,7 +253,7 @@ async def test_cohort_instructor_watches_a_run_live_and_strangers_cannot(page_fa
     classmate = await database_sync_to_async(make_user)("classmate")  # a learner of no cohort of the owner's
     await page.run(starter_code("echo"))
     await page.send(type="client.connect", client="c1", path="/ws/echo/")
-    await page.expect(lambda m: m["type"] == "client.accepted")
+    await page.expect(lambda m: m["type"] == "consumer.accept")
     run = await database_sync_to_async(Run.objects.get)()
 
     async def watch(user):
@@ -271,10 +271,10 @@ async def test_cohort_instructor_watches_a_run_live_and_strangers_cannot(page_fa
     assert snapshot["type"] == "events" and [e["kind"] for e in snapshot["events"]][:2] == ["connect", "accept"]
     await page.send(type="client.send", client="c1", text="watched")
     seen = []
-    while not any(m.get("type") == "client.message" for m in seen):
+    while not any(m.get("type") == "consumer.send" for m in seen):
         received = await watcher.receive_json_from(timeout=5)
         seen.extend(unbatch(received))
-    assert {"type": "client.message", "client": "c1", "text": "watched"} in seen
+    assert {"type": "consumer.send", "client": "c1", "text": "watched"} in seen
     await watcher.send_json_to({"type": "client.send", "client": "c1", "text": "injected"})
     await page.send(type="stop")
     await page.expect(lambda m: m["type"] == "status" and m["state"] == "stopped")
@@ -298,15 +298,15 @@ async def test_a_flood_of_trace_events_reaches_the_page_in_a_few_batches(page_fa
     page = await page_factory()
     await page.run(BURST)
     await page.send(type="client.connect", client="c1", path="/ws/burst/")
-    await page.expect(lambda m: m["type"] == "client.accepted")
+    await page.expect(lambda m: m["type"] == "consumer.accept")
     await page.expect(lambda m: m["type"] == "events" and m["events"][-1]["kind"] == "accept")
     page.seen.clear()
     page.batches = 0
     await page.send(type="client.send", client="c1", text="400")
-    await page.expect(lambda m: m["type"] == "client.message" and m["text"] == "399")
+    await page.expect(lambda m: m["type"] == "consumer.send" and m["text"] == "399")
     steps = [event["step"] for m in page.seen if m["type"] == "events" for event in m["events"]]
     assert steps == sorted(steps) and len(steps) == len(set(steps)) == 401
-    frames = [m["text"] for m in page.seen if m["type"] == "client.message"]
+    frames = [m["text"] for m in page.seen if m["type"] == "consumer.send"]
     assert frames == [str(n) for n in range(400)]
     assert page.batches < 800 / 5  # batched, not one WebSocket message per page message
 
@@ -340,18 +340,18 @@ async def test_a_live_client_that_stops_reading_loses_frames_not_the_run(page_fa
     stalled = await layer.new_channel()  # a live proxy whose process stopped reading its channel
     await layer.group_send(
         live_group_name(token),
-        {"type": "live.connect", "reply_channel": stalled, "path": "/ws/burst/", "query": "", "subprotocols": []},
+        {"type": "client.connect", "reply_channel": stalled, "path": "/ws/burst/", "query": "", "subprotocols": []},
     )
     accepted = await asyncio.wait_for(layer.receive(stalled), 10)
-    assert accepted["type"] == "live.accept"
-    await layer.send(accepted["owner"], {"type": "live.receive", "client": accepted["client"], "text": "40"})
+    assert accepted["type"] == "consumer.accept"
+    await layer.send(accepted["owner"], {"type": "client.send", "client": accepted["client"], "text": "40"})
     warning = await page.expect(lambda m: m["type"] == "error" and "not reading" in m["message"])
     assert accepted["client"] in warning["message"]
 
     await page.send(type="client.connect", client="c1", path="/ws/burst/")  # the run goes on
-    await page.expect(lambda m: m["type"] == "client.accepted" and m["client"] == "c1")
+    await page.expect(lambda m: m["type"] == "consumer.accept" and m["client"] == "c1")
     await page.send(type="client.send", client="c1", text="2")
-    await page.expect(lambda m: m["type"] == "client.message" and m["text"] == "1")
+    await page.expect(lambda m: m["type"] == "consumer.send" and m["text"] == "1")
     assert sum(m["type"] == "error" and "not reading" in m["message"] for m in page.seen) == 1
 
 
@@ -369,7 +369,7 @@ async def test_a_live_client_flooding_an_owner_that_is_not_reading_is_told_to_re
     connecting = asyncio.ensure_future(external.connect())
     request = await asyncio.wait_for(layer.receive(owner_inbox), 5)
     stalled_owner = await layer.new_channel()  # an owner whose process stopped reading
-    await layer.send(request["reply_channel"], {"type": "live.accept", "owner": stalled_owner, "client": "live1"})
+    await layer.send(request["reply_channel"], {"type": "consumer.accept", "owner": stalled_owner, "client": "live1"})
     assert (await connecting)[0]
     for n in range(11):
         await external.send_to(text_data=str(n))

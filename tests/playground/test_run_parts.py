@@ -140,12 +140,12 @@ async def test_flush_now_sends_what_a_flood_held_back_once_and_cancels_the_wait(
 
 def test_the_recorder_keeps_events_up_to_its_cap_and_counts_them_all():
     recorder = TraceRecorder(max_events=2)
-    assert recorder.record({"ev": "trace", "kind": "connect", "seq": 1}) == {"kind": "connect", "seq": 1}
+    assert recorder.record({"type": "trace", "kind": "connect", "step": 1}) == {"kind": "connect", "step": 1}
     assert not recorder.truncated
-    recorder.record({"ev": "trace", "seq": 2})
+    recorder.record({"type": "trace", "step": 2})
     assert not recorder.truncated
-    recorder.record({"ev": "trace", "seq": 3})
-    assert recorder.events == [{"kind": "connect", "seq": 1}, {"seq": 2}]
+    recorder.record({"type": "trace", "step": 3})
+    assert recorder.events == [{"kind": "connect", "step": 1}, {"step": 2}]
     assert recorder.count == 3 and recorder.truncated
 
 
@@ -188,37 +188,45 @@ def test_a_limit_reported_while_the_owner_stops_the_run_is_still_the_reason():
     ("event", "message"),
     [
         (
-            {"ev": "accept", "client": "c1", "subprotocol": "chat"},
-            {"type": "client.accepted", "client": "c1", "subprotocol": "chat"},
+            {"type": "consumer.accept", "client": "c1", "subprotocol": "chat"},
+            {"type": "consumer.accept", "client": "c1", "subprotocol": "chat"},
         ),
-        ({"ev": "send", "client": "c1", "text": "hi"}, {"type": "client.message", "client": "c1", "text": "hi"}),
-        ({"ev": "send", "client": "c1", "bytes": "AAE="}, {"type": "client.message", "client": "c1", "bytes": "AAE="}),
         (
-            {"ev": "reject", "client": "c1"},
+            {"type": "consumer.send", "client": "c1", "text": "hi"},
+            {"type": "consumer.send", "client": "c1", "text": "hi"},
+        ),
+        (
+            {"type": "consumer.send", "client": "c1", "bytes": "AAE="},
+            {"type": "consumer.send", "client": "c1", "bytes": "AAE="},
+        ),
+        (
+            {"type": "consumer.reject", "client": "c1", "status": 403},
             {
-                "type": "client.closed",
+                "type": "consumer.reject",
                 "client": "c1",
-                "code": 403,
-                "explanation": "handshake refused: connect() closed or raised DenyConnection before accept()",
+                "status": 403,
+                "explanation": "handshake refused (HTTP 403): close() or DenyConnection before accept(); "
+                "a browser reports 1006",
             },
         ),
         (
-            {"ev": "close", "client": "c1", "code": 4321},
+            {"type": "consumer.close", "client": "c1", "code": 4321},
             {
-                "type": "client.closed",
+                "type": "consumer.close",
                 "client": "c1",
                 "code": 4321,
-                "explanation": "an application-defined code chosen by the consumer",
+                "explanation": "application-defined (4000-4999): your consumer chose it, so its meaning is yours "
+                "to document",
             },
         ),
-        ({"ev": "output", "text": "hello\n"}, {"type": "output", "text": "hello\n"}),
+        ({"type": "output", "text": "hello\n"}, {"type": "output", "text": "hello\n"}),
         (
-            {"ev": "error", "message": "boom", "traceback": "Traceback ...", "line": 7},
+            {"type": "error", "message": "boom", "traceback": "Traceback ...", "line": 7},
             {"type": "error", "message": "Traceback ...", "line": 7},
         ),
-        ({"ev": "paused", "before": "send"}, {"type": "paused", "before": "send"}),
-        ({"ev": "loaded"}, {"type": "status", "state": "running", "reason": None}),
-        ({"ev": "ready"}, None),
+        ({"type": "paused", "before": "send"}, {"type": "paused", "before": "send"}),
+        ({"type": "loaded"}, {"type": "status", "state": "running", "reason": None}),
+        ({"type": "ready"}, None),
     ],
 )
 def test_each_sandbox_event_becomes_its_page_message(event, message):
@@ -245,15 +253,15 @@ async def test_live_clients_get_their_frames_and_are_forgotten_once_closed():
     live = LiveClients(layer, "owner-channel", run_id=1, tell_page=told.append)
     first, second = live.add("proxy-1"), live.add("proxy-2")
     assert (first, second) == ("live1", "live2")
-    await live.route("accept", first, {"ev": "accept", "client": first, "subprotocol": None})
-    await live.route("send", first, {"ev": "send", "client": first, "text": "hi"})
-    await live.route("close", first, {"ev": "close", "client": first, "code": 1000})
-    await live.route("reject", second, {"ev": "reject", "client": second})
+    await live.route("consumer.accept", first, {"type": "consumer.accept", "client": first, "subprotocol": None})
+    await live.route("consumer.send", first, {"type": "consumer.send", "client": first, "text": "hi"})
+    await live.route("consumer.close", first, {"type": "consumer.close", "client": first, "code": 1000})
+    await live.route("consumer.reject", second, {"type": "consumer.reject", "client": second})
     assert layer.sent == [
-        ("proxy-1", {"type": "live.accept", "owner": "owner-channel", "client": "live1", "subprotocol": None}),
-        ("proxy-1", {"type": "live.send", "text": "hi"}),
-        ("proxy-1", {"type": "live.close", "code": 1000}),
-        ("proxy-2", {"type": "live.reject", "code": 403}),
+        ("proxy-1", {"type": "consumer.accept", "owner": "owner-channel", "client": "live1", "subprotocol": None}),
+        ("proxy-1", {"type": "consumer.send", "text": "hi"}),
+        ("proxy-1", {"type": "consumer.close", "code": 1000}),
+        ("proxy-2", {"type": "consumer.reject", "code": 403}),
     ]
     assert first not in live and second not in live and not told
     assert not live.forget(first)
@@ -264,7 +272,7 @@ async def test_a_live_client_that_stops_reading_loses_frames_and_the_page_is_tol
     live = LiveClients(layer, "owner-channel", run_id=1, tell_page=told.append)
     client = live.add("proxy-1")
     for n in range(3):
-        await live.route("send", client, {"ev": "send", "client": client, "text": str(n)})
+        await live.route("consumer.send", client, {"type": "consumer.send", "client": client, "text": str(n)})
     assert live.clients[client].dropped == 3 and client in live
     assert len(told) == 1 and told[0]["type"] == "error" and "live1 is not reading" in told[0]["message"]
 
@@ -273,16 +281,16 @@ async def test_at_the_end_every_live_client_is_closed_even_when_one_close_fails(
     layer = Layer(broken={"proxy-2"})
     live = LiveClients(layer, "owner-channel", run_id=1, tell_page=lambda message: None)
     accepted, broken, waiting = live.add("proxy-1"), live.add("proxy-2"), live.add("proxy-3")
-    await live.route("accept", accepted, {"ev": "accept", "client": accepted})
+    await live.route("consumer.accept", accepted, {"type": "consumer.accept", "client": accepted})
     layer.sent.clear()
     await live.close_all()
     assert layer.sent == [
-        ("proxy-1", {"type": "live.close", "code": 1001}),
-        ("proxy-3", {"type": "live.reject", "code": 1001}),
+        ("proxy-1", {"type": "consumer.close", "code": 1001}),
+        ("proxy-3", {"type": "consumer.reject", "code": 1001}),
     ]
     assert not live.clients and broken not in live and waiting not in live
     await live.refuse("proxy-4")
-    assert layer.sent[-1] == ("proxy-4", {"type": "live.reject", "code": 4404})
+    assert layer.sent[-1] == ("proxy-4", {"type": "consumer.reject", "code": 4404})
 
 
 @database_sync_to_async
@@ -290,8 +298,8 @@ def runs_beating_since(seconds_ago: float) -> tuple[Run, Run]:
     """A run of ours and one whose owner went silent an hour ago."""
     now = timezone.now()
     user = make_user()
-    ours = Run.objects.create(owner=user, code="", started_at=now, heartbeat_at=now - timedelta(seconds=seconds_ago))
-    silent = Run.objects.create(owner=user, code="", started_at=now, heartbeat_at=now - timedelta(hours=1))
+    ours = Run.objects.create(learner=user, code="", started_at=now, heartbeat_at=now - timedelta(seconds=seconds_ago))
+    silent = Run.objects.create(learner=user, code="", started_at=now, heartbeat_at=now - timedelta(hours=1))
     return ours, silent
 
 

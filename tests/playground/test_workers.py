@@ -60,7 +60,7 @@ async def test_a_worker_run_owner_answers_while_its_run_lives_and_leaves_when_it
     proxy = await layer.new_channel()
     await layer.group_send(
         live_group_name(token),
-        {"type": "live.connect", "reply_channel": proxy, "path": "/ws/echo/", "query": "", "subprotocols": []},
+        {"type": "client.connect", "reply_channel": proxy, "path": "/ws/echo/", "query": "", "subprotocols": []},
     )
     owner = (await asyncio.wait_for(layer.receive(proxy), 10))["owner"]
     await page.send(type="stop")
@@ -77,7 +77,7 @@ async def test_a_replaced_run_ends_on_its_worker_and_the_page_hears_only_the_new
     page.seen.clear()
     await page.run(starter_code("echo"))
     await page.send(type="client.connect", client="c1", path="/ws/echo/")
-    await page.expect(lambda m: m["type"] == "client.accepted")
+    await page.expect(lambda m: m["type"] == "consumer.accept")
     await database_sync_to_async(first.refresh_from_db)()
     assert first.end_reason == "stopped" and first.end_detail == "a new run replaced it"
     statuses = [m["state"] for m in page.seen if m["type"] == "status"]

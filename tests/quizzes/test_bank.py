@@ -110,15 +110,17 @@ def test_bank_fixture_is_valid(content):
         ),
         (
             lambda q: (
-                q + "    verify:\n      consumer: 'x = ('\n      script: [{op: connect}]\n      expect: [{ev: send}]\n"
+                q
+                + "    verify:\n      consumer: 'x = ('\n      script: [{type: client.connect}]\n      expect: [{type: consumer.send}]\n"
             ),
             "alpha-one.verify.consumer: does not compile",
         ),
         (
             lambda q: (
-                q + "    verify:\n      consumer: 'x = 1'\n      script: [{op: explode}]\n      expect: [{ev: send}]\n"
+                q
+                + "    verify:\n      consumer: 'x = 1'\n      script: [{type: explode}]\n      expect: [{type: consumer.send}]\n"
             ),
-            "alpha-one.verify.script[0]: must be a mapping whose op is one of connect, disconnect, receive",
+            "alpha-one.verify.script[0]: must be a mapping whose type is one of client.close, client.connect, client.send",
         ),
         (
             lambda q: q.replace("difficulty: easy", "difficulty: hard"),

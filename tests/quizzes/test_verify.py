@@ -11,12 +11,12 @@ VERIFIED = sorted(qid for qid, question in get_bank().questions.items() if quest
 
 
 def test_verify_compare_detects_missing_order_and_forbidden():
-    events = [{"ev": "accept", "client": "c1"}, {"ev": "send", "client": "c1", "text": "a"}]
-    assert compare(events, [{"ev": "accept"}, {"ev": "send", "text": "a"}], []) == []
-    assert compare(events, [{"ev": "send"}, {"ev": "accept"}], []) == [
-        "expected {'ev': 'accept'} (in order) but it did not happen"
+    events = [{"type": "consumer.accept", "client": "c1"}, {"type": "consumer.send", "client": "c1", "text": "a"}]
+    assert compare(events, [{"type": "consumer.accept"}, {"type": "consumer.send", "text": "a"}], []) == []
+    assert compare(events, [{"type": "consumer.send"}, {"type": "consumer.accept"}], []) == [
+        "expected {'type': 'consumer.accept'} (in order) but it did not happen"
     ]
-    assert compare(events, [], [{"ev": "send"}]) == ["forbidden {'ev': 'send'} happened"]
+    assert compare(events, [], [{"type": "consumer.send"}]) == ["forbidden {'type': 'consumer.send'} happened"]
 
 
 def test_verify_blocks_cover_at_least_30_percent():
@@ -26,4 +26,4 @@ def test_verify_blocks_cover_at_least_30_percent():
 @pytest.mark.parametrize("question_id", VERIFIED)
 async def test_verify_block_proves_keyed_answer(question_id):
     problems, events = await verify_question(get_bank().questions[question_id])
-    assert not problems, (problems, [e for e in events if e["ev"] != "trace"])
+    assert not problems, (problems, [e for e in events if e["type"] != "trace"])

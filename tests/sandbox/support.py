@@ -35,38 +35,38 @@ class EchoConsumer(AsyncWebsocketConsumer):
 
 def of(events: list[dict[str, Any]], ev: str, **match: Any) -> list[dict[str, Any]]:
     """Events of one kind whose fields equal `match`."""
-    return [e for e in events if e.get("ev") == ev and all(e.get(k) == v for k, v in match.items())]
+    return [e for e in events if e.get("type") == ev and all(e.get(k) == v for k, v in match.items())]
 
 
 def traces(events: list[dict[str, Any]], kind: str | None = None) -> list[dict[str, Any]]:
     """Trace events, optionally of one kind."""
-    return [e for e in events if e.get("ev") == "trace" and (kind is None or e["kind"] == kind)]
+    return [e for e in events if e.get("type") == "trace" and (kind is None or e["kind"] == kind)]
 
 
 def output(events: list[dict[str, Any]], stream: str | None = None) -> str:
     """All learner output text, in order."""
-    return "".join(e["text"] for e in events if e.get("ev") == "output" and (stream is None or e["stream"] == stream))
+    return "".join(e["text"] for e in events if e.get("type") == "output" and (stream is None or e["stream"] == stream))
 
 
 def final(events: list[dict[str, Any]]) -> dict[str, Any]:
     """The exit event (always last)."""
-    assert events and events[-1]["ev"] == "exit", events[-3:]
+    assert events and events[-1]["type"] == "exit", events[-3:]
     return events[-1]
 
 
 def connect(client: str = "c1", path: str = "/ws/", **extra: Any) -> dict[str, Any]:
     """A connect op."""
-    return {"op": "connect", "client": client, "path": path, **extra}
+    return {"type": "client.connect", "client": client, "path": path, **extra}
 
 
 def text(client: str, body: str) -> dict[str, Any]:
     """A receive op carrying text."""
-    return {"op": "receive", "client": client, "text": body}
+    return {"type": "client.send", "client": client, "text": body}
 
 
 def close(client: str, code: int = 1000) -> dict[str, Any]:
     """A disconnect op."""
-    return {"op": "disconnect", "client": client, "code": code}
+    return {"type": "client.close", "client": client, "code": code}
 
 
 def assert_run_left_nothing(pid: int, uid: int | None) -> None:
@@ -117,7 +117,7 @@ class Bystander:
         started = loop.time()
         assert await self.sandbox.send(text("b1", body)), "the bystander refused an op"
         while loop.time() - started < timeout:
-            if of(self.events, "send", client="b1", text=body):
+            if of(self.events, "consumer.send", client="b1", text=body):
                 return loop.time() - started
             assert not self.sandbox.done, f"the bystander died: {self.events[-3:]}"
             await asyncio.sleep(0.01)

@@ -39,16 +39,22 @@ def run_command(tmp_path: Path, code: str, script: list[dict] | None, *extra: st
 
 
 def test_run_consumer_prints_events_and_exits_zero(tmp_path):
-    script = [{"op": "connect", "client": "c1", "path": "/"}, {"op": "receive", "client": "c1", "text": "hi"}]
+    script = [
+        {"type": "client.connect", "client": "c1", "path": "/"},
+        {"type": "client.send", "client": "c1", "text": "hi"},
+    ]
     result = run_command(tmp_path, ASYNC_COUNTER, script)
     assert result.returncode == 0, result.stderr
     events = [json.loads(line) for line in result.stdout.splitlines()]
-    assert {"ev": "send", "client": "c1", "text": "1:hi"} in events
-    assert events[-1]["ev"] == "exit" and events[-1]["reason"] == "stopped"
+    assert {"type": "consumer.send", "client": "c1", "text": "1:hi"} in events
+    assert events[-1]["type"] == "exit" and events[-1]["reason"] == "stopped"
 
 
 def test_run_consumer_learner_error_exits_one_with_the_line(tmp_path):
-    script = [{"op": "connect", "client": "c1", "path": "/"}, {"op": "receive", "client": "c1", "text": "two"}]
+    script = [
+        {"type": "client.connect", "client": "c1", "path": "/"},
+        {"type": "client.send", "client": "c1", "text": "two"},
+    ]
     result = run_command(tmp_path, RAISES_IN_RECEIVE, script)
     assert result.returncode == 1
     assert "learner error: KeyError: 'two' (line 7)" in result.stderr
@@ -60,8 +66,8 @@ def test_run_consumer_limit_exits_two_using_playground_limits(tmp_path):
 
 
 def test_run_consumer_rejects_a_bad_script(tmp_path):
-    result = run_command(tmp_path, ASYNC_COUNTER, [{"op": "explode"}])
-    assert result.returncode == 1 and "must be an object whose 'op' is one of" in result.stderr
+    result = run_command(tmp_path, ASYNC_COUNTER, [{"type": "explode"}])
+    assert result.returncode == 1 and "must be an object whose 'type' is one of" in result.stderr
 
 
 def test_run_consumer_reports_an_unreadable_file(tmp_path):

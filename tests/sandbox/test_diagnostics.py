@@ -38,7 +38,7 @@ class Waiter(AsyncWebsocketConsumer):
     assert (note["client"], note["method"], note["line"], note["state"]) == ("c1", "connect", 5, "connecting")
     assert "accept() or close()" in note["action"] and "pending" in note["evaluation"]
     assert "refused" in note["result"] and "1006" in note["result"]
-    assert of(events, "error", source="owner")[0]["message"] == "c1 is not connected"
+    assert of(events, "error", source="host")[0]["message"] == "c1 is not connected"
 
 
 async def test_accept_without_await_is_named_with_its_line():
@@ -76,7 +76,7 @@ class Quiet(AsyncWebsocketConsumer):
     assert (note["client"], note["method"], note["line"]) == ("c1", "receive", 7)
     assert note["action"] == "self.send(text_data=reply) without await in receive()"
     assert note["result"] == "the frame is never sent. Write await self.send(text_data=reply)"
-    assert not of(events, "send")
+    assert not of(events, "consumer.send")
 
 
 async def test_await_without_parentheses_explains_the_type_error():
@@ -125,7 +125,7 @@ class Named(AsyncWebsocketConsumer):
     note = notes(events, "not_called")[0]
     assert (note["client"], note["method"], note["line"]) == (None, "connect", 6)
     assert note["result"] == "write await self.accept()"
-    assert of(events, "accept")
+    assert of(events, "consumer.accept")
 
 
 async def test_blocking_sleep_in_an_async_consumer_is_measured():
@@ -167,7 +167,7 @@ websocket_urlpatterns = [path("a/", Patient.as_asgi()), path("s/", Threaded.as_a
 """
     )
     events = await run_script(code, [connect("a", "/a/"), connect("s", "/s/"), text("a", "x"), text("s", "y")], FAST)
-    assert len(of(events, "send")) == 2
+    assert len(of(events, "consumer.send")) == 2
     assert not notes(events)
 
 
@@ -207,7 +207,7 @@ class Eager(AsyncWebsocketConsumer):
     assert (note["client"], note["method"], note["line"]) == ("c1", "connect", 6)
     assert note["action"] == "send(text_data='welcome') before accept()"
     assert "dropped" in note["result"] and "accept() first" in note["result"]
-    assert of(events, "accept") and not of(events, "send")
+    assert of(events, "consumer.accept") and not of(events, "consumer.send")
 
 
 async def test_sync_consumer_calling_the_layer_without_async_to_sync():

@@ -15,22 +15,22 @@ SMALL_MESSAGES = FAST.replace(max_message_bytes=1024)
 
 async def test_message_of_exactly_max_bytes_is_accepted():
     events = await run_script(ECHO, [connect(), text("c1", "x" * 1024), text("c1", "é" * 512)], SMALL_MESSAGES)
-    assert [len(e["text"]) for e in of(events, "send")] == [1024, 512]
+    assert [len(e["text"]) for e in of(events, "consumer.send")] == [1024, 512]
     assert not of(events, "error")
 
 
 async def test_message_one_byte_over_max_is_refused_and_the_run_continues():
     events = await run_script(ECHO, [connect(), text("c1", "x" * 1025), text("c1", "after")], SMALL_MESSAGES)
     error = of(events, "error", client="c1")[0]
-    assert error["source"] == "owner" and error["limit"] == "message_size" and "1025 bytes" in error["message"]
-    assert [e["text"] for e in of(events, "send")] == ["after"]
+    assert error["source"] == "host" and error["limit"] == "message_size" and "1025 bytes" in error["message"]
+    assert [e["text"] for e in of(events, "consumer.send")] == ["after"]
     assert final(events)["reason"] == "stopped"
 
 
 async def test_consumer_message_over_max_is_dropped_with_an_error():
     code = ECHO.replace("await self.send(text_data=text_data)", "await self.send(text_data=text_data * 2)")
     events = await run_script(code, [connect(), text("c1", "y" * 512), text("c1", "y" * 513)], SMALL_MESSAGES)
-    assert [len(e["text"]) for e in of(events, "send")] == [1024]
+    assert [len(e["text"]) for e in of(events, "consumer.send")] == [1024]
     assert "the playground limit is 1024 bytes" in of(events, "error", client="c1")[0]["message"]
 
 
@@ -38,7 +38,7 @@ async def test_max_clients_allows_exactly_the_limit():
     limits = FAST.replace(max_clients=3)
     ops = [connect("c1"), connect("c2"), connect("c3"), connect("c4"), close("c1"), connect("c5")]
     events = await run_script(ECHO, ops, limits)
-    assert [e["client"] for e in of(events, "accept")] == ["c1", "c2", "c3", "c5"]
+    assert [e["client"] for e in of(events, "consumer.accept")] == ["c1", "c2", "c3", "c5"]
     refused = of(events, "error", client="c4")[0]
     assert refused["limit"] == "clients" and "at most 3 clients" in refused["message"]
 
@@ -51,7 +51,7 @@ async def test_max_events_ends_the_run_after_exactly_that_many():
     )
     events = await run_script(code, [connect(), text("c1", "go")], limits)
     assert len(events) == 30 + 2
-    assert events[-2] == {"ev": "limit", "what": "events", "detail": "the run produced more than 30 events"}
+    assert events[-2] == {"type": "limit", "what": "events", "detail": "the run produced more than 30 events"}
     assert final(events)["reason"] == "limit" and final(events)["what"] == "events"
 
 
@@ -61,7 +61,7 @@ async def test_max_events_ends_the_run_after_exactly_that_many():
 
 async def test_idle_limit_ends_a_run_without_client_activity():
     limits = FAST.replace(idle_seconds=1, lifetime_seconds=120)
-    events = await run_script(ECHO, [connect(), {"op": "wait", "seconds": 60}], limits, timeout=90)
+    events = await run_script(ECHO, [connect(), {"type": "wait", "seconds": 60}], limits, timeout=90)
     # Ended by the idle limit, long before the script's wait (or the lifetime) would have ended it.
     assert final(events)["what"] == "idle" and of(events, "limit", what="idle")
 
@@ -69,17 +69,17 @@ async def test_idle_limit_ends_a_run_without_client_activity():
 async def test_client_activity_keeps_an_idle_run_alive():
     limits = FAST.replace(idle_seconds=3, lifetime_seconds=60)
     # 5 x 0.8 s of waiting outlasts the 3 s idle limit; each gap leaves 2 s for the message's round trip.
-    ops = [connect()] + [op for i in range(5) for op in ({"op": "wait", "seconds": 0.8}, text("c1", str(i)))]
+    ops = [connect()] + [op for i in range(5) for op in ({"type": "wait", "seconds": 0.8}, text("c1", str(i)))]
     events = await run_script(ECHO, ops, limits, timeout=60)
-    assert len(of(events, "send")) == 5 and final(events)["reason"] == "stopped"
+    assert len(of(events, "consumer.send")) == 5 and final(events)["reason"] == "stopped"
 
 
 async def test_lifetime_limit_ends_even_an_active_run():
     limits = FAST.replace(lifetime_seconds=3, idle_seconds=60)
-    ops = [connect()] + [op for i in range(20) for op in ({"op": "wait", "seconds": 0.3}, text("c1", str(i)))]
+    ops = [connect()] + [op for i in range(20) for op in ({"type": "wait", "seconds": 0.3}, text("c1", str(i)))]
     events = await run_script(ECHO, ops, limits, timeout=60)
     assert final(events)["reason"] == "limit" and final(events)["what"] == "time"
-    assert 2 <= len(of(events, "send")) < 20
+    assert 2 <= len(of(events, "consumer.send")) < 20
 
 
 async def test_output_rate_allows_exactly_the_limit():
@@ -122,7 +122,7 @@ for _ in range(3):
 """
         + ECHO
     )
-    events = await run_script(code, [connect(), {"op": "wait", "seconds": 90}], limits, timeout=120)
+    events = await run_script(code, [connect(), {"type": "wait", "seconds": 90}], limits, timeout=120)
     assert final(events)["reason"] == "limit" and final(events)["what"] == "cpu"
 
 
@@ -133,4 +133,4 @@ async def test_receive_before_accept_is_refused_by_the_owner():
     )
     code = code.replace("class _Unused(AsyncWebsocketConsumer)", "class _Unused(Silent)")
     events = await run_script(code, [connect(), text("c1", "early")], FAST)
-    assert "c1 is not connected" in of(events, "error", source="owner")[0]["message"]
+    assert "c1 is not connected" in of(events, "error", source="host")[0]["message"]

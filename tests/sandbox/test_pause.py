@@ -14,9 +14,9 @@ from .support import FAST, assert_run_left_nothing, connect, final, of, text
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
-PAUSE = {"op": "pause", "on": True}
-RESUME = {"op": "pause", "on": False}
-STEP = {"op": "step"}
+PAUSE = {"type": "pause", "on": True}
+RESUME = {"type": "pause", "on": False}
+STEP = {"type": "step"}
 
 
 class Run:
@@ -55,7 +55,7 @@ class Run:
         return released
 
     def sent(self) -> list[tuple[str, str]]:
-        return [(e["client"], e["text"]) for e in of(self.events, "send")]
+        return [(e["client"], e["text"]) for e in of(self.events, "consumer.send")]
 
     async def stop(self) -> None:
         pid, uid = self.sandbox.pid, self.sandbox.uid
@@ -80,7 +80,7 @@ async def test_two_clients_each_step_releases_one_call_in_order():
     await run.do(STEP)  # c1's receive() runs up to its send(), which waits in turn
     assert [(e["id"], e["by"]) for e in of(run.events, "resumed")] == [(1, "step")]
     assert of(run.events, "paused")[-1] | {"step": 0} == {
-        "ev": "paused", "id": 3, "client": "c1", "kind": "send", "method": "receive", "line": 12,
+        "type": "paused", "id": 3, "client": "c1", "kind": "send", "method": "receive", "line": 12,
         "action": "send(text_data='1:a')", "step": 0, "waiting": 2,
     }  # fmt: skip
     assert run.sent() == []
@@ -105,10 +105,10 @@ async def test_paused_event_names_the_trace_step_it_follows():
     run = await Run.start(consumers.ASYNC_COUNTER)
     await run.do(connect("c1"))
     await run.do(PAUSE, text("c1", "a"))
-    last_step = [e for e in run.events if e["ev"] == "trace"][-1]["step"]
+    last_step = [e for e in run.events if e["type"] == "trace"][-1]["step"]
     assert of(run.events, "paused")[0]["step"] == last_step
     await run.do(STEP)
-    receive = [e for e in run.events if e["ev"] == "trace"][-1]
+    receive = [e for e in run.events if e["type"] == "trace"][-1]
     assert receive["kind"] == "receive" and receive["step"] == last_step + 1
     await run.stop()
 
@@ -117,13 +117,13 @@ async def test_pause_holds_accept_group_and_handler_calls():
     run = await Run.start(consumers.CHAT)
     await run.do(PAUSE, connect("a", "/ws/chat/lobby/"))
     assert await run.steps(3) == ["connect", "group_add", "accept"]
-    assert of(run.events, "accept", client="a")
+    assert of(run.events, "consumer.accept", client="a")
     await run.do(text("a", '{"message": "hi"}'))
     assert await run.steps(3) == ["receive", "group_send", "handler"]
     assert run.sent() == [] and of(run.events, "paused")[-1]["method"] == "chat_message"
     assert await run.steps(1) == ["send"]
     assert run.sent() == [("a", '{"message": "hi"}')]
-    await run.do({"op": "disconnect", "client": "a", "code": 1000})
+    await run.do({"type": "client.close", "client": "a", "code": 1000})
     assert await run.steps(2) == ["disconnect", "group_discard"]
     await run.stop()
 
@@ -133,7 +133,7 @@ async def test_pause_holds_close_and_the_disconnect_it_causes():
     await run.do(connect("c1"))
     await run.do(PAUSE, text("c1", "bye"))
     assert await run.steps(2) == ["receive", "close"]
-    assert of(run.events, "close", client="c1")[0]["code"] == 4001
+    assert of(run.events, "consumer.close", client="c1")[0]["code"] == 4001
     assert of(run.events, "paused")[-1]["kind"] == "disconnect"
     await run.stop()
 
@@ -161,11 +161,13 @@ async def test_stop_while_paused_ends_cleanly():
 
 async def test_step_needs_pause_and_pause_needs_a_boolean():
     events = await run_script(
-        consumers.ASYNC_COUNTER, [STEP, {"op": "pause", "on": "yes"}, connect(), PAUSE, STEP, RESUME], FAST
+        consumers.ASYNC_COUNTER, [STEP, {"type": "pause", "on": "yes"}, connect(), PAUSE, STEP, RESUME], FAST
     )
-    messages = [e["message"] for e in of(events, "error", source="owner")]
+    messages = [e["message"] for e in of(events, "error", source="host")]
     assert messages == ["step only works while pause is on", "pause needs on: true or false"]
-    assert of(events, "accept", client="c1") and not of(events, "paused")  # a step with nothing held is harmless
+    assert of(events, "consumer.accept", client="c1") and not of(
+        events, "paused"
+    )  # a step with nothing held is harmless
 
 
 async def test_paused_run_is_not_idle_but_lifetime_still_applies():

@@ -23,7 +23,7 @@ async def test_pool_acquire_returns_a_warm_sandbox():
         assert pool.cold_starts == 0  # how quickly a warm one comes is a speed claim: bench/sandbox_bench.py
         assert not sandbox.loaded and not sandbox.done
         events = await run_script(ECHO, [connect(), text("c1", "warm")], FAST, sandbox=sandbox)
-        assert of(events, "send")[0]["text"] == "warm"
+        assert of(events, "consumer.send")[0]["text"] == "warm"
     finally:
         await pool.close()
 
@@ -125,10 +125,10 @@ async def test_development_mode_still_runs_consumers():
     events = await run_script(
         ECHO, [connect(), text("c1", "dev")], FAST, options=SandboxOptions(unsandboxed_development=True)
     )
-    assert of(events, "send")[0]["text"] == "dev"
+    assert of(events, "consumer.send")[0]["text"] == "dev"
 
 
 async def test_many_sandboxes_run_concurrently():
     runs = [run_script(ECHO, [connect(), text("c1", str(i))], FAST) for i in range(6)]
     results = await asyncio.gather(*runs)
-    assert [of(events, "send")[0]["text"] for events in results] == [str(i) for i in range(6)]
+    assert [of(events, "consumer.send")[0]["text"] for events in results] == [str(i) for i in range(6)]

@@ -126,29 +126,33 @@ def test_env_problem_names_a_missing_env(tmp_path):
     assert envbuild.env_problem(envbuild.DEFAULT_ENV_DIR) is None
 
 
-def test_check_client_op_refuses_bad_input():
+def test_check_op_refuses_bad_input():
     limit = 10
-    assert protocol.check_client_op({"op": "connect", "client": "bad id!"}, limit)
-    assert protocol.check_client_op({"op": "connect", "client": "c1", "path": "no-slash"}, limit)
-    assert protocol.check_client_op({"op": "receive", "client": "c1", "text": "x", "bytes": "eA=="}, limit)
-    assert protocol.check_client_op({"op": "receive", "client": "c1", "bytes": "***"}, limit)
-    assert protocol.check_client_op({"op": "disconnect", "client": "c1", "code": 999}, limit)
-    assert protocol.check_client_op({"op": "receive", "client": "c1", "text": "x" * 11}, limit)
-    assert protocol.check_client_op({"op": "receive", "client": "c1", "text": "x" * 10}, limit) is None
+    assert protocol.check_op({"type": "receive", "client": "c1", "text": "x"}, limit)  # an old name is unknown
+    assert protocol.check_op({"type": "pause"}, limit) == "pause needs on: true or false"
+    assert protocol.check_op({"type": "pause", "on": True}, limit) is None
+    assert protocol.check_op({"type": "step"}, limit) is None
+    assert protocol.check_op({"type": "client.connect", "client": "bad id!"}, limit)
+    assert protocol.check_op({"type": "client.connect", "client": "c1", "path": "no-slash"}, limit)
+    assert protocol.check_op({"type": "client.send", "client": "c1", "text": "x", "bytes": "eA=="}, limit)
+    assert protocol.check_op({"type": "client.send", "client": "c1", "bytes": "***"}, limit)
+    assert protocol.check_op({"type": "client.close", "client": "c1", "code": 999}, limit)
+    assert protocol.check_op({"type": "client.send", "client": "c1", "text": "x" * 11}, limit)
+    assert protocol.check_op({"type": "client.send", "client": "c1", "text": "x" * 10}, limit) is None
 
 
 @pytest.mark.parametrize(
     "raw",
     [
         [],
-        {"ev": "exit", "reason": "stopped"},
-        {"ev": "output", "stream": "stdout", "text": "x"},
-        {"ev": "send", "client": "ghost", "text": "x"},
-        {"ev": "send", "client": "c1"},
-        {"ev": "close", "client": "c1", "code": "1000", "by": "server"},
-        {"ev": "trace", "step": 1, "t": 0, "kind": "teleport", "action": "", "evaluation": "", "result": "",
+        {"type": "exit", "reason": "stopped"},
+        {"type": "output", "stream": "stdout", "text": "x"},
+        {"type": "consumer.send", "client": "ghost", "text": "x"},
+        {"type": "consumer.send", "client": "c1"},
+        {"type": "consumer.close", "client": "c1", "code": "1000", "by": "server"},
+        {"type": "trace", "step": 1, "t": 0, "kind": "teleport", "action": "", "evaluation": "", "result": "",
          "state": "open", "vars": {}, "groups": []},
-        {"ev": "limit", "what": "everything"},
+        {"type": "limit", "what": "everything"},
     ],
 )  # fmt: skip
 def test_sanitize_event_rejects_what_the_sandbox_may_not_say(raw):
@@ -157,8 +161,8 @@ def test_sanitize_event_rejects_what_the_sandbox_may_not_say(raw):
 
 
 def test_sanitize_event_drops_unknown_fields():
-    clean = protocol.sanitize_event({"ev": "send", "client": "c1", "text": "hi", "html": "<script>"}, {"c1"})
-    assert clean == {"ev": "send", "client": "c1", "text": "hi"}
+    clean = protocol.sanitize_event({"type": "consumer.send", "client": "c1", "text": "hi", "html": "<script>"}, {"c1"})
+    assert clean == {"type": "consumer.send", "client": "c1", "text": "hi"}
 
 
 def test_sandbox_package_imports_without_django():
@@ -172,18 +176,18 @@ def test_sandbox_package_imports_without_django():
 
 
 def test_sanitize_event_checks_paused_and_resumed():
-    paused = {"ev": "paused", "id": 1, "client": "c1", "kind": "send", "action": "send()", "step": 3, "waiting": 1}
+    paused = {"type": "paused", "id": 1, "client": "c1", "kind": "send", "action": "send()", "step": 3, "waiting": 1}
     assert protocol.sanitize_event(paused, {"c1"}) == paused
     for bad in ({**paused, "kind": "teleport"}, {**paused, "client": "ghost"}, {**paused, "id": "1"}):
         with pytest.raises(protocol.ProtocolViolation):
             protocol.sanitize_event(bad, {"c1"})
-    assert protocol.sanitize_event({"ev": "resumed", "id": 1, "by": "step", "waiting": 0}, set())["by"] == "step"
+    assert protocol.sanitize_event({"type": "resumed", "id": 1, "by": "step", "waiting": 0}, set())["by"] == "step"
     with pytest.raises(protocol.ProtocolViolation):
-        protocol.sanitize_event({"ev": "resumed", "id": 1, "by": "magic", "waiting": 0}, set())
+        protocol.sanitize_event({"type": "resumed", "id": 1, "by": "magic", "waiting": 0}, set())
 
 
 def test_sanitize_event_allows_a_topic_on_notes_only():
-    row = {"ev": "trace", "step": 1, "t": 0, "kind": "note", "action": "a", "evaluation": "e", "result": "r",
+    row = {"type": "trace", "step": 1, "t": 0, "kind": "note", "action": "a", "evaluation": "e", "result": "r",
            "state": "open", "vars": {}, "groups": [], "topic": "blocking"}  # fmt: skip
     assert protocol.sanitize_event(row, set())["topic"] == "blocking"
     for bad in ({**row, "topic": "gossip"}, {**row, "kind": "send"}):

@@ -46,8 +46,8 @@ async def main():
     options = SandboxOptions(env_dir=sys.argv[1])
     limits = SandboxLimits(cpu_seconds=1, lifetime_seconds=8, idle_seconds=8)
     gate = await start_gate(limits, options)
-    echo = await run_script(ECHO, [{"op": "connect", "client": "c1", "path": "/"},
-                                   {"op": "receive", "client": "c1", "text": "laptop"}], limits, options=options)
+    echo = await run_script(ECHO, [{"type": "client.connect", "client": "c1", "path": "/"},
+                                   {"type": "client.send", "client": "c1", "text": "laptop"}], limits, options=options)
     fork = await run_script(FORK, [], limits, options=options)
     print(json.dumps({"mode": options.mode, "uid": os.getuid(), "gate": gate.ok, "reasons": gate.reasons,
                       "echo": echo, "fork": fork}))
@@ -91,9 +91,9 @@ def test_userns_mode_runs_consumers_for_an_unprivileged_user():
         shutil.rmtree(folder, ignore_errors=True)
     assert report["mode"] == "userns" and report["gate"], report["reasons"]
     echo = report["echo"]
-    assert {"ev": "send", "client": "c1", "text": "laptop"} in echo
-    inside = next(e["text"] for e in echo if e["ev"] == "output").split()
+    assert {"type": "consumer.send", "client": "c1", "text": "laptop"} in echo
+    inside = next(e["text"] for e in echo if e["type"] == "output").split()
     assert inside == ["inside", str(report["uid"]), "32"]
-    refused = next(e["text"] for e in report["fork"] if e["ev"] == "output" and "refused" in e["text"]).split()
+    refused = next(e["text"] for e in report["fork"] if e["type"] == "output" and "refused" in e["text"]).split()
     # NPROC counts per user namespace (kernel >= 5.14): the user's processes outside do not use the sandbox's 32.
     assert refused[1] == "11" and 25 <= int(refused[2]) < 32

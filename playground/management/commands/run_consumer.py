@@ -11,14 +11,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from playground.run.limits import run_limits
-from playground.sandbox.host.script import SCRIPT_ONLY_OPS, outcome, read_script, run_script
+from playground.sandbox.host.script import WAIT, outcome, read_script, run_script
+from playground.sandbox.shared import protocol
 from playground.sandbox_supply import sandbox_options
 
 
 class Command(BaseCommand):
     help = (
         "Run a consumer module in the playground sandbox, feed it the client ops of a JSON-lines script "
-        "(connect / receive / disconnect, plus {'op': 'wait', 'seconds': N}), and print every event as a JSON line. "
+        "(client.connect / client.send / client.close, plus {'type': 'wait', 'seconds': N}), and print every event as a JSON line. "
         "Exit status: 0 normal end, 1 learner error, 2 limit, 3 sandbox failure."
     )
 
@@ -62,8 +63,8 @@ class Command(BaseCommand):
                 ops = read_script(script)
         except (OSError, ValueError) as exc:
             raise CommandError(str(exc)) from exc
-        known = ("connect", "receive", "disconnect", "stop", *SCRIPT_ONLY_OPS)
+        known = (*protocol.CLIENT_OPS, protocol.STOP, WAIT)
         for number, op in enumerate(ops, 1):
-            if not isinstance(op, dict) or op.get("op") not in known:
-                raise CommandError(f"{script}: op {number} must be an object whose 'op' is one of {', '.join(known)}")
+            if not isinstance(op, dict) or op.get("type") not in known:
+                raise CommandError(f"{script}: op {number} must be an object whose 'type' is one of {', '.join(known)}")
         return ops

@@ -151,12 +151,12 @@ async def _run_probes(
             await sandbox.load(code, "gate_probes.py")
             async for event in sandbox.events():
                 events.append(event)
-                if event.get("ev") == "output":
+                if event.get("type") == "output":
                     output += event.get("text", "")
                     if "GATE-END" in output:
                         break
     except TimeoutError:
-        events.append({"ev": "exit", "reason": "limit", "what": "time", "detail": "probes timed out"})
+        events.append({"type": "exit", "reason": "limit", "what": "time", "detail": "probes timed out"})
     finally:
         await sandbox.stop("gate finished")
         with contextlib.suppress(TimeoutError):
@@ -170,7 +170,7 @@ def _judge(events: list[dict[str, Any]], canary: str, mode: str) -> GateResult:
     """Every expected probe reported and denied, and the canary appears nowhere in what came out."""
     reasons: list[str] = []
     probes: dict[str, bool] = {}
-    output = "".join(e.get("text", "") for e in events if e.get("ev") == "output")
+    output = "".join(e.get("text", "") for e in events if e.get("type") == "output")
     for line in output.splitlines():
         if line.startswith("GATE {"):
             record = json.loads(line[5:])
@@ -182,7 +182,7 @@ def _judge(events: list[dict[str, Any]], canary: str, mode: str) -> GateResult:
             reasons.append(f"deny probe {name} did not report")
     if canary in json.dumps(events):
         reasons.append("the canary secret appeared in the sandbox's output")
-    errors = [e.get("message", "") for e in events if e.get("ev") == "error"]
+    errors = [e.get("message", "") for e in events if e.get("type") == "error"]
     if errors:
         reasons.append(f"the probe module failed: {errors[0][:300]}")
     return GateResult(not reasons, reasons, probes, mode=mode)

@@ -10,11 +10,10 @@ import signal
 import subprocess
 from dataclasses import dataclass, field
 
+from ..shared import protocol
 from ..shared.limits import SandboxLimits
 from . import envbuild, policy, seccomp_filter, uids
 from .options import SandboxOptions
-
-EXIT_LOAD_ERROR, EXIT_LIMIT = 3, 4  # the harness's own exit statuses (harness.py)
 
 
 class SandboxStartError(RuntimeError):
@@ -23,7 +22,7 @@ class SandboxStartError(RuntimeError):
 
 @dataclass
 class Launched:
-    """A started sandbox process with the owner's ends of its pipes."""
+    """A started sandbox process with the host's ends of its pipes."""
 
     process: asyncio.subprocess.Process
     op_writer: asyncio.StreamWriter
@@ -55,7 +54,7 @@ def prerequisite_problems(options: SandboxOptions) -> list[str]:
 
 
 async def _connect_pipes(op_w: int, ev_r: int, max_line: int) -> tuple[asyncio.StreamWriter, asyncio.StreamReader]:
-    """asyncio streams over the owner's ends of the protocol pipes."""
+    """asyncio streams over the host's ends of the protocol pipes."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=max_line)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), os.fdopen(ev_r, "rb", buffering=0))
@@ -139,7 +138,7 @@ async def launch(limits: SandboxLimits, options: SandboxOptions) -> Launched:
             launched.init_pid, launched.info = await _read_info(info_r, limits.start_timeout_seconds)
         line = await asyncio.wait_for(reader.readline(), limits.start_timeout_seconds)
         ready = json.loads(line) if line else None
-        if not isinstance(ready, dict) or ready.get("ev") != "ready":
+        if not isinstance(ready, dict) or ready.get("type") != protocol.READY:
             raise SandboxStartError(await _start_failure(process, ready))
         launched.ready = ready
     except (TimeoutError, ValueError, asyncio.LimitOverrunError) as exc:
@@ -208,9 +207,9 @@ def describe_exit(
     code = 128 - code if code < 0 else code  # development mode reports death by signal N as -N
     if code == 0:
         return "crashed", None, "the sandbox process exited by itself"
-    if code == EXIT_LOAD_ERROR:
+    if code == protocol.EXIT_LOAD_ERROR:
         return "error", None, "the code could not be loaded"
-    if code == EXIT_LIMIT:
+    if code == protocol.EXIT_LIMIT:
         return "limit", sandbox_limit or "memory", "reported by the sandbox"
     if code == 128 + signal.SIGXCPU or (code == 128 + signal.SIGKILL and cpu_exhausted):
         return "limit", "cpu", f"a process used its {cpu_seconds} s of CPU"

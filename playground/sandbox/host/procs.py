@@ -12,7 +12,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 @dataclass(frozen=True)
 class ProcStat:
-    """The few /proc/PID/stat fields the owner needs."""
+    """The few /proc/PID/stat fields the host needs."""
 
     pid: int
     ppid: int

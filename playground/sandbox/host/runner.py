@@ -1,4 +1,4 @@
-"""The owner side of one run: start or adopt a sandbox, feed it ops, police its events and limits, end it cleanly."""
+"""The host side of one run: start or adopt a sandbox, feed it ops, police its events and limits, end it cleanly."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ __all__ = ["Sandbox", "SandboxStartError"]
 
 class Sandbox:
     """One single-use sandbox. `await Sandbox.start()`, `await load(code)`, `await send(op)`, iterate `events()`,
-    `await stop()`. The event stream always ends with exactly one `{"ev": "exit", ...}`."""
+    `await stop()`. The event stream always ends with exactly one `{"type": "exit", ...}`."""
 
     def __init__(self, launched: Launched, limits: SandboxLimits, options: SandboxOptions) -> None:
         self.limits = limits
@@ -103,58 +103,50 @@ class Sandbox:
         self._watchdog = asyncio.get_running_loop().create_task(self._watch_clocks(), name="sandbox-clocks")
         size = len(code.encode("utf-8", "surrogatepass"))
         if size > self.limits.max_code_bytes:
-            await self._owner_error(
+            await self.refuse(
                 None,
                 f"the code is {size} bytes; the playground accepts at most {self.limits.max_code_bytes}",
                 "code_size",
             )
             self.finish("limit", what="code_size", detail="code too large")
             return False
-        return self._write({"op": "load", "code": code, "filename": str(filename)[:64]})
+        return self._write({"type": protocol.LOAD, "code": code, "filename": str(filename)[:64]})
 
     async def send(self, op: dict[str, Any]) -> bool:
-        """Forward one client op (connect / receive / disconnect), pause/step, or stop; refused ops become `error` events."""
-        kind = op.get("op") if isinstance(op, dict) else None
-        if kind == "stop":
+        """Forward one client op, pause/step, or stop. Callers pass ops that `protocol.check_op` accepted (the page
+        socket and run_script check them); here only the run's state can refuse one, as an `error` event."""
+        kind = op["type"]
+        if kind == protocol.STOP:
             await self.stop("stopped")
             return True
         if self.done or not self.loaded:
             return False
         if kind in protocol.CONTROL_OPS:
-            problem = protocol.check_control_op(op, self._paused)
-            if problem:
-                await self._owner_error(None, problem)
+            if kind == protocol.STEP and not self._paused:
+                await self.refuse(None, "step only works while pause is on")
                 return False
-            self._paused = op["on"] if kind == "pause" else self._paused
+            self._paused = op["on"] if kind == protocol.PAUSE else self._paused
             self._last_activity = time.monotonic()
-            return self._write(protocol.clean_control_op(op))
-        if kind not in protocol.CLIENT_OPS:
-            await self._owner_error(None, f"unknown operation {str(kind)[:40]!r}")
-            return False
-        client = op.get("client")
-        problem = protocol.check_client_op(op, self.limits.max_message_bytes)
-        if problem:
-            limit = "message_size" if "accepts at most" in problem else None
-            await self._owner_error(client if isinstance(client, str) else None, problem, limit)
-            return False
+            return self._write(protocol.clean_op(op))
+        client = op["client"]
         state = self._clients.get(client)
-        if kind == "connect":
+        if kind == protocol.CLIENT_CONNECT:
             if state in ("connecting", "open"):
-                await self._owner_error(client, f"{client} is already connected")
+                await self.refuse(client, f"{client} is already connected")
                 return False
             active = sum(1 for s in self._clients.values() if s != "closed")
             if active >= self.limits.max_clients:
-                await self._owner_error(
+                await self.refuse(
                     client, f"at most {self.limits.max_clients} clients may be connected at once", "clients"
                 )
                 return False
             self._clients[client] = "connecting"
             self._known_clients.add(client)
-        elif state != "open" and not (kind == "disconnect" and state == "connecting"):
-            await self._owner_error(client, f"{client} is not connected")
+        elif state != "open" and not (kind == protocol.CLIENT_CLOSE and state == "connecting"):
+            await self.refuse(client, f"{client} is not connected")
             return False
         self._last_activity = time.monotonic()
-        return self._write(protocol.clean_client_op(op))
+        return self._write(protocol.clean_op(op))
 
     @property
     def paused(self) -> bool:
@@ -168,7 +160,7 @@ class Sandbox:
         sync_id = str(next(_sync_ids))
         future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         self._syncs[sync_id] = future
-        if not self._write({"op": "sync", "id": sync_id, "timeout": timeout}):
+        if not self._write({"type": protocol.SYNC, "id": sync_id, "timeout": timeout}):
             self._syncs.pop(sync_id, None)
             return False
         finished = asyncio.ensure_future(self._finished.wait())
@@ -238,9 +230,9 @@ class Sandbox:
         writer.write((json.dumps(op, ensure_ascii=True, separators=(",", ":")) + "\n").encode("ascii"))
         return True
 
-    async def _owner_error(self, client: str | None, message: str, limit: str | None = None) -> None:
+    async def refuse(self, client: str | None, message: str, limit: str | None = None) -> None:
         """Queue an error about a refused op without ever waiting (a reader that stopped reading loses it)."""
-        event: dict[str, Any] = {"ev": "error", "client": client, "message": message, "source": "owner"}
+        event: dict[str, Any] = {"type": protocol.ERROR, "client": client, "message": message, "source": "host"}
         if limit:
             event["limit"] = limit
         self._delivered += 1
@@ -251,7 +243,9 @@ class Sandbox:
             self._queue.put_nowait(event)
 
     async def _deliver(self, event: dict[str, Any]) -> None:
-        if self._finishing_reason == "protocol" or (event["ev"] == "output" and self._finishing_reason == "output"):
+        if self._finishing_reason == "protocol" or (
+            event["type"] == protocol.OUTPUT and self._finishing_reason == "output"
+        ):
             return  # after a violation nothing more from the sandbox is trusted; after a flood no more output
         self._delivered += 1
         if self._delivered > self.limits.max_events:
@@ -283,23 +277,23 @@ class Sandbox:
             await self._on_event(event)
 
     async def _on_event(self, event: dict[str, Any]) -> None:
-        ev = event["ev"]
-        if ev == "ready":
+        kind = event["type"]
+        if kind == protocol.READY:
             self.finish("protocol", detail="a second ready event")
             return
-        if ev == "synced":
+        if kind == protocol.SYNCED:
             future = self._syncs.get(event["id"])
             if future is not None and not future.done():
                 future.set_result(event["idle"])
             return
-        if ev == "limit":
+        if kind == protocol.LIMIT:
             self._sandbox_limit = event["what"]
             return  # reported by _finish together with `exit`, once
-        if ev == "accept":
+        if kind == protocol.CONSUMER_ACCEPT:
             self._clients[event["client"]] = "open"
-        elif ev in ("close", "reject"):
+        elif kind in (protocol.CONSUMER_CLOSE, protocol.CONSUMER_REJECT):
             self._clients[event["client"]] = "closed"
-        elif ev == "error":
+        elif kind == protocol.ERROR:
             event["source"] = "sandbox"
         await self._deliver(event)
 
@@ -311,7 +305,7 @@ class Sandbox:
             if not data:
                 tail = decoder.decode(b"", final=True)
                 if tail:
-                    await self._deliver({"ev": "output", "stream": name, "text": tail})
+                    await self._deliver({"type": protocol.OUTPUT, "stream": name, "text": tail})
                 return
             now = time.monotonic()
             self._output.append((now, len(data)))
@@ -327,7 +321,7 @@ class Sandbox:
                 return
             text = decoder.decode(data)
             if text:
-                await self._deliver({"ev": "output", "stream": name, "text": text})
+                await self._deliver({"type": protocol.OUTPUT, "stream": name, "text": text})
 
     async def _wait_exit(self) -> None:
         code = await self._launched.process.wait()
@@ -382,8 +376,8 @@ class Sandbox:
             if not future.done():
                 future.set_result(False)
         if reason == "limit":
-            self._final.append({"ev": "limit", "what": what or "unknown", "detail": detail})
-        exit_event: dict[str, Any] = {"ev": "exit", "reason": reason, "detail": detail, "code": code}
+            self._final.append({"type": protocol.LIMIT, "what": what or "unknown", "detail": detail})
+        exit_event: dict[str, Any] = {"type": protocol.EXIT, "reason": reason, "detail": detail, "code": code}
         if what:
             exit_event["what"] = what
         if kill_error:

@@ -8,11 +8,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..shared import protocol
 from ..shared.limits import SandboxLimits
 from .options import SandboxOptions
 from .runner import Sandbox
 
-SCRIPT_ONLY_OPS = ("wait",)  # {"op": "wait", "seconds": 0.5}: let timers in the consumer fire
+WAIT = "wait"  # {"type": "wait", "seconds": 0.5}: a script-only op that lets timers in the consumer fire
 
 
 def read_script(path: str | Path) -> list[dict[str, Any]]:
@@ -25,8 +26,8 @@ def read_script(path: str | Path) -> list[dict[str, Any]]:
             op = json.loads(line)
         except ValueError as exc:
             raise ValueError(f"{path}:{number}: not JSON: {exc}") from None
-        if not isinstance(op, dict) or not isinstance(op.get("op"), str):
-            raise ValueError(f"{path}:{number}: each line must be an object with an 'op'")
+        if not isinstance(op, dict) or not isinstance(op.get("type"), str):
+            raise ValueError(f"{path}:{number}: each line must be an object with a 'type'")
         ops.append(op)
     return ops
 
@@ -57,10 +58,13 @@ async def run_script(
             await sandbox.load(code, filename)
             await sandbox.settle(settle_timeout)
             for op in ops:
-                if sandbox.done or op.get("op") == "stop":
+                if sandbox.done or op.get("type") == protocol.STOP:
                     break
-                if op.get("op") == "wait":
+                if op.get("type") == WAIT:
                     await sandbox.wait_done(min(max(float(op.get("seconds", 0)), 0.0), timeout))
+                elif problem := protocol.check_op(op, sandbox.limits.max_message_bytes):
+                    client = op.get("client") if isinstance(op.get("client"), str) else None
+                    await sandbox.refuse(client, problem, protocol.problem_limit(problem))
                 else:
                     await sandbox.send(op)
                 await sandbox.settle(settle_timeout)
@@ -81,7 +85,7 @@ def outcome(events: list[dict[str, Any]]) -> tuple[int, str]:
         return 2, f"limit: {final.get('what')} ({final.get('detail')})"
     if reason in ("protocol", "crashed", "start_failed"):
         return 3, f"{reason}: {final.get('detail')}"
-    errors = [e for e in events if e.get("ev") == "error" and e.get("source") == "sandbox"]
+    errors = [e for e in events if e.get("type") == protocol.ERROR and e.get("source") == "sandbox"]
     if reason == "error" or errors:
         first = errors[0] if errors else final
         line = f" (line {first.get('line')})" if first.get("line") else ""

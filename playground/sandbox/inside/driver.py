@@ -7,6 +7,7 @@ import base64
 import sys
 from typing import Any
 
+from ..shared import protocol
 from . import appload, narration
 from .diagnose import Diagnostics
 from .lagwatch import LagMonitor
@@ -151,18 +152,18 @@ class Driver(Outgoing):
         """Is some consumer running a handler right now (not waiting at the pause gate)?"""
         return any(c.busy and c.live and not self.pauser.holds(c) for c in list(self.clients.values()))
 
-    # -- ops from the owner -----------------------------------------------------------------
+    # -- ops from the host -----------------------------------------------------------------
     def handle(self, op: dict[str, Any]) -> None:
         """Apply one client op synchronously, so ops take effect in the order they arrived."""
-        kind = op.get("op")
+        kind = op.get("type")
         client_id = op.get("client")
         client = self.clients.get(client_id) if isinstance(client_id, str) else None
-        if kind == "connect":
+        if kind == protocol.CLIENT_CONNECT:
             if client is not None and client.state not in ("closed",):
                 self.tracer.problem(client, f"{client_id} is already connected")
                 return
             self.connect(op)
-        elif kind == "receive":
+        elif kind == protocol.CLIENT_SEND:
             if client is None or client.state not in ("accepted", "open") or not client.live:
                 why = {
                     "none": "the consumer has not accepted the connection yet",
@@ -177,14 +178,14 @@ class Driver(Outgoing):
             else:
                 message = {"type": "websocket.receive", "text": op["text"]}
             client.queue.put_nowait(message)
-        elif kind == "disconnect":
+        elif kind == protocol.CLIENT_CLOSE:
             if client is None or client.state == "closed" or not client.live:
                 self.tracer.problem(client, f"{client_id} is not connected")
                 return
             code = op.get("code", 1000)
             if client.state not in CLOSED_STATES:
                 self.tracer.emitter.emit(
-                    {"ev": "close", "client": client.id, "code": code, "reason": "", "by": "client"}
+                    {"type": protocol.CONSUMER_CLOSE, "client": client.id, "code": code, "reason": "", "by": "client"}
                 )
                 client.state = "closing"
             client.queue.put_nowait({"type": "websocket.disconnect", "code": code})
@@ -268,8 +269,8 @@ class Driver(Outgoing):
                 return False
         if self.layer is not None:
             for name, queue in list(self.layer.channels.items()):
-                owner = self.channels.get(name)
-                if owner is not None and owner.live and not queue.empty() and not self.pauser.holds(owner):
+                holder = self.channels.get(name)
+                if holder is not None and holder.live and not queue.empty() and not self.pauser.holds(holder):
                     return False
         return True
 

@@ -8,10 +8,8 @@ import resource
 import signal
 import sys
 
-EXIT_OK = 0
-EXIT_LOAD_ERROR = 3
-EXIT_LIMIT = 4
-EXIT_SETUP_FAILED = 5
+from ..shared import protocol
+
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
@@ -157,8 +155,8 @@ def main(argv: list[str]) -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # oversize writes fail with EFBIG instead of killing
         apply_rlimits(limits, limit_processes=mode != "development")
     except Exception as exc:  # noqa: BLE001 - any setup failure must be reported, then stop
-        write_raw(out_fd, {"ev": "error", "message": f"sandbox setup failed: {type(exc).__name__}: {exc}"})
-        os._exit(EXIT_SETUP_FAILED)
+        write_raw(out_fd, {"type": "error", "message": f"sandbox setup failed: {type(exc).__name__}: {exc}"})
+        os._exit(protocol.EXIT_SETUP_FAILED)
     root = code_root()
     sys.path[:] = [root, *[p for p in sys.path if p and p != root], args["env"]]
     import threading
@@ -167,13 +165,13 @@ def main(argv: list[str]) -> None:
     from . import appload, driver, tracing
 
     appload.preload(args["env"], args.get("preload", "minimal"))
-    # The owner counts exactly; this cap only backs it up (sync replies and drops are not counted there).
+    # The host counts exactly; this cap only backs it up (sync replies and drops are not counted there).
     emitter = tracing.Emitter(out_fd, 2 * int(limits["max_events"]) + 100)
-    emitter.emit({"ev": "ready", "preload": args.get("preload", "minimal"), "python": sys.version.split()[0]})
+    emitter.emit({"type": protocol.READY, "preload": args.get("preload", "minimal"), "python": sys.version.split()[0]})
     line, rest = read_line(in_fd, 8 * int(limits["max_code_bytes"]) + 65536)
-    op = json.loads(line) if line else {"op": "stop"}
-    if not isinstance(op, dict) or op.get("op") != "load" or not isinstance(op.get("code"), str):
-        os._exit(EXIT_OK)
+    op = json.loads(line) if line else {"type": protocol.STOP}
+    if not isinstance(op, dict) or op.get("type") != protocol.LOAD or not isinstance(op.get("code"), str):
+        os._exit(protocol.EXIT_OK)
     filename = clean_filename(op.get("filename"))
     tracer = tracing.Tracer(emitter, filename)
     drv = driver.Driver(tracer, int(limits["max_message_bytes"]))
@@ -189,7 +187,7 @@ def main(argv: list[str]) -> None:
     except appload.LoadError as exc:
         emitter.emit(
             {
-                "ev": "error",
+                "type": protocol.ERROR,
                 "client": None,
                 "method": None,
                 "message": exc.message,
@@ -197,11 +195,11 @@ def main(argv: list[str]) -> None:
                 "line": exc.line,
             }
         )
-        os._exit(EXIT_LOAD_ERROR)
+        os._exit(protocol.EXIT_LOAD_ERROR)
     except MemoryError:
         emitter.limit("memory", "loading the code ran out of memory (address-space limit)")
     loaded = drv.loaded
-    emitter.emit({"ev": "loaded", "mode": loaded.mode, "consumers": loaded.consumers, "routes": loaded.routes})
+    emitter.emit({"type": protocol.LOADED, "mode": loaded.mode, "consumers": loaded.consumers, "routes": loaded.routes})
     drv.diagnostics.static_notes(op["code"])
     import asyncio
 
@@ -211,14 +209,18 @@ def main(argv: list[str]) -> None:
         emitter.limit("memory", "the run ran out of memory (address-space limit)")
     except BaseException as exc:  # noqa: BLE001 - e.g. a learner KeyboardInterrupt reaching the loop
         emitter.emit(
-            {"ev": "error", "client": None, "message": f"the sandbox stopped: {type(exc).__name__}: {exc}"[:1000]}
+            {
+                "type": protocol.ERROR,
+                "client": None,
+                "message": f"the sandbox stopped: {type(exc).__name__}: {exc}"[:1000],
+            }
         )
-        os._exit(EXIT_SETUP_FAILED)
-    os._exit(EXIT_OK)
+        os._exit(protocol.EXIT_SETUP_FAILED)
+    os._exit(protocol.EXIT_OK)
 
 
 async def serve(drv: object, in_fd: int, limits: dict[str, int], pending: bytes = b"") -> None:
-    """Read ops from the owner without blocking the loop and apply them in order; stop or EOF ends the run."""
+    """Read ops from the host without blocking the loop and apply them in order; stop or EOF ends the run."""
     import asyncio
 
     loop = asyncio.get_running_loop()
@@ -229,7 +231,7 @@ async def serve(drv: object, in_fd: int, limits: dict[str, int], pending: bytes 
     tracer = drv.tracer  # type: ignore[attr-defined]
 
     def stop() -> None:
-        os._exit(EXIT_OK)  # the owner kills the namespace anyway; never wait for learner tasks
+        os._exit(protocol.EXIT_OK)  # the host kills the namespace anyway; never wait for learner tasks
 
     async def sync(op: dict[str, object]) -> None:
         try:
@@ -237,7 +239,7 @@ async def serve(drv: object, in_fd: int, limits: dict[str, int], pending: bytes 
         except (TypeError, ValueError):
             timeout = 1.0
         idle = await drv.settle(timeout)  # type: ignore[attr-defined]
-        tracer.emitter.emit({"ev": "synced", "id": str(op.get("id", ""))[:64], "idle": idle})
+        tracer.emitter.emit({"type": protocol.SYNCED, "id": str(op.get("id", ""))[:64], "idle": idle})
 
     def handle_line(line: bytes) -> None:
         try:
@@ -245,14 +247,14 @@ async def serve(drv: object, in_fd: int, limits: dict[str, int], pending: bytes 
         except ValueError:
             tracer.problem(None, "the sandbox received an operation that is not JSON")
             return
-        kind = op.get("op") if isinstance(op, dict) else None
-        if kind == "stop":
+        kind = op.get("type") if isinstance(op, dict) else None
+        if kind == protocol.STOP:
             stop()
-        elif kind == "sync":
+        elif kind == protocol.SYNC:
             loop.create_task(sync(op))
-        elif kind == "pause" and isinstance(op.get("on"), bool):
+        elif kind == protocol.PAUSE and isinstance(op.get("on"), bool):
             drv.pauser.set(op["on"])  # type: ignore[attr-defined]
-        elif kind == "step":
+        elif kind == protocol.STEP:
             drv.pauser.step()  # type: ignore[attr-defined]
         else:
             drv.handle(op)  # type: ignore[attr-defined]

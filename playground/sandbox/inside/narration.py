@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..shared.protocol import close_meaning
+
 
 def handler_names(consumer: Any, message_type: str) -> tuple[str, str]:
     """(trace kind, learner-facing method name) for a message about to be dispatched."""
@@ -92,33 +94,6 @@ def trace_dispatch(tracer: Any, client: Any, consumer: Any, kind: str, method: s
             result="the handler runs for this client's consumer" if hasattr(consumer, method)
             else f"{name} has no method {method}(): Channels raises ValueError",
         )  # fmt: skip
-
-
-CLOSE_CODES = {
-    1000: "normal closure: the conversation ended on purpose",
-    1001: "going away: the page was closed or the server is shutting down",
-    1002: "protocol error: a peer broke the WebSocket rules",
-    1003: "unsupported data: a peer got a kind of frame it cannot handle",
-    1005: "no status: the close frame carried no code",
-    1006: "abnormal closure: no close frame at all (the connection dropped, or the handshake was refused)",
-    1007: "invalid data: a text frame was not valid UTF-8",
-    1008: "policy violation",
-    1009: "message too big",
-    1011: "server error: the consumer raised an exception",
-    403: "handshake refused (HTTP 403): close() or DenyConnection before accept(); a browser reports 1006",
-    500: "handshake failed (HTTP 500): an exception before accept(); a browser reports 1006",
-}
-
-
-def close_meaning(code: Any) -> str:
-    """What a close code (or a refused handshake's HTTP status) means, in plain words."""
-    if code in CLOSE_CODES:
-        return CLOSE_CODES[code]
-    if isinstance(code, int) and 4000 <= code <= 4999:
-        return "application-defined (4000-4999): your consumer chose it, so its meaning is yours to document"
-    if isinstance(code, int) and 3000 <= code <= 3999:
-        return "registered for libraries and frameworks (3000-3999)"
-    return "not a standard close code"
 
 
 def pending_action(kind: str, client: Any, message: dict[str, Any]) -> str:

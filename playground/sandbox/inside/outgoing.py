@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 from typing import Any
 
-from .narration import close_meaning, short
+from ..shared import protocol
+from ..shared.protocol import close_meaning
+from .narration import short
 from .tracing import CURRENT_METHOD, Tracer
 
 CLOSED_STATES = ("closing", "closed")
@@ -63,7 +65,7 @@ class Outgoing:
                 return
             subprotocol = message.get("subprotocol")
             client.state = "accepted"
-            event: dict[str, Any] = {"ev": "accept", "client": client.id, "subprotocol": subprotocol}
+            event: dict[str, Any] = {"type": protocol.CONSUMER_ACCEPT, "client": client.id, "subprotocol": subprotocol}
             if message.get("headers"):
                 event["headers"] = [[_text(k), _text(v)] for k, v in message["headers"]][:16]
             tracer.emitter.emit(event)
@@ -104,10 +106,14 @@ class Outgoing:
             return
         if isinstance(text, str):
             payload: str | bytes = text
-            frame = {"ev": "send", "client": client.id, "text": text}
+            frame = {"type": protocol.CONSUMER_SEND, "client": client.id, "text": text}
         elif isinstance(data, bytes | bytearray):
             payload = bytes(data)
-            frame = {"ev": "send", "client": client.id, "bytes": base64.b64encode(data).decode("ascii")}
+            frame = {
+                "type": protocol.CONSUMER_SEND,
+                "client": client.id,
+                "bytes": base64.b64encode(data).decode("ascii"),
+            }
         else:
             tracer.problem(client, "websocket.send needs text (str) or bytes", method)
             return
@@ -128,7 +134,7 @@ class Outgoing:
         reason = message.get("reason") or ""
         if client.state in PENDING_STATES:
             client.state = "closed"
-            tracer.emitter.emit({"ev": "reject", "client": client.id, "status": 403})
+            tracer.emitter.emit({"type": protocol.CONSUMER_REJECT, "client": client.id, "status": 403})
             tracer.trace(
                 "reject", client, method=method, line=line,
                 action="close() before accept() (DenyConnection does the same)",
@@ -139,7 +145,13 @@ class Outgoing:
         elif client.state in ("accepted", "open"):
             client.state = "closing"
             tracer.emitter.emit(
-                {"ev": "close", "client": client.id, "code": code, "reason": str(reason)[:123], "by": "server"}
+                {
+                    "type": protocol.CONSUMER_CLOSE,
+                    "client": client.id,
+                    "code": code,
+                    "reason": str(reason)[:123],
+                    "by": "server",
+                }
             )
             tracer.trace(
                 "close", client, method=method, line=line,
@@ -153,7 +165,7 @@ class Outgoing:
         """The consumer has stopped: close what is still open, as a real server would, and say why."""
         if client.state in PENDING_STATES:
             status = 500 if client.failed else 403
-            self.tracer.emitter.emit({"ev": "reject", "client": client.id, "status": status})
+            self.tracer.emitter.emit({"type": protocol.CONSUMER_REJECT, "client": client.id, "status": status})
             client.state = "closed"
             self.tracer.trace(
                 "reject", client,
@@ -163,7 +175,9 @@ class Outgoing:
             )  # fmt: skip
         elif client.state in ("accepted", "open"):
             code = 1011 if client.failed else 1000
-            self.tracer.emitter.emit({"ev": "close", "client": client.id, "code": code, "reason": "", "by": "server"})
+            self.tracer.emitter.emit(
+                {"type": protocol.CONSUMER_CLOSE, "client": client.id, "code": code, "reason": "", "by": "server"}
+            )
             client.state = "closed"
             self.tracer.trace(
                 "close", client,

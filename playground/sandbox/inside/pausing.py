@@ -1,4 +1,4 @@
-"""Inside the sandbox: pause on each event: every Channels call waits at a gate until the owner sends `step`."""
+"""Inside the sandbox: pause on each event: every Channels call waits at a gate until the host sends `step`."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ class Pauser:
         self.held.append(held)
         self.tracer.emitter.emit(
             {
-                "ev": "paused",
+                "type": protocol.PAUSED,
                 "id": held.id,
                 "client": client.id if client is not None else None,
                 "kind": kind,
@@ -82,4 +82,4 @@ class Pauser:
                 self._resumed(held, "unpause")
 
     def _resumed(self, held: Held, by: str) -> None:
-        self.tracer.emitter.emit({"ev": "resumed", "id": held.id, "by": by, "waiting": len(self.held)})
+        self.tracer.emitter.emit({"type": protocol.RESUMED, "id": held.id, "by": by, "waiting": len(self.held)})

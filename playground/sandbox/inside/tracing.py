@@ -21,7 +21,6 @@ HARNESS_DIRS = frozenset(
 # Which client's consumer is running, and which of its methods (set by the driver around each dispatch).
 CURRENT_CLIENT: contextvars.ContextVar[Any] = contextvars.ContextVar("playground_client", default=None)
 CURRENT_METHOD: contextvars.ContextVar[str | None] = contextvars.ContextVar("playground_method", default=None)
-EXIT_LIMIT = 4
 # Channels' own instance attributes: shown separately (channel_name) or not at all.
 CHANNELS_INTERNALS = frozenset(
     {"scope", "channel_layer", "channel_name", "channel_receive", "base_send", "channel_layer_alias", "groups"}
@@ -60,8 +59,8 @@ class Emitter:
         with self.lock:
             self.count += 1
             if self.count > self.max_events:
-                self._write(b'{"ev":"limit","what":"events","detail":"the run produced too many events"}\n')
-                os._exit(EXIT_LIMIT)
+                self._write(b'{"type":"limit","what":"events","detail":"the run produced too many events"}\n')
+                os._exit(protocol.EXIT_LIMIT)
             self._write(line)
 
     def _write(self, data: bytes) -> None:
@@ -70,15 +69,15 @@ class Emitter:
             try:
                 written = os.write(self.fd, view)
             except BrokenPipeError:
-                os._exit(0)  # the owner is gone; nothing left to do
+                os._exit(0)  # the host is gone; nothing left to do
             view = view[written:]
 
     def limit(self, what: str, detail: str) -> None:
         """Report a limit the harness detected itself (e.g. memory) and end the run."""
         try:
-            self.emit({"ev": "limit", "what": what, "detail": detail})
+            self.emit({"type": protocol.LIMIT, "what": what, "detail": detail})
         finally:
-            os._exit(EXIT_LIMIT)
+            os._exit(protocol.EXIT_LIMIT)
 
 
 class Tracer:
@@ -162,25 +161,22 @@ class Tracer:
             self.step += 1
             step = self.step
         limit = protocol.MAX_WORDS_CHARS
-        extra = {"topic": topic} if topic else {}
-        self.emitter.emit(
-            {
-                "ev": "trace",
-                "step": step,
-                "t": round((time.monotonic() - self.t0) * 1000, 1),
-                "client": client.id if client is not None else None,
-                "kind": kind,
-                "method": method,
-                "line": line,
-                "action": clip(action, limit),
-                "evaluation": clip(evaluation, limit),
-                "result": clip(result, limit),
-                "state": client.state if client is not None else "none",
-                "vars": self.describe_vars(client),
-                "groups": list(client.groups) if client is not None else [],
-                **extra,
-            }
-        )
+        row = {
+            "step": step,
+            "t": round((time.monotonic() - self.t0) * 1000, 1),
+            "client": client.id if client is not None else None,
+            "kind": kind,
+            "method": method,
+            "line": line,
+            "action": clip(action, limit),
+            "evaluation": clip(evaluation, limit),
+            "result": clip(result, limit),
+            "state": client.state if client is not None else "none",
+            "vars": self.describe_vars(client),
+            "groups": list(client.groups) if client is not None else [],
+            **({"topic": topic} if topic else {}),
+        }
+        self.emitter.emit({"type": protocol.TRACE, **protocol.trace_row(row)})
 
     def output(self, client: Any, stream: str, text: str) -> None:
         """A trace event for learner output; only the first MAX_OUTPUT_TRACES are traced."""
@@ -231,7 +227,7 @@ class Tracer:
             message = f"{message}\n{hint}"
         self.emitter.emit(
             {
-                "ev": "error",
+                "type": protocol.ERROR,
                 "client": client.id if client is not None else None,
                 "method": method,
                 "message": clip(message, protocol.MAX_MESSAGE_CHARS),
@@ -245,7 +241,7 @@ class Tracer:
         """Emit an error event that is not an exception (a misuse the harness detected)."""
         self.emitter.emit(
             {
-                "ev": "error",
+                "type": protocol.ERROR,
                 "client": client.id if client is not None else None,
                 "method": method,
                 "message": clip(message, protocol.MAX_MESSAGE_CHARS),

@@ -1,4 +1,4 @@
-"""Every number that bounds a playground run, in one frozen value the owner and the harness share."""
+"""Every number that bounds a playground run, in one frozen value the host and the harness share."""
 
 from __future__ import annotations
 
@@ -22,15 +22,17 @@ class SandboxLimits:
     file_size_bytes: int = 1 * MIB  # RLIMIT_FSIZE: a larger write fails with EFBIG
     open_files: int = 64  # RLIMIT_NOFILE
     tmpfs_bytes: int = 8 * MIB  # size of the private /tmp
-    # Enforced by the owner (runner.Sandbox), which ends the run with a `limit` event.
+    # Enforced by the host (runner.Sandbox), which ends the run with a `limit` event.
     run_cpu_seconds: float = 20.0  # CPU of all the run's processes together, sampled twice a second
     lifetime_seconds: float = 900.0  # wall clock from load to forced stop
-    idle_seconds: float = 180.0  # wall clock without any client operation from the owner
+    idle_seconds: float = 180.0  # wall clock without any client operation from the host
     output_bytes_per_minute: int = 1_000_000  # learner stdout+stderr over any 60-second window
-    max_events: int = 10_000  # events of all kinds delivered to the owner's reader
-    max_message_bytes: int = 64 * KIB  # one WebSocket message, either direction
-    max_clients: int = 20  # WebSocket clients connected at the same time
-    max_code_bytes: int = 256 * KIB  # learner source size
+    max_events: int = 10_000  # events of all kinds delivered to the host's reader
+    max_message_bytes: int = (
+        64 * KIB
+    )  # one WebSocket message: protocol.check_op (page socket, run_script) and the live proxy going in, the harness going out
+    max_clients: int = 20  # WebSocket clients connected at the same time (Sandbox.send)
+    max_code_bytes: int = 256 * KIB  # learner source size (Sandbox.load, the one check on every path)
     start_timeout_seconds: float = 10.0  # a sandbox that is not ready by then is killed
 
     def __post_init__(self) -> None:
@@ -59,5 +61,5 @@ class SandboxLimits:
 
     @property
     def max_event_line_bytes(self) -> int:
-        """Longest protocol line the owner accepts: a message JSON-escaped (worst case 6x) plus framing."""
+        """Longest protocol line the host accepts: a message JSON-escaped (worst case 6x) plus framing."""
         return 8 * self.max_message_bytes + 64 * KIB

@@ -1,4 +1,5 @@
 // The client panel: one card per simulated WebSocket client, with its own message log.
+import { CLIENT_CLOSE, CLIENT_CONNECT, CLIENT_SEND, CONSUMER_ACCEPT, CONSUMER_CLOSE, CONSUMER_REJECT, CONSUMER_SEND } from "../protocol.js";
 
 // One formatter for every log row: toLocaleTimeString() builds a new one per call, which a flood of frames feels.
 const TIME_FORMAT = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
@@ -43,10 +44,10 @@ export class ClientPanel {
     card.querySelector('[data-action="connect"]').addEventListener("click", () => this.connect(client));
     card.querySelector('[data-action="close"]').addEventListener("click", () => {
       const code = parseInt(card.querySelector(".close-code").value, 10) || 1000;
-      this.send({ type: "client.close", client: id, code });
+      this.send({ type: CLIENT_CLOSE, client: id, code });
     });
     card.querySelector('[data-action="remove"]').addEventListener("click", () => {
-      if (client.state === "open" || client.state === "connecting") this.send({ type: "client.close", client: id, code: 1000 });
+      if (client.state === "open" || client.state === "connecting") this.send({ type: CLIENT_CLOSE, client: id, code: 1000 });
       card.remove();
       this.clients.delete(id);
     });
@@ -68,7 +69,7 @@ export class ClientPanel {
 
   connect(client) {
     this.setState(client, "connecting");
-    this.send({ type: "client.connect", client: client.id, path: client.path, query: client.query });
+    this.send({ type: CLIENT_CONNECT, client: client.id, path: client.path, query: client.query });
   }
 
   sendFrom(client) {
@@ -82,7 +83,7 @@ export class ClientPanel {
         this.onLog(`${client.id}: binary frames are written as base64; "${text.slice(0, 40)}" is not base64.`, "error");
         return;
       }
-      this.send({ type: "client.send", client: client.id, bytes: text });
+      this.send({ type: CLIENT_SEND, client: client.id, bytes: text });
       this.log(client, "sent", "binary", base64Size(text), text);
       return;
     }
@@ -94,7 +95,7 @@ export class ClientPanel {
         return;
       }
     }
-    this.send({ type: "client.send", client: client.id, text });
+    this.send({ type: CLIENT_SEND, client: client.id, text });
     this.log(client, "sent", "text", byteSize(text), text);
   }
 
@@ -108,14 +109,15 @@ export class ClientPanel {
   receive(message) {
     const client = this.clients.get(message.client);
     if (!client) return;
-    if (message.type === "client.accepted") this.setState(client, "open");
-    if (message.type === "client.message") {
+    if (message.type === CONSUMER_ACCEPT) this.setState(client, "open");
+    if (message.type === CONSUMER_SEND) {
       if (message.bytes !== undefined) this.log(client, "received", "binary", base64Size(message.bytes), message.bytes);
       else this.log(client, "received", "text", byteSize(message.text), message.text);
     }
-    if (message.type === "client.closed") {
+    if (message.type === CONSUMER_CLOSE || message.type === CONSUMER_REJECT) {
       this.setState(client, "closed");
-      this.log(client, "received", "close", 0, `code ${message.code}${message.explanation ? ` · ${message.explanation}` : ""}`);
+      const what = message.type === CONSUMER_CLOSE ? `code ${message.code}` : `refused (HTTP ${message.status})`;
+      this.log(client, "received", "close", 0, `${what}${message.explanation ? ` · ${message.explanation}` : ""}`);
     }
   }
 
