@@ -15,13 +15,13 @@ IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
 def refuse_wildcard_allowed_hosts(
     app_configs: Sequence[AppConfig] | None = None, **kwargs: object
 ) -> list[checks.CheckMessage]:
-    """ALLOWED_HOSTS is also the WebSocket Origin allow-list, so a wildcard lets any site open our sockets."""
+    """A WebSocket's own origin counts only when its Host is in ALLOWED_HOSTS; a wildcard lets a rebound name pass."""
     wild = [host for host in settings.ALLOWED_HOSTS if "*" in host]
     if wild:
         return [
             checks.Error(
                 f"DJANGO_ALLOWED_HOSTS contains a wildcard ({', '.join(wild)}).",
-                hint="List the site's host names; they also decide which pages may open its WebSockets.",
+                hint="List the site's host names; they also decide which origins may open its WebSockets.",
                 id="academy.E001",
             )
         ]

@@ -1,4 +1,4 @@
-"""WebSocket routes: every app's routes behind origin validation and the session, plus the public live route."""
+"""WebSocket routes: every app's routes behind the same-origin check and the session, plus the public live route."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 from channels.auth import AuthMiddlewareStack
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.routing import URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import URLPattern, re_path
 
+from config.websocket_origin import SameOriginValidator
 from dashboards import routing as dashboards_routing
 from playground import routing as playground_routing
 
@@ -31,7 +31,7 @@ class NotFoundConsumer(AsyncWebsocketConsumer):
 # django-stubs types re_path() for Django views only; channels' URLRouter routes ASGI applications this way.
 not_found_route = re_path(r"", NotFoundConsumer.as_asgi())  # type: ignore[arg-type]
 
-# Routes that carry the learner's session and require a same-site Origin; each app's list is added here.
+# Routes that carry the learner's session and require one of the site's own origins (scheme, host and port); each app's list is added here.
 session_websocket_urlpatterns: list[URLPattern] = [
     *playground_routing.session_routes,
     *dashboards_routing.session_routes,
@@ -50,7 +50,7 @@ class WebsocketDispatcher:
         # types-channels wants its check-only _ExtendedURLPattern, which no public call returns; re_path() and path()
         # give the URLPattern that URLRouter really takes.
         self.public = URLRouter([*public_websocket_urlpatterns, not_found_route])  # type: ignore[list-item]
-        self.guarded = AllowedHostsOriginValidator(
+        self.guarded = SameOriginValidator(
             AuthMiddlewareStack(URLRouter([*session_websocket_urlpatterns, not_found_route]))  # type: ignore[list-item]
         )
 

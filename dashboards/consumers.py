@@ -7,6 +7,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.sockets import UserSocketsMixin
 from cohorts.access import is_cohort_instructor
 from config.layer import FaultTolerantMixin, GroupMembership
 from dashboards.announce import cohort_group
@@ -14,7 +15,7 @@ from dashboards.announce import cohort_group
 CLOSE_FORBIDDEN = 4403
 
 
-class CohortConsumer(FaultTolerantMixin, AsyncJsonWebsocketConsumer):
+class CohortConsumer(UserSocketsMixin, FaultTolerantMixin, AsyncJsonWebsocketConsumer):
     """Read-only: the browser never sends anything that reaches the channel layer."""
 
     membership: GroupMembership | None = None

@@ -13,6 +13,7 @@ from typing import Any
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from accounts.sockets import CLOSE_SIGNED_OUT, SIGNED_OUT, UserSocketsMixin, still_signed_in
 from config.layer import FaultTolerantMixin
 from playground.live import live_endpoint
 from playground.models import Run
@@ -21,11 +22,11 @@ from playground.run.limits import run_limits
 from playground.run.records import RunRefused, open_run
 from playground.sandbox.shared import protocol
 
-CLOSE_NOT_SIGNED_IN = 4401
+CLOSE_NOT_SIGNED_IN = CLOSE_SIGNED_OUT
 NOTHING_RUNNING = "Run your code first; nothing is running."
 
 
-class PlaygroundConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
+class PlaygroundConsumer(UserSocketsMixin, FaultTolerantMixin, AsyncWebsocketConsumer):
     """Browser side of the protocol, one run at a time per page; a subclass says where the run lives.
 
     A subclass provides `running` (a run takes operations now), `begin(run)` (start a Run row the learner may
@@ -74,6 +75,10 @@ class PlaygroundConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
         code = message.get("code")
         if not isinstance(code, str):
             await self.send_json({"type": "error", "message": "A run needs the code as text."})
+            return
+        if not await still_signed_in(self.scope, self.user.pk):  # logged out elsewhere while this socket stayed open
+            await self.send_json({"type": "status", "state": "stopped", "reason": SIGNED_OUT})
+            await self.close(code=CLOSE_SIGNED_OUT)
             return
         await self.replace_run()
         await self.send_json({"type": "status", "state": "starting", "reason": None})

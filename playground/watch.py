@@ -7,6 +7,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from accounts.sockets import UserSocketsMixin
 from cohorts.access import instructs_learner
 from config.layer import FaultTolerantMixin, GroupMembership
 from playground.sandbox.shared import protocol
@@ -53,7 +54,7 @@ def how_run_ended(run_id: int) -> str | None:
     return (run.end_detail or run.get_end_reason_display()) if run else None
 
 
-class RunWatchConsumer(FaultTolerantMixin, AsyncJsonWebsocketConsumer):
+class RunWatchConsumer(UserSocketsMixin, FaultTolerantMixin, AsyncJsonWebsocketConsumer):
     """Receives the run's events as they happen; nothing the watcher sends reaches the run."""
 
     membership: GroupMembership | None = None

@@ -39,7 +39,7 @@ async def test_learners_and_foreign_instructors_are_refused_before_accept():
         communicator, result = await open_socket(user, cohort.pk)
         assert result == (False, CLOSE_FORBIDDEN)
     anonymous = WebsocketCommunicator(
-        application, f"/ws/cohorts/{cohort.pk}/", headers=[(b"origin", b"http://localhost")]
+        application, f"/ws/cohorts/{cohort.pk}/", headers=[(b"origin", b"http://localhost"), (b"host", b"localhost")]
     )
     assert await anonymous.connect() == (False, CLOSE_FORBIDDEN)
 

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def test_playground_socket_refuses_anonymous_visitors():
-    communicator = WebsocketCommunicator(application, "/ws/playground/", headers=[(b"origin", b"http://localhost")])
+    headers = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
+    communicator = WebsocketCommunicator(application, "/ws/playground/", headers=headers)
     assert await communicator.connect() == (False, CLOSE_NOT_SIGNED_IN)
 
 
