@@ -220,6 +220,9 @@ PLAYGROUND_LIMITS = json.loads(os.environ.get("PLAYGROUND_LIMITS", "{}"))
 PLAYGROUND_POOL_SIZE = env_int("PLAYGROUND_POOL_SIZE", 2)  # pre-started sandboxes per process
 PLAYGROUND_MAX_CONCURRENT_RUNS = env_int("PLAYGROUND_MAX_CONCURRENT_RUNS", 2)  # per learner
 PLAYGROUND_RUNS_PER_MINUTE = env_int("PLAYGROUND_RUNS_PER_MINUTE", 20)  # per learner
+# Sandboxes running at once in one process (a Daphne in page mode, a runworker in workers mode), whoever runs them;
+# a learner beyond it is told the playground is full. Pre-started idle ones (PLAYGROUND_POOL_SIZE) come on top.
+PLAYGROUND_MAX_RUNNING_SANDBOXES = env_int("PLAYGROUND_MAX_RUNNING_SANDBOXES", 8)
 PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES = env_int("PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES", 320 * 1024)
 # A run's owner stamps Run.heartbeat_at this often; a run silent for three beats was on a process that died.
 PLAYGROUND_HEARTBEAT_SECONDS = env_int("PLAYGROUND_HEARTBEAT_SECONDS", 10)
