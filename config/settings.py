@@ -187,18 +187,21 @@ AUTH_PASSWORD_VALIDATORS = [
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
 
-# Brute-force protection (django-axes): a user name, or an IP address, with this many failed sign-ins within the
-# lock-out time is locked out until it has passed. `manage.py axes_reset_username NAME` / `axes_reset_ip IP` unlock.
+# Brute-force protection (django-axes): a user name with this many failed sign-ins within the lock-out time, from any
+# address, is locked out until it has passed (`manage.py axes_reset_username NAME` unlocks). Not by address alone: a
+# class shares one school address, and one learner's typos must not lock the others out; nginx limits the rate of
+# sign-in requests per address instead (deploy/nginx-site.conf.in).
 ACCOUNTS_LOGIN_FAILURE_LIMIT = env_int("ACCOUNTS_LOGIN_FAILURE_LIMIT", 5)
 ACCOUNTS_LOCKOUT_MINUTES = env_int("ACCOUNTS_LOCKOUT_MINUTES", 15)
 AXES_FAILURE_LIMIT = ACCOUNTS_LOGIN_FAILURE_LIMIT
 AXES_COOLOFF_TIME = timedelta(minutes=ACCOUNTS_LOCKOUT_MINUTES)
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one alone locks: spread guesses still stop
+AXES_LOCKOUT_PARAMETERS = ["username"]  # guesses spread over many addresses still lock the name
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the page's "try again in" stays true
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_DISABLE_ACCESS_LOG = True  # record failures only, not every successful sign-in
-# Sign-ups and password-reset mails an IP address (and, for resets, an e-mail address) may ask for per hour.
-ACCOUNTS_SIGNUPS_PER_HOUR = env_int("ACCOUNTS_SIGNUPS_PER_HOUR", 10)
+# Sign-ups and password-reset mails an IP address (and, for resets, an e-mail address) may ask for per hour; a whole
+# class signs up from one school address in its first lesson.
+ACCOUNTS_SIGNUPS_PER_HOUR = env_int("ACCOUNTS_SIGNUPS_PER_HOUR", 60)
 ACCOUNTS_PASSWORD_RESETS_PER_HOUR = env_int("ACCOUNTS_PASSWORD_RESETS_PER_HOUR", 5)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"

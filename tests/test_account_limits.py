@@ -41,7 +41,7 @@ def test_the_right_password_after_the_limit_of_wrong_ones_is_locked_out(client):
     assert answers == [200] * (LIMIT - 1) + [429]  # the failure that reaches the limit already locks
     response = sign_in(client, "ada", DEFAULT_PASSWORD)
     assert response.status_code == 429
-    assert "too many failed sign-ins for this account or from your network" in response.text
+    assert "too many failed sign-ins for this account" in response.text
     assert "locked for 15 minutes" in response.text
     assert not client.get("/").context["user"].is_authenticated
 
@@ -53,12 +53,12 @@ def test_guesses_spread_over_many_addresses_still_lock_the_user_name(client):
     assert sign_in(client, "ada", DEFAULT_PASSWORD, ip="192.0.2.99").status_code == 429
 
 
-def test_guesses_spread_over_many_user_names_lock_the_address_only(client):
+def test_one_learners_failures_do_not_lock_out_a_classmate_at_the_same_address(client):
     make_user("ada")
     for guess in range(LIMIT):
-        sign_in(client, f"someone-{guess}", "guess", ip="198.51.100.1")
-    assert sign_in(client, "ada", DEFAULT_PASSWORD, ip="198.51.100.1").status_code == 429
-    assert sign_in(client, "ada", DEFAULT_PASSWORD, ip="198.51.100.2").status_code == 302
+        sign_in(client, "bob", f"guess-{guess}", ip="198.51.100.1")
+    assert sign_in(client, "bob", "guess", ip="198.51.100.1").status_code == 429
+    assert sign_in(client, "ada", DEFAULT_PASSWORD, ip="198.51.100.1").status_code == 302
 
 
 def test_the_documented_command_unlocks_a_user(client):
