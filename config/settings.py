@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_ace",
     "channels",
+    "axes",
     "accounts",
     "cohorts",
     "lessons",
@@ -109,6 +111,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "axes.middleware.AxesMiddleware",  # turns a locked-out sign-in into the lock-out page
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -180,7 +183,26 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# The lock-out check runs before the password is even tried, so a locked account cannot be guessed into.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
+
+# Brute-force protection (django-axes): a user name with this many failed sign-ins within the lock-out time, from any
+# address, is locked out until it has passed (`manage.py axes_reset_username NAME` unlocks). Not by address alone: a
+# class shares one school address, and one learner's typos must not lock the others out; nginx limits the rate of
+# sign-in requests per address instead (deploy/nginx-site.conf.in).
+ACCOUNTS_LOGIN_FAILURE_LIMIT = env_int("ACCOUNTS_LOGIN_FAILURE_LIMIT", 5)
+ACCOUNTS_LOCKOUT_MINUTES = env_int("ACCOUNTS_LOCKOUT_MINUTES", 15)
+AXES_FAILURE_LIMIT = ACCOUNTS_LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=ACCOUNTS_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username"]  # guesses spread over many addresses still lock the name
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False  # the page's "try again in" stays true
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_DISABLE_ACCESS_LOG = True  # record failures only, not every successful sign-in
+# Sign-ups and password-reset mails an IP address (and, for resets, an e-mail address) may ask for per hour; a whole
+# class signs up from one school address in its first lesson.
+ACCOUNTS_SIGNUPS_PER_HOUR = env_int("ACCOUNTS_SIGNUPS_PER_HOUR", 60)
+ACCOUNTS_PASSWORD_RESETS_PER_HOUR = env_int("ACCOUNTS_PASSWORD_RESETS_PER_HOUR", 5)
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "home"
 
@@ -201,6 +223,9 @@ PLAYGROUND_LIMITS = json.loads(os.environ.get("PLAYGROUND_LIMITS", "{}"))
 PLAYGROUND_POOL_SIZE = env_int("PLAYGROUND_POOL_SIZE", 2)  # pre-started sandboxes per process
 PLAYGROUND_MAX_CONCURRENT_RUNS = env_int("PLAYGROUND_MAX_CONCURRENT_RUNS", 2)  # per learner
 PLAYGROUND_RUNS_PER_MINUTE = env_int("PLAYGROUND_RUNS_PER_MINUTE", 20)  # per learner
+# Sandboxes running at once in one process (a Daphne in page mode, a runworker in workers mode), whoever runs them;
+# a learner beyond it is told the playground is full. Pre-started idle ones (PLAYGROUND_POOL_SIZE) come on top.
+PLAYGROUND_MAX_RUNNING_SANDBOXES = env_int("PLAYGROUND_MAX_RUNNING_SANDBOXES", 8)
 PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES = env_int("PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES", 320 * 1024)
 # A run's owner stamps Run.heartbeat_at this often; a run silent for three beats was on a process that died.
 PLAYGROUND_HEARTBEAT_SECONDS = env_int("PLAYGROUND_HEARTBEAT_SECONDS", 10)
@@ -255,5 +280,6 @@ LOGGING = {
     "loggers": {
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
         "daphne": {"level": "WARNING"},
+        "axes": {"level": "WARNING"},  # lock-outs, without a start-up banner in every manage.py command
     },
 }

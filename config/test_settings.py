@@ -31,3 +31,9 @@ if os.environ.get("ACADEMY_TEST_CHANNEL_LAYER") != "redis":
 else:
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = f"asgi-test-{TEST_RUN_ID}"
     CACHES["default"]["KEY_PREFIX"] = f"test-{TEST_RUN_ID}"
+
+# The suite signs in, signs up and asks for reset mails many times from 127.0.0.1 in one run; only the tests
+# about these limits lower them again (with override_settings).
+AXES_FAILURE_LIMIT = 1000
+ACCOUNTS_SIGNUPS_PER_HOUR = 100_000
+ACCOUNTS_PASSWORD_RESETS_PER_HOUR = 100_000

@@ -20,8 +20,8 @@ DEMO_LEARNERS = 14
 DEMO_PASSWORD = "channels-demo-2026"
 
 
-def make_demo_cohort(instructor, learner, seed: int = 2026) -> Cohort:
-    """Create the demo cohort once; a cohort that already exists is left exactly as it is."""
+def make_demo_cohort(instructor, learner, seed: int = 2026, password: str = DEMO_PASSWORD) -> Cohort:
+    """Create the demo cohort once, its new learners with `password`; a cohort that exists is left as it is."""
     existing = Cohort.objects.filter(name=DEMO_COHORT, created_by=instructor).first()
     if existing:
         return existing
@@ -33,7 +33,7 @@ def make_demo_cohort(instructor, learner, seed: int = 2026) -> Cohort:
     for number in range(1, DEMO_LEARNERS + 1):
         user, created = User.objects.get_or_create(username=f"demo-learner-{number:02d}")
         if created:
-            user.set_password(DEMO_PASSWORD)
+            user.set_password(password)
             user.save()
         learners.append(user)
     for user in learners:

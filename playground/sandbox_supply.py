@@ -14,6 +14,9 @@ from django.conf import settings
 from playground.run.limits import run_limits
 from playground.sandbox import GateResult, Sandbox, SandboxOptions, SandboxPool, SandboxStartError, start_gate
 
+# A learner refused because the server is full is told to try again after this long.
+FULL_RETRY_SECONDS = 30
+
 
 class SandboxUnavailable(Exception):
     """The playground cannot run code on this server; the message says why, for the learner."""
@@ -35,6 +38,13 @@ class SandboxManager:
         self.gate: GateResult | None = None
         self.pool: SandboxPool | None = None
         self.lock = asyncio.Lock()
+        self.handed_out: set[Sandbox] = set()
+        self.starting = 0
+
+    def running(self) -> int:
+        """Sandboxes handed to runs whose process is not gone yet, and those being handed out now."""
+        self.handed_out = {sandbox for sandbox in self.handed_out if sandbox.exit_event is None}
+        return len(self.handed_out) + self.starting
 
     async def ensure_gate(self) -> GateResult:
         async with self.lock:
@@ -53,10 +63,21 @@ class SandboxManager:
             raise SandboxUnavailable(
                 "The playground is switched off on this server: its sandbox pool could not be made"
             )
+        cap = settings.PLAYGROUND_MAX_RUNNING_SANDBOXES
+        if self.running() >= cap:  # free sign-ups must not add up to more sandboxes than the machine can hold
+            raise SandboxUnavailable(
+                f"The playground is full: {cap} runs are going on this server. "
+                f"Please try again in {FULL_RETRY_SECONDS} s."
+            )
+        self.starting += 1  # counted before the await, so concurrent starts cannot all pass the check
         try:
-            return await self.pool.acquire()
+            sandbox = await self.pool.acquire()
         except SandboxStartError as exc:
             raise SandboxUnavailable(f"The sandbox could not start: {exc}") from exc
+        finally:
+            self.starting -= 1
+        self.handed_out.add(sandbox)
+        return sandbox
 
 
 _managers: dict[asyncio.AbstractEventLoop, SandboxManager] = {}
@@ -77,10 +98,12 @@ async def acquire() -> Sandbox:
 
 
 async def health() -> dict[str, object]:
-    """The gate's verdict for /healthz."""
+    """The gate's verdict and the running sandboxes against their cap, for /healthz."""
     gate = await manager().ensure_gate()
     pool = manager().pool
     return {
+        "running": manager().running(),
+        "cap": settings.PLAYGROUND_MAX_RUNNING_SANDBOXES,
         "ok": gate.ok,
         "mode": gate.mode,
         "sandboxed": gate.sandboxed,

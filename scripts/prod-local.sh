@@ -30,7 +30,9 @@ export DJANGO_DATA_DIR="$dir" PYTHONUNBUFFERED=1
 
 "$PY" manage.py migrate --noinput -v0
 "$PY" manage.py collectstatic --noinput -v0
-"$PY" manage.py seed_demo
+# DEBUG is off, so seed_demo refuses the published demo password: a random one of this folder's, printed below.
+[ -s "$dir/demo-password" ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(12))' >"$dir/demo-password"
+"$PY" manage.py seed_demo --password "$(cat "$dir/demo-password")"
 
 pids=()
 stop() {
@@ -97,7 +99,7 @@ for _ in range(150):
     except OSError:
         time.sleep(0.2)
 PYTHON
-echo "Channels Academy (production layout) at http://127.0.0.1:$port/ : nginx -> Daphne on ${daphne_ports[*]}, $DATABASE_URL, $REDIS_URL, playground runs in: ${PLAYGROUND_EXECUTION:-page}"
+echo "Channels Academy (production layout) at http://127.0.0.1:$port/ : nginx -> Daphne on ${daphne_ports[*]}, $DATABASE_URL, $REDIS_URL, playground runs in: ${PLAYGROUND_EXECUTION:-page}; demo-learner and demo-instructor sign in with the password in $dir/demo-password"
 echo "Logs in $dir. Ctrl+C stops everything."
 wait -n "${pids[@]}" || true
 echo "nginx exited; stopping the rest (see $dir/nginx/error.log)" >&2

@@ -120,6 +120,13 @@ def test_make_instructor_unknown_user_is_clear():
         call_command("make_instructor", "ghost")
 
 
+@pytest.fixture
+def development_site(settings):
+    """`make run`'s DEBUG on, where seed_demo uses the published demo password."""
+    settings.DEBUG = True
+
+
+@pytest.mark.usefixtures("development_site")
 def test_seed_demo_is_idempotent(capsys):
     call_command("seed_demo")
     call_command("seed_demo")
@@ -132,6 +139,7 @@ def test_seed_demo_is_idempotent(capsys):
     assert users.get(username="demo-learner").check_password("channels-demo-2026")
 
 
+@pytest.mark.usefixtures("development_site")
 def test_seed_demo_creates_one_demo_cohort_with_activity():
     from cohorts.models import Cohort
     from quizzes.models import Answer

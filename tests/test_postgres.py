@@ -26,7 +26,7 @@ def test_app_runs_on_postgresql(tmp_path, postgres_admin_url):
             return result.stdout
 
         manage("migrate", "--noinput", "-v0")
-        manage("seed_demo")
+        manage("seed_demo", "--password", "pg-demo-password-1")
         out = manage(
             "shell",
             "--no-imports",

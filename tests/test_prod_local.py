@@ -116,7 +116,7 @@ def test_prod_local_serves_through_nginx_and_survives_losing_a_daphne(prod_local
     with pytest.raises(InvalidStatus):
         ws_connect(url.replace("http", "ws") + "/ws/playground/", origin="https://evil.example", open_timeout=10)
 
-    cookie = log_in(url, "demo-learner", "channels-demo-2026")
+    cookie = log_in(url, "demo-learner", (Path(prod_local["dir"]) / "demo-password").read_text().strip())
     with ws_connect(
         url.replace("http", "ws") + "/ws/playground/", origin=url, additional_headers={"Cookie": cookie}
     ) as page:
@@ -160,7 +160,7 @@ def test_prod_local_in_workers_mode_runs_learner_code_on_its_worker(prod_local):
     with urllib.request.urlopen(url + "/healthz", timeout=30) as response:
         assert json.load(response)["checks"]["sandbox"]["execution"] == "workers"
     assert runworker_pids(prod_local["dir"])
-    cookie = log_in(url, "demo-learner", "channels-demo-2026")
+    cookie = log_in(url, "demo-learner", (Path(prod_local["dir"]) / "demo-password").read_text().strip())
     with ws_connect(
         url.replace("http", "ws") + "/ws/playground/", origin=url, additional_headers={"Cookie": cookie}
     ) as page:
