@@ -4,7 +4,7 @@ states, exit statuses and close-code meanings, and the checks applied at the hos
 Every layer (browser <-> page socket, host <-> inside JSON lines, the channel layer) keys a message by `type`.
 Client traffic is named after what happens on the WebSocket, identically in every layer: a client connects,
 sends a frame, closes (`client.*`); the consumer accepts, sends, closes or rejects it (`consumer.*`).
-static/js/protocol.js is generated from this module (`python -m playground.sandbox.shared.js`).
+static/js/protocol.js is generated from this module (`python -m playground.protocol_js`).
 """
 
 from __future__ import annotations
