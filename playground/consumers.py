@@ -8,6 +8,7 @@ playground.relay.RelayingPlaygroundConsumer forwards it to a runworker process (
 from __future__ import annotations
 
 import json
+from abc import ABC, abstractmethod
 from typing import Any
 
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -26,12 +27,25 @@ CLOSE_NOT_SIGNED_IN = CLOSE_SIGNED_OUT
 NOTHING_RUNNING = "Run your code first; nothing is running."
 
 
-class PlaygroundConsumer(UserSocketsMixin, FaultTolerantMixin, AsyncWebsocketConsumer):
-    """Browser side of the protocol, one run at a time per page; a subclass says where the run lives.
+class PlaygroundConsumer(UserSocketsMixin, FaultTolerantMixin, AsyncWebsocketConsumer, ABC):
+    """Browser side of the protocol, one run at a time per page; a subclass says where the run lives."""
 
-    A subclass provides `running` (a run takes operations now), `begin(run)` (start a Run row the learner may
-    start), `end_run(reason, detail)` (stop the current run, if any) and `forward(op)` (a checked sandbox op).
-    """
+    @property
+    @abstractmethod
+    def running(self) -> bool:
+        """A run takes operations now."""
+
+    @abstractmethod
+    async def begin(self, run: Run) -> None:
+        """Start a Run row the learner may start."""
+
+    @abstractmethod
+    async def end_run(self, reason: str, detail: str = "") -> None:
+        """Stop the current run, if any."""
+
+    @abstractmethod
+    async def forward(self, op: dict[str, Any]) -> None:
+        """Hand a checked sandbox op to the run (called only while `running`)."""
 
     async def connect(self) -> None:
         user = self.scope.get("user")
@@ -63,7 +77,8 @@ class PlaygroundConsumer(UserSocketsMixin, FaultTolerantMixin, AsyncWebsocketCon
             await self.send_json({"type": "error", "message": "Messages must be JSON objects with a type."})
             return
         # The client's type is looked up in a fixed table; it never names a handler or a channel-layer type.
-        handler = self.BROWSER_HANDLERS.get(message.get("type"))
+        kind = message.get("type")
+        handler = self.BROWSER_HANDLERS.get(kind) if isinstance(kind, str) else None
         if handler is None:
             await self.send_json(
                 {"type": "error", "message": f"Unknown message type {str(message.get('type'))[:40]!r}."}
@@ -161,6 +176,7 @@ class OwningPlaygroundConsumer(RunOwner, PlaygroundConsumer):
             self.session = None
 
     async def forward(self, op: dict[str, Any]) -> None:
+        assert self.session is not None  # PlaygroundConsumer forwards only while the run is running
         await self.session.client_op(op)
 
     async def send_to_page(self, content: dict[str, Any]) -> None:

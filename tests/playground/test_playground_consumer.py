@@ -87,6 +87,7 @@ async def test_exception_in_receive_points_at_learner_line(page_factory):
         (json.dumps([1, 2]), "Messages must be JSON objects with a type."),
         (json.dumps({"type": "chat.message"}), "Unknown message type 'chat.message'."),
         (json.dumps({"type": "websocket.disconnect"}), "Unknown message type 'websocket.disconnect'."),
+        (json.dumps({"type": ["run"]}), "Unknown message type \"['run']\"."),
         (json.dumps({"type": "client.send", "client": "c1", "text": "x"}), "Run your code first; nothing is running."),
         (json.dumps({"type": "run", "code": 42}), "A run needs the code as text."),
     ],

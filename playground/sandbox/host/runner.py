@@ -163,7 +163,7 @@ class Sandbox:
         if not self._write({"type": protocol.SYNC, "id": sync_id, "timeout": timeout}):
             self._syncs.pop(sync_id, None)
             return False
-        finished = asyncio.ensure_future(self._finished.wait())
+        finished: asyncio.Future[bool] = asyncio.ensure_future(self._finished.wait())
         try:
             await asyncio.wait({future, finished}, timeout=timeout + 2, return_when=asyncio.FIRST_COMPLETED)
         finally:

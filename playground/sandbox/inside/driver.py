@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import sys
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
 
 from ..shared import protocol
 from . import appload, narration
@@ -16,6 +17,10 @@ from .outgoing import CLOSED_STATES, PENDING_STATES, Outgoing
 from .pausing import Pauser
 from .traced_layer import make_traced_layer
 from .tracing import CURRENT_CLIENT, CURRENT_METHOD, Tracer
+
+if TYPE_CHECKING:
+    from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
+    from channels.consumer import AsyncConsumer, SyncConsumer, _ChannelScope
 
 
 class Client:
@@ -73,25 +78,31 @@ class Driver(Outgoing):
         original_async_dispatch = AsyncConsumer.dispatch
         original_sync_dispatch = vars(SyncConsumer)["dispatch"]  # the SyncToAsync object, not a bound partial
 
-        async def traced_call(consumer: Any, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        # These become the consumer classes' methods, so their first parameter is named `self` like the ones replaced.
+        async def traced_call(
+            self: AsyncConsumer, scope: _ChannelScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+        ) -> None:
             client = CURRENT_CLIENT.get()
             if client is not None and client.consumer is None:
-                client.consumer = consumer
+                client.consumer = self
                 client.kwargs = dict(scope.get("url_route", {}).get("kwargs", {}))
-            return await original_call(consumer, scope, receive, send)
+            await original_call(self, scope, receive, send)
 
-        async def async_dispatch(consumer: Any, message: dict[str, Any]) -> Any:
-            return await driver.dispatch(consumer, message, original_async_dispatch.__get__(consumer))
+        async def async_dispatch(self: AsyncConsumer, message: dict[str, Any]) -> None:
+            await driver.dispatch(self, message, original_async_dispatch.__get__(self))
 
-        async def sync_dispatch(consumer: Any, message: dict[str, Any]) -> Any:
-            return await driver.dispatch(consumer, message, original_sync_dispatch.__get__(consumer, type(consumer)))
+        async def sync_dispatch(self: SyncConsumer, message: dict[str, Any]) -> None:
+            await driver.dispatch(self, message, original_sync_dispatch.__get__(self, type(self)))
 
+        # Patching Channels' classes is the point: every consumer's ASGI call and dispatch passes through the driver.
         AsyncConsumer.__call__ = traced_call  # type: ignore[method-assign]
         AsyncConsumer.dispatch = async_dispatch  # type: ignore[method-assign]
         SyncConsumer.dispatch = sync_dispatch  # type: ignore[method-assign]
 
     # -- dispatch: every message a consumer handles passes here --------------------------------
-    async def dispatch(self, consumer: Any, message: dict[str, Any], original: Any) -> Any:
+    async def dispatch(
+        self, consumer: AsyncConsumer, message: dict[str, Any], original: Callable[[dict[str, Any]], Awaitable[None]]
+    ) -> None:
         """Wait at the pause gate, trace the start of a handler, run it, and explain what went wrong."""
         client = CURRENT_CLIENT.get()
         message_type = str(message.get("type", "?"))
@@ -112,7 +123,7 @@ class Driver(Outgoing):
             if client is not None and kind == "connect" and client.state == "none":
                 client.state = "connecting"  # from here until accept() or close(), the handshake is pending
             self.lag.arm()
-            result = await original(message)
+            await original(message)
         except MemoryError:
             self.tracer.emitter.limit("memory", "the consumer ran out of memory (address-space limit)")
             raise
@@ -131,7 +142,6 @@ class Driver(Outgoing):
             self.diagnostics.connect_returned(client, consumer, method)
         if client is not None and kind == "connect" and client.state == "accepted":
             client.state = "open"
-        return result
 
     def report_exception(self, client: Client, method: str, exc: BaseException) -> None:
         """An error event, an `exception` row, and a note when the mistake has a plain explanation."""

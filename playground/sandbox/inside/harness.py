@@ -7,8 +7,14 @@ import os
 import resource
 import signal
 import sys
+from typing import TYPE_CHECKING, Any
 
 from ..shared import protocol
+
+if TYPE_CHECKING:  # imported lazily at run time: the sandbox starts faster without them
+    import ctypes
+
+    from .driver import Driver
 
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
@@ -45,9 +51,9 @@ def close_inherited_fds(keep: set[int]) -> None:
                 pass
 
 
-def set_no_new_privs(libc: object) -> None:
+def set_no_new_privs(libc: ctypes.CDLL) -> None:
     """No exec may ever gain privileges again (setuid binaries, file capabilities)."""
-    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:  # type: ignore[attr-defined]
+    if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError("prctl(PR_SET_NO_NEW_PRIVS) failed")
 
 
@@ -177,11 +183,11 @@ def main(argv: list[str]) -> None:
     drv = driver.Driver(tracer, int(limits["max_message_bytes"]))
     drv.install()
 
-    def tracer_ref() -> tuple[object, object] | None:
-        return tracer, driver.CURRENT_CLIENT.get()
+    def tracer_ref() -> tuple[tracing.Tracer, Any] | None:
+        return tracer, tracing.CURRENT_CLIENT.get()
 
-    sys.stdout = tracing.TracedStream(1, "stdout", tracer_ref)  # type: ignore[assignment]
-    sys.stderr = tracing.TracedStream(2, "stderr", tracer_ref)  # type: ignore[assignment]
+    sys.stdout = tracing.TracedStream(1, "stdout", tracer_ref)
+    sys.stderr = tracing.TracedStream(2, "stderr", tracer_ref)
     try:
         drv.loaded = appload.load_learner(op["code"], filename, tracer)
     except appload.LoadError as exc:
@@ -219,7 +225,7 @@ def main(argv: list[str]) -> None:
     os._exit(protocol.EXIT_OK)
 
 
-async def serve(drv: object, in_fd: int, limits: dict[str, int], pending: bytes = b"") -> None:
+async def serve(drv: Driver, in_fd: int, limits: dict[str, int], pending: bytes = b"") -> None:
     """Read ops from the host without blocking the loop and apply them in order; stop or EOF ends the run."""
     import asyncio
 
@@ -228,17 +234,17 @@ async def serve(drv: object, in_fd: int, limits: dict[str, int], pending: bytes 
     buffer = bytearray(pending)
     max_line = 8 * int(limits["max_message_bytes"]) + 65536
     os.set_blocking(in_fd, False)
-    tracer = drv.tracer  # type: ignore[attr-defined]
+    tracer = drv.tracer
 
     def stop() -> None:
         os._exit(protocol.EXIT_OK)  # the host kills the namespace anyway; never wait for learner tasks
 
-    async def sync(op: dict[str, object]) -> None:
+    async def sync(op: dict[str, Any]) -> None:
         try:
-            timeout = min(max(float(op.get("timeout", 1.0)), 0.0), 30.0)  # type: ignore[arg-type]
+            timeout = min(max(float(op.get("timeout", 1.0)), 0.0), 30.0)
         except (TypeError, ValueError):
             timeout = 1.0
-        idle = await drv.settle(timeout)  # type: ignore[attr-defined]
+        idle = await drv.settle(timeout)
         tracer.emitter.emit({"type": protocol.SYNCED, "id": str(op.get("id", ""))[:64], "idle": idle})
 
     def handle_line(line: bytes) -> None:
@@ -253,11 +259,11 @@ async def serve(drv: object, in_fd: int, limits: dict[str, int], pending: bytes 
         elif kind == protocol.SYNC:
             loop.create_task(sync(op))
         elif kind == protocol.PAUSE and isinstance(op.get("on"), bool):
-            drv.pauser.set(op["on"])  # type: ignore[attr-defined]
+            drv.pauser.set(op["on"])
         elif kind == protocol.STEP:
-            drv.pauser.step()  # type: ignore[attr-defined]
+            drv.pauser.step()
         else:
-            drv.handle(op)  # type: ignore[attr-defined]
+            drv.handle(op)
 
     def drain_pending() -> None:
         while (end := buffer.find(b"\n")) >= 0:

@@ -9,7 +9,9 @@ import sys
 import threading
 import time
 import traceback
-from typing import Any
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, NoReturn
 
 from ..shared import protocol
 
@@ -72,7 +74,7 @@ class Emitter:
                 os._exit(0)  # the host is gone; nothing left to do
             view = view[written:]
 
-    def limit(self, what: str, detail: str) -> None:
+    def limit(self, what: str, detail: str) -> NoReturn:
         """Report a limit the harness detected itself (e.g. memory) and end the run."""
         try:
             self.emit({"type": protocol.LIMIT, "what": what, "detail": detail})
@@ -92,9 +94,9 @@ class Tracer:
         self.lock = threading.Lock()
 
     # -- where is the learner's code right now -------------------------------------------------
-    def learner_frame(self) -> Any:
+    def learner_frame(self) -> FrameType | None:
         """Innermost frame of the learner's file: this thread first, then the thread running a sync consumer."""
-        frame = sys._getframe(1)
+        frame: FrameType | None = sys._getframe(1)
         while frame is not None:
             if frame.f_code.co_filename == self.filename:
                 return frame
@@ -254,10 +256,10 @@ class Tracer:
 class TracedStream:
     """sys.stdout/sys.stderr replacement: line-buffered writes straight to the fd, one trace event per line."""
 
-    def __init__(self, fd: int, name: str, tracer_ref: Any) -> None:
+    def __init__(self, fd: int, name: str, tracer_ref: Callable[[], tuple[Tracer, Any] | None]) -> None:
         self.fd = fd
         self.name = name
-        self.tracer_ref = tracer_ref  # callable returning (tracer, current client) or None
+        self.tracer_ref = tracer_ref  # returns (tracer, current client), or None: nothing to trace
         self.encoding = "utf-8"
         self.errors = "backslashreplace"
         self.pending = ""
