@@ -30,6 +30,9 @@ logger = logging.getLogger(__name__)
 CLOSE_NO_SUCH_RUN = 4404
 CLOSE_TOO_LARGE = 4009
 CLOSE_TRY_AGAIN_LATER = 4013  # the run's owner is not keeping up with this client's messages
+# Daphne reports a close frame without a status code as code None; the run protocol carries a code, so such a close
+# travels as 1005, the code RFC 6455 reserves for "no status code was present" (what a browser's CloseEvent shows).
+CLOSE_NO_STATUS = 1005
 
 
 def live_group_name(token: str) -> str:
@@ -137,9 +140,11 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
             )
             await self.close(code=CLOSE_TRY_AGAIN_LATER)
 
-    async def disconnect(self, code: int) -> None:
+    async def disconnect(self, code: int | None) -> None:
         if not self.answered:
             self.settle()
         if self.owner_channel and self.client_id:
+            if not isinstance(code, int) or not 1000 <= code <= 4999:
+                code = CLOSE_NO_STATUS
             goodbye = {"type": protocol.CLIENT_CLOSE, "client": self.client_id, "code": code}
             await quietly(self.channel_layer.send(self.owner_channel, goodbye), "telling the owner a client left")

@@ -392,3 +392,23 @@ async def test_a_close_code_daphne_cannot_send_reaches_a_live_client_as_1000(pag
         await external.send_to(text_data=said)
         assert await external.receive_output(timeout=5) == {"type": "websocket.close", "code": expected}
     await page.send(type="stop")
+
+
+async def test_a_live_client_closing_without_a_status_code_reaches_the_owner_as_1005():
+    """Daphne reports a close frame without a code as None; the run protocol carries 1005 instead of ending the run."""
+    from channels.layers import get_channel_layer
+
+    from playground.live import CLOSE_NO_STATUS, live_group_name
+
+    layer = get_channel_layer()
+    token = "n" * 32
+    owner_inbox = await layer.new_channel()
+    await layer.group_add(live_group_name(token), owner_inbox)
+    external = WebsocketCommunicator(application, f"/ws/live/{token}/ws/echo/")
+    connecting = asyncio.ensure_future(external.connect())
+    request = await asyncio.wait_for(layer.receive(owner_inbox), 5)
+    await layer.send(request["reply_channel"], {"type": "consumer.accept", "owner": owner_inbox, "client": "live1"})
+    assert (await connecting)[0]
+    await external.disconnect(code=None)
+    goodbye = await asyncio.wait_for(layer.receive(owner_inbox), 5)
+    assert goodbye == {"type": "client.close", "client": "live1", "code": CLOSE_NO_STATUS}
