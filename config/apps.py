@@ -12,3 +12,6 @@ class ProjectConfig(AppConfig):
 
     def ready(self) -> None:
         from config import checks  # noqa: F401 - registers the checks
+        from config.converters import register_id_converter
+
+        register_id_converter()

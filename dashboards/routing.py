@@ -7,4 +7,4 @@ from django.urls import URLPattern, path
 from dashboards.consumers import CohortConsumer
 
 # django-stubs types path() for Django views only; channels' URLRouter routes ASGI applications this way.
-session_routes: list[URLPattern] = [path("ws/cohorts/<int:cohort_id>/", CohortConsumer.as_asgi())]  # type: ignore[arg-type]
+session_routes: list[URLPattern] = [path("ws/cohorts/<id:cohort_id>/", CohortConsumer.as_asgi())]  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from django.conf import settings
-from django.urls import URLPattern, re_path
+from django.urls import URLPattern, path, re_path
 
 from playground.consumers import OwningPlaygroundConsumer
 from playground.live import LiveProxyConsumer
@@ -22,7 +22,7 @@ async def playground_socket(scope: Scope, receive: ASGIReceiveCallable, send: AS
 # django-stubs types re_path() for Django views only; channels' URLRouter routes ASGI applications this way.
 session_routes: list[URLPattern] = [
     re_path(r"^ws/playground/$", playground_socket),  # type: ignore[arg-type]
-    re_path(r"^ws/runs/(?P<run_id>\d+)/watch/$", RunWatchConsumer.as_asgi()),  # type: ignore[arg-type]
+    path("ws/runs/<id:run_id>/watch/", RunWatchConsumer.as_asgi()),  # type: ignore[arg-type]
 ]
 public_routes: list[URLPattern] = [
     re_path(r"^ws/live/(?P<token>[A-Za-z0-9_\-]{20,64})/(?P<path>.*)$", LiveProxyConsumer.as_asgi())  # type: ignore[arg-type]

@@ -8,6 +8,6 @@ app_name = "playground"
 
 urlpatterns = [
     path("", views.playground, name="index"),
-    path("runs/<int:pk>/", views.replay, name="replay"),
+    path("runs/<id:pk>/", views.replay, name="replay"),
     path("<slug:starter>/", views.playground, name="starter"),
 ]
