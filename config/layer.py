@@ -110,7 +110,21 @@ class GroupMembership:
 
 
 class QuietRedisChannelLayer(RedisChannelLayer):
-    """channels-redis, with one fire-and-forget task that no longer leaves a traceback when Redis goes away."""
+    """channels-redis, with a receive that a cancelled consumer cannot make lose a message, and a quiet clean-up."""
+
+    async def _brpop_with_clean(self, index: int, channel: str, timeout: float) -> Any:
+        """Upstream pops (BZPOPMIN) and only then copies the message to its backup queue, in a second command: a
+        consumer cancelled in between (a client leaving) lost the message for every socket of the process
+        (channels_redis#366). The pop and the copy now finish together; what a cancelled receive took waits in
+        the backup queue, which the next receive puts back at the front of the channel."""
+        pop = asyncio.ensure_future(super()._brpop_with_clean(index, channel, timeout))
+        try:
+            return await asyncio.shield(pop)
+        except asyncio.CancelledError:
+            await asyncio.wait([pop])  # keep the receive lock until the message is safe in the backup queue
+            if not pop.cancelled() and pop.exception() is not None:
+                logger.warning("a cancelled receive's pop failed too: %s", pop.exception())
+            raise
 
     async def _clean_receive_backup(self, index: int, channel: str) -> None:
         """Upstream runs this as a task nobody awaits; a failure because Redis just went away is only a warning."""

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
 import uuid
 
+import pytest
+
+from config.layer import QuietRedisChannelLayer
 from tests.conftest import ROOT, production_env
 
 
@@ -36,3 +40,40 @@ def test_group_message_crosses_processes_through_redis(tmp_path, redis_url):
         for proc in (receiver, sender):
             if proc.poll() is None:
                 proc.kill()
+
+
+class PopInFlight:
+    """A Redis connection whose BZPOPMIN has taken the message but whose answer is still on its way."""
+
+    def __init__(self, connection) -> None:
+        self.connection = connection
+        self.popped = asyncio.Event()
+        self.answer = asyncio.Event()
+
+    def __getattr__(self, name: str):
+        return getattr(self.connection, name)
+
+    async def bzpopmin(self, *args, **kwargs):
+        result = await self.connection.bzpopmin(*args, **kwargs)
+        self.popped.set()
+        await self.answer.wait()
+        return result
+
+
+async def test_a_receive_cancelled_while_its_pop_is_answered_loses_no_message(redis_url):
+    """channels_redis#366: a consumer leaving mid-receive used to lose the message for every socket of its process."""
+    layer = QuietRedisChannelLayer(hosts=[redis_url], prefix=f"test-pop-{uuid.uuid4().hex[:8]}")
+    channel = await layer.new_channel()
+    await layer.send(channel, {"type": "probe.message", "n": 1})
+    in_flight = PopInFlight(layer.connection(layer.consistent_hash(layer.non_local_name(channel))))
+    real_connection = layer.connection
+    layer.connection = lambda index: in_flight
+    leaving = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.wait_for(in_flight.popped.wait(), 10)
+    leaving.cancel()
+    in_flight.answer.set()
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    layer.connection = real_connection
+    assert await asyncio.wait_for(layer.receive(channel), 10) == {"type": "probe.message", "n": 1}
+    await layer.flush()
