@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_lessons_flow import log_in
+from tests.e2e.views import shoot_both_widths
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -92,11 +93,7 @@ def test_instructor_follows_a_learners_running_run_live_from_the_dashboard(page,
     expect(traffic).to_contain_text("sent to c1: while the coach watches")
     assert page.evaluate("window.sameDocument") is True
 
-    for width, height in ((1366, 900), (390, 844)):
-        page.set_viewport_size({"width": width, "height": height})
-        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"sideways scroll at {width}"
-        page.screenshot(path=f"{output_path}/live-replay-{width}.png", full_page=True)
-    page.set_viewport_size({"width": 1366, "height": 900})
+    shoot_both_widths(page, output_path, "live-replay")
 
     outsider_context = browser.new_context()
     outsider = outsider_context.new_page()
