@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lessons.catalogue.practice import PracticePage
 
 # Learning modes in their default tab order, with the label a learner sees.
 MODE_LABELS = MappingProxyType(
@@ -42,6 +45,7 @@ class ModePage:
     html: str
     headings: tuple[Heading, ...]
     text: str  # plain text for search
+    practice: PracticePage | None = None  # the practice mode's questions, solutions kept apart
 
     @property
     def label(self) -> str:
