@@ -61,7 +61,7 @@ def _after_change(request: HtmxHttpRequest, attempt: Attempt, question_id: str) 
     position = attempt.question_ids.index(question_id) + 1
     if attempt.mode == Attempt.Mode.PRACTICE:
         return redirect(f"{reverse('quizzes:attempt', args=[attempt.pk])}?q={position}")
-    return redirect(f"{reverse('quizzes:attempt', args=[attempt.pk])}#q-{position}")
+    return redirect(f"{reverse('quizzes:attempt', args=[attempt.pk])}#question-{position}")
 
 
 @require_POST
