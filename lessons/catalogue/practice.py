@@ -142,7 +142,8 @@ class PracticeReader:
 
     def read_choices(self, block: list[str], first_line: int) -> tuple[tuple[PracticeChoice, ...], str | None]:
         """`- [ ] text` lines, one marked `- [x]`; returns the choices and the correct key (None on an error)."""
-        choices, answer = [], None
+        choices: list[PracticeChoice] = []
+        answer: str | None = None
         for offset, line in enumerate(block):
             if not line.strip():
                 continue
