@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest
 from django.utils import timezone
 
 from lessons.catalogue import Topic, get_catalogue
-from lessons.catalogue.practice import PracticeQuestion
+from lessons.catalogue.types import PracticeQuestion
 from lessons.models import PracticeReveal
 
 SESSION_KEY = "practice_reveals"  # {topic slug: {question id: [chosen key or "", correct or None]}}

@@ -18,51 +18,16 @@ A question is a `## ` heading, its prompt, an optional choices block, and its so
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
 from lessons.catalogue.errors import ContentError
 from lessons.catalogue.rendering import plain_text, render_markdown
+from lessons.catalogue.types import PracticeChoice, PracticePage, PracticeQuestion
 
 SOLUTION_MARKER = "**Solution**"
 CHOICES_MARKER = "**Choices**"
 CHOICE_LINE = re.compile(r"^- \[(?P<mark>[ x])\] (?P<text>\S.*)$")
 CHOICE_KEYS = "abcdef"
-
-
-@dataclass(frozen=True)
-class PracticeChoice:
-    key: str
-    text_html: str
-
-
-@dataclass(frozen=True)
-class PracticeQuestion:
-    """One practice question; `id` is its heading's anchor, so a learner's reveal row survives edits to the text."""
-
-    id: str
-    title: str
-    prompt_html: str  # the heading and the question, without choices or solution
-    choices: tuple[PracticeChoice, ...]
-    answer: str | None  # the correct choice's key; None for an open question
-    solution_html: str
-
-    def choice(self, key: str) -> PracticeChoice | None:
-        return next((choice for choice in self.choices if choice.key == key), None)
-
-
-@dataclass(frozen=True)
-class PracticePage:
-    intro_html: str  # anything before the first question
-    questions: tuple[PracticeQuestion, ...]
-
-    @property
-    def text(self) -> str:
-        """Plain text for search, without the mark that tells which choice is right."""
-        parts = [self.intro_html]
-        for question in self.questions:
-            parts += [question.prompt_html, *(choice.text_html for choice in question.choices), question.solution_html]
-        return plain_text(" ".join(parts))
 
 
 def _outside_fences(lines: list[str]) -> list[bool]:
@@ -92,7 +57,7 @@ class PracticeReader:
         starts = [i for i, line in enumerate(lines) if text_lines[i] and line.startswith("## ")]
         if not starts:
             self.error(1, "a practice page needs at least one '## ' question")
-            return PracticePage(intro_html="", questions=())
+            return PracticePage(intro_html="", questions=(), text="")
         intro = "\n".join(lines[: starts[0]]).strip()
         questions = []
         for index, start in enumerate(starts):
@@ -105,7 +70,8 @@ class PracticeReader:
             if ids.count(question.id) > 1:
                 self.error(0, f"two questions share the heading anchor {question.id!r}")
                 break
-        return PracticePage(intro_html=render_markdown(intro)[0] if intro else "", questions=tuple(questions))
+        intro_html = render_markdown(intro)[0] if intro else ""
+        return PracticePage(intro_html=intro_html, questions=tuple(questions), text=search_text(intro_html, questions))
 
     def marker_line(self, lines: list[str], text_lines: list[bool], start: int, end: int, marker: str) -> int | None:
         found = [i for i in range(start, end) if text_lines[i] and lines[i].strip() == marker]
@@ -164,6 +130,14 @@ class PracticeReader:
         if answer is None:
             self.error(first_line - 1, "mark the right choice with [x]")
         return tuple(choices), answer
+
+
+def search_text(intro_html: str, questions: list[PracticeQuestion]) -> str:
+    """Plain text for search, without the mark that tells which choice is right."""
+    parts = [intro_html]
+    for question in questions:
+        parts += [question.prompt_html, *(choice.text_html for choice in question.choices), question.solution_html]
+    return plain_text(" ".join(parts))
 
 
 def _inline(text: str) -> str:

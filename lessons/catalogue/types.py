@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from lessons.catalogue.practice import PracticePage
+from typing import Any
 
 # Learning modes in their default tab order, with the label a learner sees.
 MODE_LABELS = MappingProxyType(
@@ -35,6 +32,34 @@ class Heading:
     level: int
     anchor: str
     text: str
+
+
+@dataclass(frozen=True)
+class PracticeChoice:
+    key: str
+    text_html: str
+
+
+@dataclass(frozen=True)
+class PracticeQuestion:
+    """One practice question; `id` is its heading's anchor, so a learner's reveal row survives edits to the text."""
+
+    id: str
+    title: str
+    prompt_html: str  # the heading and the question, without choices or solution
+    choices: tuple[PracticeChoice, ...]
+    answer: str | None  # the correct choice's key; None for an open question
+    solution_html: str
+
+    def choice(self, key: str) -> PracticeChoice | None:
+        return next((choice for choice in self.choices if choice.key == key), None)
+
+
+@dataclass(frozen=True)
+class PracticePage:
+    intro_html: str  # anything before the first question
+    questions: tuple[PracticeQuestion, ...]
+    text: str  # plain text for search, without the mark that tells which choice is right
 
 
 @dataclass(frozen=True)
