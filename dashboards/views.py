@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import timedelta
 
 from django.contrib import messages
@@ -18,7 +17,7 @@ from accounts.roles import is_instructor
 from cohorts.access import cohorts_taught_by, learner_ids
 from cohorts.models import Cohort, Membership
 from config.requests import AuthenticatedHttpRequest
-from dashboards import services
+from dashboards import exports, services
 from dashboards.charts import activity_per_day, completion_per_topic
 from dashboards.forms import CohortForm, CoInstructorForm, RotateForm
 from dashboards.progress_matrix import build_matrix, sort_and_filter
@@ -27,7 +26,7 @@ from lessons.catalogue import get_catalogue
 from lessons.views import get_topic_or_404
 from playground.models import Run
 from playground.run.limits import run_limits
-from quizzes.models import Answer, Attempt
+from quizzes.models import Attempt
 
 
 def instructor_required(view):
@@ -177,43 +176,10 @@ def remove_member(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
     return redirect("dashboards:cohort", pk=pk)
 
 
-class Echo:
-    """A file-like object whose write returns the line, for streaming CSV."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
 @instructor_required
-def export_progress(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    """Progress as CSV, one row per learner and topic, streamed so large cohorts start downloading at once."""
-    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
-    topics, rows = build_matrix(cohort)
-    writer = csv.writer(Echo())
-
-    def lines():
-        yield writer.writerow(
-            ["learner", "topic", "modes_seen", "completed", "best_score", "failed_attempts", "hints", "runs", "flags"]
-        )
-        for row in rows:
-            for topic in topics:
-                cell = row.cells[topic.slug]
-                best = "" if cell.best_score is None else f"{cell.best_score:.1f}"
-                yield writer.writerow(
-                    [
-                        row.username,
-                        topic.slug,
-                        cell.modes_seen,
-                        int(cell.completed),
-                        best,
-                        cell.failed_attempts,
-                        cell.hints,
-                        cell.runs,
-                        "; ".join(row.flags),
-                    ]
-                )
-
-    return csv_response(lines(), f"cohort-{cohort.pk}-progress.csv")
+def export_gradebook(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """The gradebook as CSV: one row per learner."""
+    return exports.gradebook(services.get_cohort_for_instructor_or_404(request.user, pk))
 
 
 @login_required
@@ -269,79 +235,10 @@ def question_statistics(request: HttpRequest, pk: int, topic: str) -> HttpRespon
 def export_questions(request: HttpRequest, pk: int, topic: str) -> StreamingHttpResponse:
     """Question statistics of one topic as CSV."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
-    reports, _, _ = topic_report(cohort, get_topic_or_404(topic).slug)
-    writer = csv.writer(Echo())
-
-    def lines():
-        yield writer.writerow(
-            [
-                "question",
-                "difficulty",
-                "attempts",
-                "facility",
-                "sd",
-                "discrimination_index",
-                "discriminative_efficiency",
-                "choices",
-                "flags",
-            ]
-        )
-        for report in reports:
-            s = report.stats
-            yield writer.writerow(
-                [
-                    report.question.id,
-                    report.question.difficulty,
-                    s.n,
-                    fmt(s.facility),
-                    fmt(s.standard_deviation),
-                    fmt(s.discrimination_index),
-                    fmt(s.discriminative_efficiency),
-                    " ".join(f"{k}={v}" for k, v in s.choice_frequencies.items()),
-                    "; ".join(s.flags),
-                ]
-            )
-
-    return csv_response(lines(), f"cohort-{cohort.pk}-{topic}-questions.csv")
+    return exports.question_statistics(cohort, get_topic_or_404(topic).slug)
 
 
 @instructor_required
 def export_answers(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    """Every answer of the cohort's learners as CSV, streamed row by row from the database."""
-    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
-    answers = (
-        Answer.objects.filter(attempt__user_id__in=learner_ids(cohort))
-        .order_by("attempt__user__username", "answered_at")
-        .values_list(
-            "attempt__user__username",
-            "attempt__topic",
-            "attempt_id",
-            "question_id",
-            "chosen",
-            "correct",
-            "seconds_taken",
-            "answered_at",
-        )
-    )
-    writer = csv.writer(Echo())
-
-    def lines():
-        yield writer.writerow(
-            ["learner", "topic", "attempt", "question", "chosen", "correct", "seconds", "answered_at"]
-        )
-        for username, topic, attempt_id, qid, chosen, correct, seconds, when in answers.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [username, topic, attempt_id, qid, " ".join(chosen), int(correct), f"{seconds:.0f}", when.isoformat()]
-            )
-
-    return csv_response(lines(), f"cohort-{cohort.pk}-answers.csv")
-
-
-def fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
-
-
-def csv_response(lines, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    """Every answer of the cohort's learners as CSV."""
+    return exports.answers(services.get_cohort_for_instructor_or_404(request.user, pk))

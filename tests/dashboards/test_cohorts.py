@@ -107,7 +107,7 @@ def test_other_instructors_and_learners_get_404_for_every_cohort_page(client):
         for url in (
             f"/dashboard/cohorts/{cohort.pk}/",
             f"/dashboard/cohorts/{cohort.pk}/learners/{learner.pk}/",
-            f"/dashboard/cohorts/{cohort.pk}/export/progress.csv",
+            f"/dashboard/cohorts/{cohort.pk}/export/gradebook.csv",
         ):
             assert client.get(url).status_code in (403, 404), (user, url)
         assert client.post(f"/dashboard/cohorts/{cohort.pk}/rotate/").status_code in (403, 404)
@@ -149,11 +149,44 @@ def test_matrix_flags_learners_who_look_stuck(client, instructor, settings):
 
     for seed in (1, 2):
         finish_attempt(make_attempt(failing, "groups", seed=seed))
+    Membership.objects.filter(user=idle).update(joined_at=timezone.now() - timedelta(days=8))
     rows = {r.username: r for r in client.get(f"/dashboard/cohorts/{cohort.pk}/").context["rows"]}
     assert rows["idle"].flags == ["no progress for 7+ days"]
     assert rows["failing"].flags == ["2 failed quiz attempts on groups"]
     stuck_only = client.get(f"/dashboard/cohorts/{cohort.pk}/", {"stuck": "1", "sort": "stuck"}).context["rows"]
     assert {r.username for r in stuck_only} == {"idle", "failing"}
+
+
+def test_a_learner_who_just_joined_is_not_flagged_idle_but_one_idle_since_joining_is(client, instructor, settings):
+    newcomer, settled, returning = make_user("newcomer"), make_user("settled"), make_user("returning")
+    cohort = make_cohort(instructor, learners=[newcomer, settled, returning])
+    days = settings.DASHBOARD_STUCK_IDLE_DAYS
+    Membership.objects.filter(user=settled).update(joined_at=timezone.now() - timedelta(days=days, minutes=1))
+    # Active long ago, then joined today: idle time counts from joining.
+    long_ago = timezone.now() - timedelta(days=30)
+    ModeVisit.objects.create(user=returning, topic="groups", mode="concept", first_seen=long_ago, last_seen=long_ago)
+    rows = {r.username: r for r in client.get(f"/dashboard/cohorts/{cohort.pk}/").context["rows"]}
+    assert rows["newcomer"].flags == [] and rows["returning"].flags == []
+    assert rows["settled"].flags == [f"no progress for {days}+ days"]
+
+
+def test_runs_whose_code_raised_count_toward_the_run_errors_flag(client, instructor, settings):
+    settings.DASHBOARD_STUCK_RUN_ERRORS = 3
+    learner = make_user("crashy")
+    cohort = make_cohort(instructor, learners=[learner])
+    now = timezone.now()
+
+    def run(**fields):
+        Run.objects.create(learner=learner, starter="echo", code="", started_at=now, ended_at=now, **fields)
+
+    run(end_reason=Run.EndReason.ERROR)  # failed to load
+    run(end_reason=Run.EndReason.STOPPED, error_count=2)  # connect() raised, then the learner stopped it
+    run(end_reason=Run.EndReason.STOPPED)  # a clean run
+    row = client.get(f"/dashboard/cohorts/{cohort.pk}/").context["rows"][0]
+    assert row.run_errors_recently == 2 and row.flags == []
+    Run.objects.create(learner=learner, starter="echo", code="", started_at=now, error_count=1)  # still running
+    row = client.get(f"/dashboard/cohorts/{cohort.pk}/").context["rows"][0]
+    assert row.flags == ["3 playground runs hit errors today"]
 
 
 def test_matrix_query_count_does_not_grow_with_learners(client, instructor, django_assert_max_num_queries):
@@ -167,15 +200,6 @@ def test_matrix_query_count_does_not_grow_with_learners(client, instructor, djan
         Membership.objects.create(cohort=cohort, user=make_user(f"m{i}"), role="learner")
     with django_assert_max_num_queries(len(small.captured_queries)):
         client.get(f"/dashboard/cohorts/{cohort.pk}/")
-
-
-def test_progress_csv_is_streamed_with_a_row_per_learner_and_topic(client, instructor):
-    cohort = make_cohort(instructor, learners=[make_user("csvkid")])
-    response = client.get(f"/dashboard/cohorts/{cohort.pk}/export/progress.csv")
-    assert response.streaming and response["Content-Type"].startswith("text/csv")
-    lines = b"".join(response.streaming_content).decode().splitlines()
-    assert lines[0].startswith("learner,topic,modes_seen")
-    assert len(lines) == 1 + 20 and lines[1].startswith("csvkid,")
 
 
 def test_instructor_sees_a_learners_drill_down_and_run_replays(client, instructor):
@@ -239,7 +263,7 @@ def test_question_statistics_page_and_csv(client, instructor):
         .decode()
         .splitlines()
     )
-    assert lines[0].startswith("question,difficulty,attempts,facility") and len(lines) == 1 + len(
+    assert lines[0].startswith('"question","difficulty","attempts","facility"') and len(lines) == 1 + len(
         page.context["reports"]
     )
     answers = (
