@@ -13,6 +13,7 @@ urlpatterns = [
     path("cohorts/<id:pk>/rotate/", views.rotate_link, name="rotate"),
     path("cohorts/<id:pk>/instructors/", views.add_instructor, name="add-instructor"),
     path("cohorts/<id:pk>/members/<id:user_id>/remove/", views.remove_member, name="remove-member"),
+    path("cohorts/<id:pk>/members/<id:user_id>/undo-remove/", views.undo_remove, name="undo-remove"),
     path("cohorts/<id:pk>/export/gradebook.csv", views.export_gradebook, name="export-gradebook"),
     path("cohorts/<id:pk>/export/answers.csv", views.export_answers, name="export-answers"),
     path("cohorts/<id:pk>/questions/<slug:topic>/", views.question_statistics, name="questions"),

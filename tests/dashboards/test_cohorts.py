@@ -90,6 +90,102 @@ def test_instructor_removes_a_learner_and_adds_a_co_instructor(client, instructo
     assert roles == {"teacher": "instructor", "helper": "instructor"}
 
 
+def test_remove_asks_first_and_can_be_undone_within_the_window(client, instructor, settings):
+    learner = make_user("maybe")
+    cohort = make_cohort(instructor, learners=[learner])
+    joined = timezone.now() - timedelta(days=3)
+    Membership.objects.filter(user=learner).update(joined_at=joined)
+    url = f"/dashboard/cohorts/{cohort.pk}/members/{learner.pk}/remove/"
+    assert f'href="{url}"' in client.get(f"/dashboard/cohorts/{cohort.pk}/").text  # a link to a question, not a POST
+    confirm = client.get(url)
+    assert confirm.status_code == 200 and "Remove maybe from Spring cohort?" in confirm.text
+    assert Membership.objects.filter(user=learner).exists()  # asking changes nothing
+
+    page = client.post(url, follow=True)
+    assert not Membership.objects.filter(user=learner).exists()
+    assert "maybe was removed from the cohort." in page.text
+    undo = f"/dashboard/cohorts/{cohort.pk}/members/{learner.pk}/undo-remove/"
+    assert f'action="{undo}"' in page.text
+    assert client.get(undo).status_code == 405  # undo is a POST with its CSRF token, never a link
+
+    page = client.post(undo, follow=True)
+    assert "maybe is back in the cohort." in page.text
+    membership = Membership.objects.get(user=learner)
+    assert (membership.role, membership.joined_at) == ("learner", joined)  # the same place, join date kept
+    assert f'action="{undo}"' not in page.text
+    again = client.post(undo, follow=True)  # undone once: nothing left to undo
+    assert "can no longer be undone" in again.text
+
+
+def _age_removals(client, seconds):
+    session = client.session
+    for entry in session["dashboards.removals"]:
+        entry["removed_at"] = (timezone.now() - timedelta(seconds=seconds)).isoformat()
+    session.save()
+
+
+def test_undo_is_refused_once_the_window_has_passed(client, instructor, settings):
+    settings.DASHBOARD_REMOVE_UNDO_SECONDS = 120
+    early, late = make_user("early"), make_user("late")
+    cohort = make_cohort(instructor, learners=[early, late])
+    base = f"/dashboard/cohorts/{cohort.pk}/members"
+    client.post(f"{base}/{early.pk}/remove/")
+    _age_removals(client, 115)  # inside the window (a few seconds of slack for a slow machine)
+    client.post(f"{base}/{early.pk}/undo-remove/")
+    assert Membership.objects.filter(user=early).exists()
+    client.post(f"{base}/{late.pk}/remove/")
+    _age_removals(client, 121)
+    page = client.post(f"{base}/{late.pk}/undo-remove/", follow=True)
+    assert "can no longer be undone" in page.text
+    assert not Membership.objects.filter(user=late).exists()
+
+
+def test_undo_belongs_to_the_cohort_it_was_removed_from(client, instructor):
+    learner = make_user("moved")
+    cohort, other = make_cohort(instructor, learners=[learner]), make_cohort(instructor, "Other")
+    client.post(f"/dashboard/cohorts/{cohort.pk}/members/{learner.pk}/remove/")
+    client.post(f"/dashboard/cohorts/{other.pk}/members/{learner.pk}/undo-remove/")
+    assert not Membership.objects.filter(user=learner).exists()
+    stranger = make_user("stranger-teacher", instructor=True)
+    client.force_login(stranger)
+    assert client.post(f"/dashboard/cohorts/{cohort.pk}/members/{learner.pk}/undo-remove/").status_code == 404
+    assert client.get(f"/dashboard/cohorts/{cohort.pk}/members/{learner.pk}/remove/").status_code == 404
+
+
+def test_an_empty_filter_result_says_so_and_offers_to_clear_it(client, instructor):
+    cohort = make_cohort(instructor, learners=[make_user("present")])
+    page = client.get(f"/dashboard/cohorts/{cohort.pk}/", {"q": "nobody-like-this"})
+    assert "No learners match this filter." in page.text and "No learners yet" not in page.text
+    assert f'href="/dashboard/cohorts/{cohort.pk}/">Clear the filter' in page.text
+    empty = make_cohort(instructor, "Empty")
+    assert "No learners yet: share the join link." in client.get(f"/dashboard/cohorts/{empty.pk}/").text
+
+
+def test_drill_down_shows_question_and_choice_text_hints_per_question_and_titles(client, instructor):
+    from quizzes.bank import get_bank
+    from quizzes.services import submit_answer
+
+    learner = make_user("detailed")
+    cohort = make_cohort(instructor, learners=[learner])
+    attempt = make_attempt(learner, "groups", mode="practice", seed=1)
+    first, second = attempt.question_ids[:2]
+    submit_answer(attempt, first, [wrong_key(first)])
+    now = timezone.now()
+    for index in (0, 1):
+        HintReveal.objects.create(attempt=attempt, question_id=second, hint_index=index, revealed_at=now)
+    page = client.get(f"/dashboard/cohorts/{cohort.pk}/learners/{learner.pk}/")
+    text = page.text
+    bank = get_bank().questions
+    assert bank[first].stem_html in text and bank[first].choices[wrong_key(first)].text_html in text
+    assert "Groups and broadcast · Practice · started" in text
+    assert "Practice: one question" not in text and "Practice: …" not in text
+    view = page.context["attempts"][0]
+    hints = {line.question_id: line.hints for line in view.lines}
+    assert hints[second] == 2 and hints[first] == 0 and view.hints == 2
+    assert len(view.lines) == len(attempt.question_ids)  # unanswered questions are listed too
+    assert f"<td>{first}</td>" not in text
+
+
 def test_last_instructor_cannot_be_removed(client, instructor):
     cohort = make_cohort(instructor)
     response = client.post(
@@ -211,7 +307,10 @@ def test_instructor_sees_a_learners_drill_down_and_run_replays(client, instructo
     )
     page = client.get(f"/dashboard/cohorts/{cohort.pk}/learners/{learner.pk}/")
     assert f'href="/playground/runs/{run.pk}/"' in page.text
-    assert [text for _, text in page.context["timeline"]] == ["read groups · concept", "ran echo in the playground"]
+    assert [text for _, text in page.context["timeline"]] == [
+        "read Groups and broadcast · Concept",
+        "ran echo in the playground",
+    ]
     assert client.get(f"/playground/runs/{run.pk}/").status_code == 200
     client.force_login(make_user("outsider", instructor=True))
     assert client.get(f"/playground/runs/{run.pk}/").status_code == 404
