@@ -50,6 +50,10 @@ class AttemptView:
     def hints(self) -> int:
         return sum(line.hints for line in self.lines)
 
+    @property
+    def answered(self) -> int:
+        return sum(line.answer is not None for line in self.lines)
+
 
 def question_line(question_id: str, answer: Answer | None, hints: int) -> QuestionLine:
     question = get_bank().questions.get(question_id)

@@ -7,6 +7,8 @@ to a spreadsheet. Every export goes through `csv_response`, which applies OWASP'
 from __future__ import annotations
 
 import csv
+import html
+import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -16,12 +18,12 @@ from cohorts.access import learner_ids
 from cohorts.models import Cohort
 from dashboards.progress_matrix import build_matrix
 from dashboards.question_stats import topic_report
-from lessons.catalogue.rendering import plain_text
 from quizzes.bank import get_bank
 from quizzes.models import Answer, Attempt
 
 # OWASP, "CSV Injection": the characters a spreadsheet may read as the start of a formula.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TAG = re.compile(r"<[^>]+>")
 
 
 def neutralise(value: Any) -> str:
@@ -54,6 +56,11 @@ def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[Any]]
     response = StreamingHttpResponse(csv_lines(header, rows), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+def html_to_text(rendered_html: str) -> str:
+    """Authored HTML as one line of text: tags dropped (code keeps its spacing), entities decoded, whitespace folded."""
+    return " ".join(html.unescape(TAG.sub("", rendered_html)).split())
 
 
 def score(value: float | None) -> float | str:
@@ -119,8 +126,8 @@ def answers(cohort: Cohort) -> StreamingHttpResponse:
         for username, topic, attempt_id, qid, chosen, correct, seconds, when in rows.iterator(chunk_size=2000):
             question = questions.get(qid)
             choices = question.choices if question else {}
-            chosen_text = " | ".join(plain_text(choices[key].text_html) for key in chosen if key in choices)
-            stem = plain_text(question.stem_html) if question else ""
+            chosen_text = " | ".join(html_to_text(choices[key].text_html) for key in chosen if key in choices)
+            stem = html_to_text(question.stem_html) if question else ""
             yield [username, topic, attempt_id, qid, stem, " ".join(chosen), chosen_text, int(correct)] + [
                 round(seconds),
                 when.isoformat(timespec="seconds"),

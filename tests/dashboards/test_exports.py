@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from cohorts.models import Membership
-from dashboards.exports import neutralise
+from dashboards.exports import html_to_text, neutralise
 from lessons.models import ModeVisit
 from playground.models import Run
 from quizzes.models import Answer, HintReveal
@@ -141,7 +141,6 @@ def test_gradebook_has_one_row_per_learner_with_totals_scores_and_flags(client, 
 
 
 def test_answers_csv_names_the_question_and_the_chosen_text(client, instructor):
-    from lessons.catalogue.rendering import plain_text
     from quizzes.bank import get_bank
     from quizzes.services import submit_answer
 
@@ -154,9 +153,14 @@ def test_answers_csv_names_the_question_and_the_chosen_text(client, instructor):
     line = dict(zip(rows[0], rows[1], strict=True))
     question = get_bank().questions[qid]
     assert line["question"] == qid and line["correct"] == "1"
-    assert line["question_text"] == plain_text(question.stem_html) != ""
-    assert line["chosen_text"] == " | ".join(plain_text(question.choices[key].text_html) for key in correct_keys(qid))
+    assert line["question_text"] == html_to_text(question.stem_html) != ""
+    assert line["chosen_text"] == " | ".join(html_to_text(question.choices[key].text_html) for key in correct_keys(qid))
     assert "<" not in line["question_text"] + line["chosen_text"]  # plain text, not HTML
+
+
+def test_html_becomes_readable_text():
+    html = '<p>Does <code>c1</code> get &quot;hi&quot;?</p>\n<pre><span class="k">await</span> <span>self</span>.send()</pre>'
+    assert html_to_text(html) == 'Does c1 get "hi"? await self.send()'
 
 
 def test_exports_are_for_the_cohorts_instructors_only(client, instructor):
