@@ -142,9 +142,11 @@ def stuck_flags(row: LearnerRow) -> list[str]:
     idle_since = max(filter(None, [row.last_activity, row.joined_at]))
     if idle_since < timezone.now() - timedelta(days=idle_days):
         flags.append(f"no progress for {idle_days}+ days")
-    for topic, cell in row.cells.items():
+    catalogue = get_catalogue()
+    for slug, cell in row.cells.items():
         if cell.failed_attempts >= settings.DASHBOARD_STUCK_FAILED_ATTEMPTS and not cell.completed:
-            flags.append(f"{cell.failed_attempts} failed quiz attempts on {topic}")
+            topic = catalogue.get(slug)
+            flags.append(f"{cell.failed_attempts} failed quiz attempts on {topic.title if topic else slug}")
     if row.run_errors_recently >= settings.DASHBOARD_STUCK_RUN_ERRORS:
         flags.append(f"{row.run_errors_recently} playground runs hit errors today")
     return flags

@@ -248,7 +248,7 @@ def test_matrix_flags_learners_who_look_stuck(client, instructor, settings):
     Membership.objects.filter(user=idle).update(joined_at=timezone.now() - timedelta(days=8))
     rows = {r.username: r for r in client.get(f"/dashboard/cohorts/{cohort.pk}/").context["rows"]}
     assert rows["idle"].flags == ["no progress for 7+ days"]
-    assert rows["failing"].flags == ["2 failed quiz attempts on groups"]
+    assert rows["failing"].flags == ["2 failed quiz attempts on Groups and broadcast"]
     stuck_only = client.get(f"/dashboard/cohorts/{cohort.pk}/", {"stuck": "1", "sort": "stuck"}).context["rows"]
     assert {r.username for r in stuck_only} == {"idle", "failing"}
 
