@@ -23,8 +23,11 @@ fi
 bash scripts/ensure-database.sh "$DATABASE_URL"
 
 [ -s "$dir/secret-key" ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(50))' >"$dir/secret-key"
+# /healthz's details (database, Redis, sandbox) for requests with this token in X-Healthz-Token.
+[ -s "$dir/healthz-token" ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))' >"$dir/healthz-token"
 export DATABASE_URL REDIS_URL
 export DJANGO_DEBUG=0 DJANGO_SECRET_KEY="$(cat "$dir/secret-key")" DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost"
+export DJANGO_HEALTHZ_TOKEN="$(cat "$dir/healthz-token")"
 export DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0 DJANGO_HSTS_SECONDS=0 DJANGO_BEHIND_PROXY=1
 export DJANGO_DATA_DIR="$dir" PYTHONUNBUFFERED=1
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import http.cookiejar
-import json
 import os
 import re
 import shutil
@@ -19,7 +18,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from tests.conftest import ROOT, free_port, missing_service, wait_for_http
+from tests.conftest import ROOT, free_port, health_details, missing_service, wait_for_http
 from tests.playground.conftest import run_starter_until_live
 from tests.support.processes import pids_where
 
@@ -96,6 +95,11 @@ def log_in(url: str, username: str, password: str) -> str:
     return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
+def healthz_token(prod_local: dict) -> str:
+    """The token prod-local generated for /healthz's details."""
+    return (Path(prod_local["dir"]) / "healthz-token").read_text().strip()
+
+
 def daphne_pids(port: int) -> list[int]:
     """Processes whose command line is the Daphne of this port."""
     return pids_where(lambda argv, _: any(arg.endswith(b"daphne") for arg in argv) and str(port).encode() in argv)
@@ -103,8 +107,7 @@ def daphne_pids(port: int) -> list[int]:
 
 def test_prod_local_serves_through_nginx_and_survives_losing_a_daphne(prod_local):
     url = prod_local["url"]
-    with urllib.request.urlopen(url + "/healthz", timeout=30) as response:
-        checks = json.load(response)["checks"]
+    checks = health_details(url, healthz_token(prod_local))["checks"]
     assert checks["database"]["vendor"] == "postgresql"
     assert checks["channel_layer"]["backend"] == "QuietRedisChannelLayer"
     assert checks["sandbox"]["sandboxed"] is True
@@ -157,8 +160,7 @@ def runworker_pids(prod_dir: str) -> list[int]:
 @pytest.mark.parametrize("prod_local", ["workers"], indirect=True)
 def test_prod_local_in_workers_mode_runs_learner_code_on_its_worker(prod_local):
     url = prod_local["url"]
-    with urllib.request.urlopen(url + "/healthz", timeout=30) as response:
-        assert json.load(response)["checks"]["sandbox"]["execution"] == "workers"
+    assert health_details(url, healthz_token(prod_local))["checks"]["sandbox"]["execution"] == "workers"
     assert runworker_pids(prod_local["dir"])
     cookie = log_in(url, "demo-learner", (Path(prod_local["dir"]) / "demo-password").read_text().strip())
     with ws_connect(
