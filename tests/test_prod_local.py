@@ -8,9 +8,12 @@ import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import psycopg
@@ -178,3 +181,52 @@ def test_prod_local_in_workers_mode_runs_learner_code_on_its_worker(prod_local):
         time.sleep(0.1)
     assert not runworker_pids(prod_local["dir"])
     assert "prod-local stopped" in prod_local["log"].read_text()
+
+
+def status_of(url: str) -> int:
+    """The HTTP status nginx answered (any status, not only 2xx), or 0 when it gave none at all."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+def test_pages_keep_answering_while_probed_a_daphne_killed_and_redis_restarted(prod_local, own_redis):
+    """A load balancer probes /healthz through nginx the whole time (a 503 from a process without Redis must not take
+    it out of rotation); learners' page requests through nginx must all answer 200 (issue 20 item 1)."""
+    url = prod_local["url"]
+    probes: Counter[int] = Counter()
+    pages: Counter[int] = Counter()
+    stop = threading.Event()
+
+    def probe_like_a_load_balancer() -> None:
+        while not stop.is_set():
+            probes[status_of(url + "/healthz")] += 1
+            stop.wait(0.2)
+
+    def page_until(condition, what: str, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+            pages[status_of(url + "/lessons/")] += 1
+
+    prober = threading.Thread(target=probe_like_a_load_balancer)
+    prober.start()
+    try:
+        page_until(lambda: pages[200] >= 10, "ten pages")
+        first, _ = prod_local["daphne_ports"]
+        for pid in daphne_pids(first):
+            os.kill(pid, signal.SIGKILL)
+        page_until(lambda: status_of(f"http://127.0.0.1:{first}/livez") == 200, "the killed Daphne coming back")
+        own_redis.stop()
+        page_until(lambda: probes[503] > 0, "a probe seeing Redis gone")
+        own_redis.start()
+        page_until(lambda: status_of(url + "/healthz") == 200, "readiness after Redis came back")
+        page_until(lambda: pages[200] >= 10 + 40, "forty more pages")
+    finally:
+        stop.set()
+        prober.join(30)
+    assert set(pages) == {200}, f"page answers through nginx: {dict(pages)}; probes: {dict(probes)}"
