@@ -216,6 +216,8 @@ USE_TZ = True
 
 # Lessons, quizzes, starters and traces: reviewed files, loaded once per process.
 CONTENT_DIR = Path(os.environ.get("ACADEMY_CONTENT_DIR", BASE_DIR / "content"))
+# Rendered content per content version (lessons/catalogue/snapshot.py): start-up reads it instead of re-rendering.
+CONTENT_CACHE_DIR = Path(os.environ.get("ACADEMY_CONTENT_CACHE_DIR", DATA_DIR / "content-cache"))
 # Lesson search refuses longer queries and ignores words past the limit.
 LESSON_SEARCH_MAX_QUERY_CHARS = 200
 LESSON_SEARCH_MAX_TERMS = 8
