@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import os
 import re
 import shutil
 import signal
+import ssl
 import subprocess
 import threading
 import time
@@ -35,7 +37,7 @@ pytestmark = pytest.mark.timeout(600)
 def prod_local(request, tmp_path, own_redis):
     """The layout started by scripts/prod-local.sh on its own database and its own Redis (the other prod-local test,
     which may run beside it, has its own), stopped (and dropped) afterwards; an indirect parameter sets
-    PLAYGROUND_EXECUTION (page by default)."""
+    PLAYGROUND_EXECUTION (page by default), or is a dict of environment variables (PROD_LOCAL_TLS: https)."""
     if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
         missing_service("nginx is not installed (make test installs nginx-light)")
     server = os.environ.get("DATABASE_URL", "")
@@ -50,8 +52,10 @@ def prod_local(request, tmp_path, own_redis):
         PROD_LOCAL_DIR=str(tmp_path / "prod"),
         DATABASE_URL=database_url,
         REDIS_URL=own_redis.url,
-        PLAYGROUND_EXECUTION=getattr(request, "param", "page"),
     )
+    param = getattr(request, "param", "page")
+    env.update(param if isinstance(param, dict) else {"PLAYGROUND_EXECUTION": param})
+    tls = env.get("PROD_LOCAL_TLS") == "1"
     log = open(tmp_path / "prod-local.log", "wb")
     proc = subprocess.Popen(
         ["bash", "scripts/prod-local.sh"],
@@ -61,11 +65,18 @@ def prod_local(request, tmp_path, own_redis):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{ports[0]}"
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{ports[0]}"
+    context = None
     try:
-        wait_for_http(url + "/healthz", proc, timeout=STARTUP_SECONDS)
+        if tls:  # the Daphne processes first, then nginx with the certificate prod-local made
+            wait_for_http(f"http://127.0.0.1:{ports[1]}/livez", proc, timeout=STARTUP_SECONDS)
+            context = ssl.create_default_context(cafile=tmp_path / "prod" / "tls" / "cert.pem")
+            wait_for_https(url + "/healthz", context, proc)
+        else:
+            wait_for_http(url + "/healthz", proc, timeout=STARTUP_SECONDS)
         yield {
             "url": url,
+            "ssl": context,
             "proc": proc,
             "daphne_ports": ports[1:],
             "log": tmp_path / "prod-local.log",
@@ -84,10 +95,25 @@ def prod_local(request, tmp_path, own_redis):
             admin.execute(f'DROP DATABASE IF EXISTS "prod_local_{os.getpid()}" WITH (FORCE)')
 
 
-def log_in(url: str, username: str, password: str) -> str:
+def wait_for_https(url: str, context: ssl.SSLContext, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """nginx answers over TLS, with the self-signed certificate trusted."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert proc.poll() is None, "prod-local exited"
+        try:
+            urllib.request.urlopen(url, timeout=10, context=context).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"{url} did not answer over TLS"
+            time.sleep(0.2)
+
+
+def log_in(url: str, username: str, password: str, context: ssl.SSLContext | None = None) -> str:
     """Sign in through the real login form (CSRF included); returns the Cookie header."""
     jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(jar), urllib.request.HTTPSHandler(context=context)
+    )
     page = opener.open(url + "/accounts/login/", timeout=30).read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": username, "password": password})
@@ -230,3 +256,19 @@ def test_pages_keep_answering_while_probed_a_daphne_killed_and_redis_restarted(p
         stop.set()
         prober.join(30)
     assert set(pages) == {200}, f"page answers through nginx: {dict(pages)}; probes: {dict(probes)}"
+
+
+@pytest.mark.parametrize("prod_local", [{"PROD_LOCAL_TLS": "1"}], indirect=True)
+def test_over_tls_the_page_shows_a_wss_live_url_that_works_through_nginx(prod_local):
+    """Issue 20 item 2: nginx ends TLS; the live URL shown on the page is wss:// and a real client reaches the
+    learner's consumer through it."""
+    url, context = prod_local["url"], prod_local["ssl"]
+    cookie = log_in(url, "demo-learner", (Path(prod_local["dir"]) / "demo-password").read_text().strip(), context)
+    wss = url.replace("https", "wss")
+    with ws_connect(wss + "/ws/playground/", origin=url, additional_headers={"Cookie": cookie}, ssl=context) as page:
+        live_url = run_starter_until_live(page, "echo")
+        assert live_url.startswith(wss + "/ws/live/"), live_url
+        with ws_connect(live_url + "ws/echo/", ssl=context, open_timeout=10) as external:
+            external.send("over TLS")
+            assert external.recv(timeout=10) == "over TLS"
+        page.send(json.dumps({"type": "stop"}))
