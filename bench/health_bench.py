@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 import urllib.error
 import urllib.request
@@ -102,7 +103,8 @@ def main() -> None:
         f"{PROBE_INTERVAL} s from a separate thread of the client process (wall time from request to full answer). "
         "Readiness is a SELECT 1, a Redis PING on the channel layer's own pool and the sandbox gate's cached verdict; "
         "it no longer sends itself a message through the process's shared receive loop. Clients and server share the "
-        "2-core machine."
+        f"2-core machine; load average {os.getloadavg()[0]:.1f} when the probes ended (other work on the machine shows "
+        "as the slowest answers)."
     )
     command = f"python bench/health_bench.py --sockets {args.sockets} --probes {args.probes}"
     results = Path(__file__).resolve().parent / "health_RESULTS.md"
