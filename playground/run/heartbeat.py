@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from django.conf import settings
 
 from playground.run.records import beat
+
+logger = logging.getLogger(__name__)
 
 # The owner tells its live clients it is alive this many times a heartbeat; a live proxy that hears nothing for a
 # whole heartbeat closes its client (playground.live), so up to two beats may come late before a client is dropped.
@@ -37,4 +40,11 @@ class Heartbeat:
             await self.tell_live_clients()
             beats += 1
             if beats % LIVE_BEATS_PER_HEARTBEAT == 0:
-                await beat(self.run_id)
+                await self.stamp()
+
+    async def stamp(self) -> None:
+        """A database that is away for a moment must not stop the beats its live clients listen for."""
+        try:
+            await beat(self.run_id)
+        except Exception as exc:  # noqa: BLE001 - logged; the next beat tries again
+            logger.warning("run %s: stamping its heartbeat failed: %s", self.run_id, exc)
