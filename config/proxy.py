@@ -1,4 +1,4 @@
-"""X-Forwarded-For and X-Forwarded-Proto, believed from the proxies in settings.TRUSTED_PROXIES only.
+"""X-Forwarded-For and X-Forwarded-Proto, believed from the proxies in settings.TRUSTED_PROXY_ADDRESSES only.
 
 Behind the shipped nginx the TLS ends at nginx, so Daphne sees plain HTTP from 127.0.0.1: the scheme the browser used
 (https, wss) and its address come from nginx's headers. A client that reaches Daphne itself could send the same
@@ -22,7 +22,7 @@ PLAIN_SCHEMES = {"http": "http", "websocket": "ws"}
 
 @lru_cache(maxsize=8)
 def trusted_networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """The TRUSTED_PROXIES entries as networks (a plain address is a network of one)."""
+    """The TRUSTED_PROXY_ADDRESSES entries as networks (a plain address is a network of one)."""
     return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
 
@@ -31,7 +31,7 @@ def is_trusted_proxy(address: str) -> bool:
         ip = ipaddress.ip_address(address)
     except ValueError:
         return False  # a unix socket path or junk: not a proxy we know
-    return any(ip in network for network in trusted_networks(tuple(settings.TRUSTED_PROXIES)))
+    return any(ip in network for network in trusted_networks(tuple(settings.TRUSTED_PROXY_ADDRESSES)))
 
 
 def forwarded_client(chain: str) -> str:

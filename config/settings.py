@@ -269,7 +269,7 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Channels Acade
 
 # Addresses (or networks, "10.0.0.0/24") of the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed
 # (config/proxy.py): the client address and the scheme (https, wss) come from them. Anyone else's are dropped.
-TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+TRUSTED_PROXY_ADDRESSES = env_list("DJANGO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
 # Behind a TLS-terminating proxy these make Django trust X-Forwarded-Proto and mark cookies secure. (config/proxy.py
 # already sets the scheme from a trusted proxy and drops the header from anyone else, so this only repeats it.)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None

@@ -22,7 +22,7 @@ FOR = (b"x-forwarded-for", b"203.0.113.7")
 
 
 def test_a_trusted_proxy_gives_scheme_and_client(settings):
-    settings.TRUSTED_PROXIES = ["127.0.0.1", "10.1.0.0/16"]
+    settings.TRUSTED_PROXY_ADDRESSES = ["127.0.0.1", "10.1.0.0/16"]
     assert forwarded_scope(scope("127.0.0.1", HTTPS, FOR))["scheme"] == "wss"
     assert forwarded_scope(scope("10.1.2.3", HTTPS, FOR, kind="http"))["scheme"] == "https"
     assert forwarded_scope(scope("127.0.0.1", HTTPS, FOR))["client"] == ["203.0.113.7", 0]
@@ -31,7 +31,7 @@ def test_a_trusted_proxy_gives_scheme_and_client(settings):
 
 
 def test_anyone_else_s_forwarded_headers_are_dropped(settings):
-    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+    settings.TRUSTED_PROXY_ADDRESSES = ["127.0.0.1"]
     believed = forwarded_scope(scope("198.51.100.9", HTTPS, FOR))
     assert "scheme" not in believed
     assert believed["client"] == ["198.51.100.9", 50000]
@@ -39,7 +39,7 @@ def test_anyone_else_s_forwarded_headers_are_dropped(settings):
 
 
 def test_a_chain_of_proxies_gives_the_nearest_untrusted_address(settings):
-    settings.TRUSTED_PROXIES = ["127.0.0.1", "10.0.0.0/8"]
+    settings.TRUSTED_PROXY_ADDRESSES = ["127.0.0.1", "10.0.0.0/8"]
     chain = (b"x-forwarded-for", b"192.0.2.1, 203.0.113.7, 10.0.0.5")
     assert forwarded_scope(scope("127.0.0.1", chain))["client"] == ["203.0.113.7", 0]
 
