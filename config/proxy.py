@@ -47,7 +47,7 @@ def forwarded_scope(scope: dict[str, Any]) -> dict[str, Any]:
     """The scope as the browser's request: scheme and client from a trusted proxy, a client's own claims removed."""
     headers = scope.get("headers", [])
     client = scope.get("client")
-    if not client or not is_trusted_proxy(str(client[0])):
+    if client and not is_trusted_proxy(str(client[0])):  # no client: a unix socket, which only this machine reaches
         return {**scope, "headers": [(k, v) for k, v in headers if k.lower() not in (FORWARDED_FOR, FORWARDED_PROTO)]}
     values = {
         k.lower(): bytes(v).decode("latin-1") for k, v in headers if k.lower() in (FORWARDED_FOR, FORWARDED_PROTO)

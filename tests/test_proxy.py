@@ -38,6 +38,11 @@ def test_anyone_else_s_forwarded_headers_are_dropped(settings):
     assert believed["headers"] == [(b"host", b"academy.example.org")]  # nothing further in can read them
 
 
+def test_a_unix_socket_peer_is_the_proxy_on_this_machine(settings):
+    settings.TRUSTED_PROXY_ADDRESSES = ["127.0.0.1"]
+    assert forwarded_scope({**scope("127.0.0.1", HTTPS), "client": None})["scheme"] == "wss"
+
+
 def test_a_chain_of_proxies_gives_the_nearest_untrusted_address(settings):
     settings.TRUSTED_PROXY_ADDRESSES = ["127.0.0.1", "10.0.0.0/8"]
     chain = (b"x-forwarded-for", b"192.0.2.1, 203.0.113.7, 10.0.0.5")
