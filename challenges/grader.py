@@ -214,15 +214,19 @@ def ended_reason(events: Sequence[dict[str, Any]]) -> str:
     return f"{final['reason']} ({final.get('detail')})"
 
 
-async def run_test(test: TestScript, code: str, acquire: Acquire, test_seconds: float) -> TestResult:
-    """One test in a fresh sandbox: load, play the script, stop; any failure is a failed test with its reason."""
+async def run_test(
+    test: TestScript, code: str, acquire: Acquire, test_seconds: float, stopping: list[asyncio.Task[None]]
+) -> TestResult:
+    """One test in a fresh sandbox: load and play the script; any failure is a failed test with its reason. The
+    sandbox's stop is appended to `stopping` (the verdict is known before the sandbox is gone; its events are not)."""
     started = time.monotonic()
     try:
         sandbox = await acquire()
     except Exception as exc:  # noqa: BLE001 - no sandbox (full, switched off, failed to start) fails the test, with why
         return TestResult(test.name, test.hidden, False, f"no sandbox for this test: {exc}", None, None, 0.0, None)
     run = ScriptRun(sandbox, test)
-    collector = asyncio.get_running_loop().create_task(run.collect())
+    loop = asyncio.get_running_loop()
+    collector = loop.create_task(run.collect())
     passed, reason, expected, got, first_wrong = True, "passed", None, None, None
     try:
         async with asyncio.timeout(test_seconds):
@@ -233,22 +237,32 @@ async def run_test(test: TestScript, code: str, acquire: Acquire, test_seconds: 
     except TimeoutError:
         passed, reason, first_wrong = False, f"the test did not finish within {test_seconds:g} s", len(run.events)
     finally:
-        await sandbox.stop("test finished")
-        with contextlib.suppress(asyncio.CancelledError):
-            await collector
+        stopping.append(loop.create_task(stop(sandbox, collector)))
     return TestResult(
         test.name, test.hidden, passed, reason, expected, got, time.monotonic() - started, first_wrong, run.events
     )
 
 
+async def stop(sandbox: Sandbox, collector: asyncio.Task[None]) -> None:
+    """Kill the test's sandbox and let the collector take its last events, ending with `exit`."""
+    await sandbox.stop("test finished")
+    with contextlib.suppress(asyncio.CancelledError):
+        await collector
+
+
 async def grade(
     tests: Sequence[TestScript], code: str, acquire: Acquire, *, parallel: int = 2, test_seconds: float = 10.0
 ) -> list[TestResult]:
-    """Every test, `parallel` sandboxes at a time, results in the tests' order."""
+    """Every test, `parallel` sandboxes at a time, results in the tests' order once every sandbox is gone.
+    A test's sandbox stops while the next test runs: the kill and reap need no slot."""
     gate = asyncio.Semaphore(max(1, parallel))
+    stopping: list[asyncio.Task[None]] = []
 
     async def one(test: TestScript) -> TestResult:
         async with gate:
-            return await run_test(test, code, acquire, test_seconds)
+            return await run_test(test, code, acquire, test_seconds, stopping)
 
-    return list(await asyncio.gather(*(one(test) for test in tests)))
+    try:
+        return list(await asyncio.gather(*(one(test) for test in tests)))
+    finally:
+        await asyncio.gather(*stopping)
