@@ -42,6 +42,8 @@ EXPECTED_TYPE = {
 class TestResult:
     """One test's verdict; `events` is the whole run (trace rows included) and `first_wrong` an index into it."""
 
+    __test__ = False  # not a pytest class
+
     name: str
     hidden: bool
     passed: bool
@@ -63,6 +65,8 @@ class TestResult:
 
 class TestFailed(Exception):
     """The script stopped at a step that did not happen as expected."""
+
+    __test__ = False  # not a pytest class
 
     def __init__(self, reason: str, expected: dict[str, Any] | None, got: dict[str, Any] | None, index: int) -> None:
         super().__init__(reason)

@@ -30,6 +30,8 @@ class Step:
 class TestScript:
     """A named client script; hidden ones are never shown to the learner, only their name and verdict."""
 
+    __test__ = False  # not a pytest class
+
     name: str
     hidden: bool
     steps: tuple[Step, ...]
