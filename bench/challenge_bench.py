@@ -87,7 +87,8 @@ def row(name: str, times: list[float]) -> str:
     )
 
 
-async def main() -> int:
+async def measure() -> tuple[str, str | None]:
+    """The results text, and where to write it."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--write", help="results file to write (Markdown)")
@@ -119,10 +120,7 @@ async def main() -> int:
             "",
         ]
     )
-    print(text)
-    if args.write:
-        Path(args.write).write_text(text + NOTES)
-    return 0
+    return text, args.write
 
 
 NOTES = """
@@ -135,5 +133,14 @@ NOTES = """
   gradings on one process meets the PLAYGROUND_POOL_SIZE row.
 """
 
+
+def main() -> int:
+    text, write = asyncio.run(measure())
+    print(text)
+    if write:
+        Path(write).write_text(text + NOTES)
+    return 0
+
+
 if __name__ == "__main__":
-    sys.exit(asyncio.run(main()))
+    sys.exit(main())

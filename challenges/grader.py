@@ -180,7 +180,9 @@ class ScriptRun:
         event = self.events[index]
         got = frame(event)
         if event["type"] != EXPECTED_TYPE[step.kind]:
-            detail = f" (code {got['code']})" if "code" in got else f" (status {got['status']})" if "status" in got else ""
+            detail = (
+                f" (code {got['code']})" if "code" in got else f" (status {got['status']})" if "status" in got else ""
+            )
             what = f"expected {describe(step)['kind']} for {client}, got {got['kind']}{detail}"
             raise self.fail(number, step, what, got, index)
         if not self.matches(step, event):

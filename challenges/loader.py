@@ -139,7 +139,9 @@ class ChallengeReader:
                 self.error(data, f"{field}.mistake", "must be one line saying the mistake", entry.line_of("mistake"))
                 continue
             if fails is not None and fails not in test_names:
-                self.error(data, f"{field}.fails", f"names no test of this challenge: {fails!r}", entry.line_of("fails"))
+                self.error(
+                    data, f"{field}.fails", f"names no test of this challenge: {fails!r}", entry.line_of("fails")
+                )
                 continue
             path = self.folder / WRONG_DIR / str(file)
             if not isinstance(file, str) or not re.fullmatch(r"[a-z0-9_-]+\.py", file) or not path.is_file():
@@ -149,7 +151,9 @@ class ChallengeReader:
         listed = {wrong.file for wrong in found}
         for path in sorted((self.folder / WRONG_DIR).glob("*.py")):
             if path.name not in listed:
-                self.error(data, "known_wrong", f"{self.shown(path)} exists but is not listed", data.line_of("known_wrong"))
+                self.error(
+                    data, "known_wrong", f"{self.shown(path)} exists but is not listed", data.line_of("known_wrong")
+                )
         return found
 
     def content_hash(self) -> str:

@@ -26,7 +26,7 @@ def frame_matches(step: Step, frame: dict[str, Any]) -> bool:
     """A consumer.send frame against a receive step."""
     text = frame.get("text")
     if "bytes" in step.fields:
-        return frame.get("bytes") == step.get("bytes")
+        return bool(frame.get("bytes") == step.get("bytes"))
     if text is None:
         return False
     if "text" in step.fields:

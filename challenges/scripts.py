@@ -129,7 +129,9 @@ class ScriptReader:
         if kind in ("send", "receive"):
             present = [key for key in (SEND_FIELDS if kind == "send" else FRAME_FIELDS) if key in fields]
             if len(present) != 1:
-                return f"a {kind} step needs exactly one of {', '.join(SEND_FIELDS if kind == 'send' else FRAME_FIELDS)}"
+                return (
+                    f"a {kind} step needs exactly one of {', '.join(SEND_FIELDS if kind == 'send' else FRAME_FIELDS)}"
+                )
             return _frame_problem(present[0], fields[present[0]])
         return None
 

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,22 +14,29 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Submission',
+            name="Submission",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('challenge', models.SlugField(max_length=80)),
-                ('code', models.TextField()),
-                ('content_hash', models.CharField(max_length=16)),
-                ('started_at', models.DateTimeField()),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('passed', models.BooleanField(null=True)),
-                ('passed_tests', models.PositiveSmallIntegerField(default=0)),
-                ('total_tests', models.PositiveSmallIntegerField(default=0)),
-                ('results', models.JSONField(default=list)),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='submissions', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("challenge", models.SlugField(max_length=80)),
+                ("code", models.TextField()),
+                ("content_hash", models.CharField(max_length=16)),
+                ("started_at", models.DateTimeField()),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("passed", models.BooleanField(null=True)),
+                ("passed_tests", models.PositiveSmallIntegerField(default=0)),
+                ("total_tests", models.PositiveSmallIntegerField(default=0)),
+                ("results", models.JSONField(default=list)),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="submissions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['learner', '-started_at'], name='challenges__learner_c22526_idx')],
+                "indexes": [models.Index(fields=["learner", "-started_at"], name="challenges__learner_c22526_idx")],
             },
         ),
     ]

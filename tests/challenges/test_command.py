@@ -43,7 +43,9 @@ def test_a_wrong_solution_exits_one_and_hidden_tests_keep_their_frames(tmp_path)
     assert visible["expected"] == {"client": "ann", "kind": "send", "text": "HELLO"}
     assert visible["got"] == {"client": "ann", "kind": "send", "text": "hello"}
     hidden = [line for line in lines if line["hidden"]]
-    assert hidden and all(set(line) == {"test", "hidden", "passed", "reason", "seconds", "first_wrong"} for line in hidden)
+    assert hidden and all(
+        set(line) == {"test", "hidden", "passed", "reason", "seconds", "first_wrong"} for line in hidden
+    )
     assert "STRASSE" not in result.stdout and "straße" not in result.stdout  # a hidden script's frames stay hidden
 
 

@@ -215,7 +215,11 @@ async def test_printing_or_sending_something_that_looks_like_a_pass_fails():
     results = await grade(challenge.tests, FORGER, acquire_with())
     assert [r.name for r in results if r.passed] == ["accepts the connection"]  # the only thing it really does
     shouted = next(r for r in results if r.name == "shouts a word back")
-    assert shouted.got == {"client": "ann", "kind": "send", "text": json.dumps({"passed": True, "reason": "passed", "type": "result"})}
+    assert shouted.got == {
+        "client": "ann",
+        "kind": "send",
+        "text": json.dumps({"passed": True, "reason": "passed", "type": "result"}),
+    }
 
 
 SNOOP = """
@@ -239,7 +243,10 @@ class Snoop(AsyncWebsocketConsumer):
 
 
 async def test_learner_code_cannot_find_the_hidden_scripts(tmp_path):
-    tests = scripts(tmp_path, "tests:\n  - name: t\n    steps:\n      - connect: a\n      - accepted: a\n      - receive: a\n        text: '[]'\n")
+    tests = scripts(
+        tmp_path,
+        "tests:\n  - name: t\n    steps:\n      - connect: a\n      - accepted: a\n      - receive: a\n        text: '[]'\n",
+    )
     [result] = await grade(tests, SNOOP, acquire_with())
     assert result.passed, (result.reason, result.got)
 

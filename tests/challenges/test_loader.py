@@ -43,11 +43,18 @@ def test_a_copy_of_a_good_challenge_loads(tmp_path):
 def test_metadata_errors_name_file_line_and_field(tmp_path):
     folder = copy_challenge(tmp_path)
     text = (folder / "challenge.yaml").read_text()
-    text = text.replace("topic: consumer-lifecycle", "topic: no-such-topic").replace("difficulty: easy", "difficulty: 3")
+    text = text.replace("topic: consumer-lifecycle", "topic: no-such-topic").replace(
+        "difficulty: easy", "difficulty: 3"
+    )
     (folder / "challenge.yaml").write_text(text + "colour: red\n")
     found = errors_for(tmp_path)
-    assert "content/challenges/01-shout-echo/challenge.yaml:2: topic: no topic has the slug 'no-such-topic' (see content/topics/)" in found
-    assert any(e.startswith("content/challenges/01-shout-echo/challenge.yaml:3: difficulty: must be a str") for e in found)
+    assert (
+        "content/challenges/01-shout-echo/challenge.yaml:2: topic: no topic has the slug 'no-such-topic' (see content/topics/)"
+        in found
+    )
+    assert any(
+        e.startswith("content/challenges/01-shout-echo/challenge.yaml:3: difficulty: must be a str") for e in found
+    )
     assert any(":" in e and "colour: unknown key" in e for e in found)
 
 
@@ -96,7 +103,10 @@ def test_script_errors_name_the_test_file_and_line(tmp_path):
     )
     found = errors_for(tmp_path)
     shown = "content/challenges/01-shout-echo/tests.yaml"
-    assert f"{shown}:4: tests[0] (broken).steps[0]: path must be a string starting with '/' of at most 2048 characters" in found
+    assert (
+        f"{shown}:4: tests[0] (broken).steps[0]: path must be a string starting with '/' of at most 2048 characters"
+        in found
+    )
     assert any(e.startswith(f"{shown}:6: ") and "regex does not compile" in e for e in found)
     assert any(e.startswith(f"{shown}:10: ") and "bounded wait" in e for e in found)
     assert any(e.startswith(f"{shown}:12: ") and "within must be" in e for e in found)
@@ -106,7 +116,9 @@ def test_script_errors_name_the_test_file_and_line(tmp_path):
 
 def test_a_client_must_connect_before_it_is_used(tmp_path):
     folder = copy_challenge(tmp_path)
-    (folder / "hidden.yaml").write_text("tests:\n  - name: early\n    steps:\n      - send: bob\n        text: hi\n      - accepted: bob\n")
+    (folder / "hidden.yaml").write_text(
+        "tests:\n  - name: early\n    steps:\n      - send: bob\n        text: hi\n      - accepted: bob\n"
+    )
     found = errors_for(tmp_path)
     assert any("hidden.yaml:4: " in e and "send bob before connect bob" in e for e in found)
 
@@ -126,7 +138,9 @@ def test_python_that_does_not_compile_is_named_with_its_line(tmp_path):
 def test_broken_challenge_fails_the_system_check(tmp_path, settings):
     shutil.copytree(settings.CONTENT_DIR, tmp_path / "content", ignore=shutil.ignore_patterns("challenges"))
     folder = copy_challenge(tmp_path)
-    (folder / "challenge.yaml").write_text((folder / "challenge.yaml").read_text().replace("difficulty: easy", "difficulty: extreme"))
+    (folder / "challenge.yaml").write_text(
+        (folder / "challenge.yaml").read_text().replace("difficulty: easy", "difficulty: extreme")
+    )
     settings.CONTENT_DIR = tmp_path / "content"
     settings.CONTENT_CACHE_DIR = tmp_path / "cache"
     get_catalogue.cache_clear()
