@@ -19,7 +19,7 @@ from typing import Any
 
 from challenges.matching import describe, frame_matches
 from challenges.scripts import DEFAULT_WITHIN_SECONDS, connect_op
-from challenges.types import Step, TestScript
+from challenges.types import ACTIONS, Step, TestScript
 from playground.sandbox import Sandbox
 from playground.sandbox.shared import protocol
 
@@ -122,7 +122,7 @@ class ScriptRun:
             what += f"; the run ended: {ended_reason(self.events)}"
         elif error := self.learner_error():
             what += f"; your consumer raised {error}"
-        expected = describe(step) if step is not None else None
+        expected = describe(step) if step is not None and step.kind not in ACTIONS else None
         return TestFailed(f"{where}: {what}", expected, got, index)
 
     def learner_error(self) -> str | None:
@@ -144,7 +144,7 @@ class ScriptRun:
 
     async def play(self) -> None:
         for number, step in enumerate(self.test.steps, 1):
-            if step.kind in ("connect", "send", "close"):
+            if step.kind in ACTIONS:
                 await self.act(number, step)
             elif step.kind == "silent":
                 await self.expect_silence(number, step)
@@ -269,6 +269,10 @@ async def grade(
             return await run_test(test, code, acquire, test_seconds, stopping)
 
     try:
-        return list(await asyncio.gather(*(one(test) for test in tests)))
+        outcomes = await asyncio.gather(*(one(test) for test in tests), return_exceptions=True)
     finally:
         await asyncio.gather(*stopping)
+    for outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+    return [outcome for outcome in outcomes if isinstance(outcome, TestResult)]

@@ -273,3 +273,28 @@ async def test_a_hidden_test_shows_name_and_reason_but_not_its_frames(tmp_path, 
     shown = json.dumps(result.public())
     assert result.public()["test"] == "secret words" and not result.passed
     assert ("secret" in shown.replace("secret words", "")) is not hidden
+
+
+async def test_sending_to_a_client_the_consumer_closed_fails_that_step(tmp_path):
+    closer = ECHO.replace("await self.send(text_data=text_data)", "await self.close(code=4001)")
+    tests = scripts(
+        tmp_path,
+        """\
+        tests:
+          - name: talks after the close
+            steps:
+              - connect: a
+              - accepted: a
+              - send: a
+                text: bye
+              - closed: a
+                code: 4001
+              - send: a
+                text: anyone?
+              - receive: a
+                text: anyone?
+        """,
+    )
+    [result] = await grade(tests, closer, acquire_with())
+    assert result.reason == "step 5 (line 10): could not send a: a is not open (not accepted yet, or already closed)"
+    assert result.expected is None and result.got is None
