@@ -1,4 +1,5 @@
-"""Every challenge's model solution passes every test, and every known-wrong solution fails the test its note names."""
+"""Every challenge's model solution passes every test, every known-wrong solution fails the test its note names, and
+no starter passes before the learner has written anything."""
 
 from __future__ import annotations
 
@@ -40,3 +41,10 @@ async def test_known_wrong_solution_fails_the_test_its_note_names(slug, file):
     assert failed, f"{file} ({wrong.mistake}) passed every test"
     if wrong.fails:
         assert wrong.fails in failed, (wrong.mistake, failed)
+
+
+@pytest.mark.parametrize("slug", [challenge.slug for challenge in CHALLENGES])
+async def test_the_starter_does_not_pass_already(slug):
+    challenge = get_challenges().get(slug)
+    results = await grade(challenge.tests, challenge.starter, cold_sandbox)
+    assert not all(result.passed for result in results)
