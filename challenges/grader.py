@@ -24,6 +24,9 @@ from playground.sandbox import Sandbox
 from playground.sandbox.shared import protocol
 
 Acquire = Callable[[], Awaitable[Sandbox]]
+# A module not loaded by then fails the test (the sandbox's start_timeout_seconds bounds getting to `ready` the same way);
+# CHALLENGE_TEST_SECONDS bounds the whole test as well.
+LOAD_SECONDS = 10.0
 FRAME_KINDS = {
     protocol.CONSUMER_ACCEPT: "accept",
     protocol.CONSUMER_SEND: "send",
@@ -136,10 +139,10 @@ class ScriptRun:
 
     async def load(self, code: str) -> None:
         await self.sandbox.load(code)
-        loaded = await self.wait_until(lambda: any(e["type"] == protocol.LOADED for e in self.events), 10.0)
+        loaded = await self.wait_until(lambda: any(e["type"] == protocol.LOADED for e in self.events), LOAD_SECONDS)
         if not loaded:
             error = self.learner_error()
-            why = ended_reason(self.events) if self.ended() else "your module did not load within 10 s"
+            why = ended_reason(self.events) if self.ended() else f"your module did not load within {LOAD_SECONDS:g} s"
             raise TestFailed(f"your module did not load: {error}" if error else why, None, None, len(self.events))
 
     async def play(self) -> None:
