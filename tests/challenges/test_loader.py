@@ -155,3 +155,20 @@ def test_broken_challenge_fails_the_system_check(tmp_path, settings):
 
 def test_real_content_passes_the_system_check():
     assert check_challenges() == []
+
+
+def test_challenges_are_read_from_the_content_snapshot(tmp_path, settings, monkeypatch):
+    settings.CONTENT_CACHE_DIR = tmp_path / "cache"
+    get_challenges.cache_clear()
+    try:
+        built = get_challenges()
+        assert len(list((tmp_path / "cache").glob("challenges-*.pickle"))) == 1
+        get_challenges.cache_clear()
+
+        def must_not_build(*args):
+            raise AssertionError("rebuilt although the snapshot was stored")
+
+        monkeypatch.setattr("challenges.loader.load_challenges", must_not_build)
+        assert get_challenges() == built
+    finally:
+        get_challenges.cache_clear()
