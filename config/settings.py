@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "lessons",
     "quizzes",
     "playground",
+    "challenges",
     "dashboards",
     "config.apps.ProjectConfig",
 ]
@@ -251,6 +252,14 @@ PLAYGROUND_WORKER_CHANNEL = "playground-runs"  # the channel runworker listens o
 # to confirm a stop after the second (kept under Daphne's 10 s for a closed socket's consumer to finish).
 PLAYGROUND_WORKER_START_SECONDS = float(env_int("PLAYGROUND_WORKER_START_SECONDS", 10))
 PLAYGROUND_WORKER_STOP_SECONDS = 8.0
+
+# Challenges: each test runs in its own sandbox, at most CHALLENGE_TEST_SECONDS of wall clock, this many sandboxes
+# at once per grading; a learner may ask for CHALLENGE_GRADES_PER_MINUTE gradings a minute, CHALLENGE_CONCURRENT_GRADES
+# at a time (challenges/services.py).
+CHALLENGE_TEST_SECONDS = float(env_int("CHALLENGE_TEST_SECONDS", 10))
+CHALLENGE_GRADING_PARALLEL = env_int("CHALLENGE_GRADING_PARALLEL", 2)
+CHALLENGE_GRADES_PER_MINUTE = env_int("CHALLENGE_GRADES_PER_MINUTE", 6)
+CHALLENGE_CONCURRENT_GRADES = env_int("CHALLENGE_CONCURRENT_GRADES", 1)
 
 # Instructor dashboards: when a learner is flagged as looking stuck.
 DASHBOARD_STUCK_IDLE_DAYS = env_int("DASHBOARD_STUCK_IDLE_DAYS", 7)
