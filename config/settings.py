@@ -251,6 +251,10 @@ PLAYGROUND_WORKER_STOP_SECONDS = 8.0
 DASHBOARD_STUCK_IDLE_DAYS = env_int("DASHBOARD_STUCK_IDLE_DAYS", 7)
 DASHBOARD_STUCK_FAILED_ATTEMPTS = env_int("DASHBOARD_STUCK_FAILED_ATTEMPTS", 3)
 DASHBOARD_STUCK_RUN_ERRORS = env_int("DASHBOARD_STUCK_RUN_ERRORS", 3)
+# The stored activity feed of a cohort page: kept this many hours (older items are deleted as new ones are
+# written), shown this many items to a page.
+DASHBOARD_FEED_RETENTION_HOURS = env_int("DASHBOARD_FEED_RETENTION_HOURS", 48)
+DASHBOARD_FEED_PAGE_SIZE = env_int("DASHBOARD_FEED_PAGE_SIZE", 50)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", DATA_DIR / "static"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,7 +19,7 @@ from accounts.roles import is_instructor
 from cohorts.access import cohorts_taught_by, learner_ids
 from cohorts.models import Cohort, Membership
 from config.requests import AuthenticatedHttpRequest
-from dashboards import services
+from dashboards import feed, services
 from dashboards.charts import activity_per_day, completion_per_topic
 from dashboards.forms import CohortForm, CoInstructorForm, RotateForm
 from dashboards.progress_matrix import build_matrix, sort_and_filter
@@ -66,6 +67,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.GET.get("q", "")[:150],
         request.GET.get("stuck") == "1",
     )
+    feed_items = feed.recent(cohort)
     active_since = timezone.now() - timedelta(seconds=run_limits().lifetime_seconds)
     playing = Run.objects.filter(
         learner_id__in=learner_ids(cohort), ended_at__isnull=True, started_at__gte=active_since
@@ -85,8 +87,32 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "co_form": CoInstructorForm(),
         "completion_bars": completion_per_topic(topics, rows),
         "activity_bars": activity_per_day([row.user_id for row in rows]),
+        "feed_items": feed_items,
+        "feed_older": feed.older_than(feed_items),
+        "feed_hours": settings.DASHBOARD_FEED_RETENTION_HOURS,
     }
     return render(request, "dashboards/cohort.html", context)
+
+
+@instructor_required
+def activity(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stored activity feed, a page at a time, going back DASHBOARD_FEED_RETENTION_HOURS."""
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    before = parse_id(request.GET.get("before"))
+    items = feed.recent(cohort, before=before)
+    context = {
+        "cohort": cohort,
+        "items": items,
+        "newest": before is None,
+        "older": feed.older_than(items),
+        "feed_hours": settings.DASHBOARD_FEED_RETENTION_HOURS,
+    }
+    return render(request, "dashboards/activity.html", context)
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A positive id from a query string, or None for anything else."""
+    return int(raw) if raw and raw.isdigit() and len(raw) <= 18 else None
 
 
 @instructor_required
