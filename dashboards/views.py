@@ -24,6 +24,7 @@ from dashboards.charts import activity_per_day, completion_per_topic
 from dashboards.forms import CohortForm, CoInstructorForm, RotateForm
 from dashboards.progress_matrix import build_matrix, sort_and_filter
 from dashboards.question_stats import topic_report
+from dashboards.statistics import ATTEMPT_SELECTIONS, DEFAULT_ATTEMPT_SELECTION
 from lessons.catalogue import get_catalogue
 from lessons.views import get_topic_or_404
 from playground.models import Run
@@ -85,8 +86,8 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "instructors": cohort.memberships.filter(role=Membership.Role.INSTRUCTOR).select_related("user"),
         "rotate_form": RotateForm(),
         "co_form": CoInstructorForm(),
-        "completion_bars": completion_per_topic(topics, rows),
-        "activity_bars": activity_per_day([row.user_id for row in rows]),
+        "completion_chart": completion_per_topic(topics, rows),
+        "activity_chart": activity_per_day([row.user_id for row in rows]),
         "feed_items": feed_items,
         "feed_older": feed.older_than(feed_items),
         "feed_hours": settings.DASHBOARD_FEED_RETENTION_HOURS,
@@ -276,16 +277,22 @@ def leave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @instructor_required
 def question_statistics(request: HttpRequest, pk: int, topic: str) -> HttpResponse:
-    """Item analysis of one topic's questions (Moodle's definitions), with the score distribution."""
+    """Item analysis of one topic's questions (Moodle's definitions) over the attempts the instructor chose."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
     topic_obj = get_topic_or_404(topic)
-    reports, quiz, bars = topic_report(cohort, topic_obj.slug)
+    selection = request.GET.get("attempts", DEFAULT_ATTEMPT_SELECTION)
+    if selection not in ATTEMPT_SELECTIONS:
+        selection = DEFAULT_ATTEMPT_SELECTION
+    chosen_topic = request.GET.get("topic")
+    if chosen_topic and chosen_topic != topic_obj.slug:  # the form's topic menu moves to that topic's page
+        target = reverse("dashboards:questions", args=[pk, get_topic_or_404(chosen_topic).slug])
+        return redirect(f"{target}?attempts={selection}")
     context = {
         "cohort": cohort,
         "topic": topic_obj,
-        "reports": reports,
-        "quiz": quiz,
-        "bars": bars,
+        "report": topic_report(cohort, topic_obj.slug, selection),
+        "selections": ATTEMPT_SELECTIONS,
+        "default_selection": DEFAULT_ATTEMPT_SELECTION,
         "topics": get_catalogue().topics,
     }
     return render(request, "dashboards/questions.html", context)
@@ -295,7 +302,7 @@ def question_statistics(request: HttpRequest, pk: int, topic: str) -> HttpRespon
 def export_questions(request: HttpRequest, pk: int, topic: str) -> StreamingHttpResponse:
     """Question statistics of one topic as CSV."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
-    reports, _, _ = topic_report(cohort, get_topic_or_404(topic).slug)
+    reports = topic_report(cohort, get_topic_or_404(topic).slug).questions
     writer = csv.writer(Echo())
 
     def lines():
