@@ -239,7 +239,7 @@ class Point:
     y: float
 
 
-SCATTER_LEFT, SCATTER_RIGHT, SCATTER_TOP, SCATTER_BOTTOM, SCATTER_HEIGHT = 44.0, WIDTH - 10, 10.0, 250.0, 290.0
+SCATTER_LEFT, SCATTER_RIGHT, SCATTER_TOP, SCATTER_BOTTOM, SCATTER_HEIGHT = 44.0, WIDTH - 16, 10.0, 250.0, 290.0
 
 
 def scatter_x(facility: float) -> float:
@@ -285,12 +285,17 @@ def facility_discrimination(
 ) -> ScatterChart:
     """One dot per question that has both figures; the shaded band is facility inside `facility_band` and
     discrimination at or above `min_discrimination`, where neither of those two flags is raised."""
-    points, unplotted = [], []
+    unplotted = []
+    together: dict[tuple[float, float], list[str]] = {}  # questions with the same figures share one labelled dot
     for label, facility, discrimination in items:
         if facility is None or discrimination is None:
             unplotted.append(label)
         else:
-            points.append(Point(label, facility, discrimination, scatter_x(facility), scatter_y(discrimination)))
+            together.setdefault((round(facility, 1), round(discrimination, 1)), []).append(label)
+    points = [
+        Point(", ".join(labels), facility, discrimination, scatter_x(facility), scatter_y(discrimination))
+        for (facility, discrimination), labels in together.items()
+    ]
     low, high = facility_band
     good = (scatter_x(low), SCATTER_TOP, scatter_x(high) - scatter_x(low), scatter_y(min_discrimination) - SCATTER_TOP)
     return ScatterChart(points, unplotted, good)

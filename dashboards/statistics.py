@@ -42,7 +42,7 @@ MIN_DISCRIMINATION_INDEX = 20.0
 # attempt", "all attempts").
 ATTEMPT_SELECTIONS: dict[str, str] = {
     "first": "each learner's first finished attempt",
-    "best": "each learner's best finished attempt (the highest score; the earlier one on a tie)",
+    "best": "each learner's best finished attempt",  # the highest score; the earlier one on a tie
     "all": "every finished attempt",
 }
 DEFAULT_ATTEMPT_SELECTION = "first"

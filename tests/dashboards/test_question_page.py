@@ -116,10 +116,13 @@ def test_row_chart_cuts_long_labels_but_keeps_them_whole_for_the_table():
 
 
 def test_scatter_places_points_on_both_axes_and_lists_the_unplottable():
-    chart = facility_discrimination([("Q1", 50.0, 0.0), ("Q2", None, 10.0), ("Q3", 100.0, 100.0)], (20, 90), 20)
-    # x: 44 + 346 * facility / 100; y: 250 - 240 * (discrimination + 100) / 200
-    assert (chart.points[0].x, chart.points[0].y) == (pytest.approx(217.0), pytest.approx(130.0))
-    assert (chart.points[1].x, chart.points[1].y) == (pytest.approx(390.0), pytest.approx(10.0))
+    chart = facility_discrimination(
+        [("Q1", 50.0, 0.0), ("Q2", None, 10.0), ("Q3", 100.0, 100.0), ("Q4", 50.0, 0.0)], (20, 90), 20
+    )
+    # x: 44 + 340 * facility / 100; y: 250 - 240 * (discrimination + 100) / 200
+    assert (chart.points[0].x, chart.points[0].y) == (pytest.approx(214.0), pytest.approx(130.0))
+    assert (chart.points[1].x, chart.points[1].y) == (pytest.approx(384.0), pytest.approx(10.0))
+    assert [point.label for point in chart.points] == ["Q1, Q4", "Q3"]  # the same figures share one dot
     assert chart.unplotted == ["Q2"]
-    # The band: facility 20..90 -> x 113.2..355.4; discrimination 20..100 -> y 10..106
-    assert chart.good == (pytest.approx(113.2), 10.0, pytest.approx(242.2), pytest.approx(96.0))
+    # The band: facility 20..90 -> x 112..350; discrimination 20..100 -> y 10..106
+    assert chart.good == (pytest.approx(112.0), 10.0, pytest.approx(238.0), pytest.approx(96.0))
