@@ -17,7 +17,7 @@ from quizzes.models import Answer
 
 ACTIVITY_DAYS = 14
 WIDTH = 400.0  # SVG units; text is 12 units, so it stays readable from a 390 px phone to a desktop column
-LABEL_CHARACTERS = 24  # a horizontal bar's label is cut here (the table below the chart has it whole)
+LABEL_CHARACTERS = 22  # a horizontal bar's label is cut here (the table below the chart has it whole)
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def row_chart(
     empty_text: str,
 ) -> BarChart:
     """Horizontal bars for long labels (topics): the label left of each bar, its value at the bar's end."""
-    row, left, right, top = 18.0, 168.0, WIDTH - 30, 6.0
+    row, left, right, top = 20.0, 186.0, WIDTH - 26, 6.0
     bottom = top + row * len(labels_and_counts)
     height = bottom + 40
     ticks_values = nice_ticks(max((count for _, count in labels_and_counts), default=0))

@@ -111,7 +111,7 @@ def test_column_chart_scales_to_the_top_tick_and_labels_values():
 def test_row_chart_cuts_long_labels_but_keeps_them_whole_for_the_table():
     label = "14. A topic title far longer than any axis label should be"
     chart = row_chart("r", "c", [(label, 0)], label_heading="L", value_heading="V", axis_title="t", empty_text="e")
-    assert chart.bars[0].label == label and len(chart.bars[0].short_label) == 24
+    assert chart.bars[0].label == label and len(chart.bars[0].short_label) == 22
     assert chart.empty
 
 

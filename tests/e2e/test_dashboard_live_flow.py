@@ -94,6 +94,10 @@ def test_the_statistics_page_shows_question_text_counts_and_both_charts(page, da
 
     log_in(page, daphne_server.url, "prof")
     page.goto(f"{daphne_server.url}/dashboard/cohorts/{cohort.pk}/")
+    answers = page.get_by_test_id("chart-activity-days")
+    expect(answers.locator("text.value")).to_have_text(["60"])  # six learners, ten answers each, all today
+    expect(answers.locator("text.tick").first).to_be_visible()
+    shoot_both_widths(page, output_path, "cohort-charts")
     page.get_by_role("link", name="Question statistics of Groups and broadcast").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Question statistics: Groups and broadcast")
     expect(page.get_by_test_id("selection")).to_contain_text("first finished attempt: the default")
