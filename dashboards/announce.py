@@ -62,7 +62,8 @@ def _record_and_deliver(user: User, kind: str, details: dict[str, Any]) -> None:
     """After the learner's transaction: store the feed lines, then tell the dashboards; failures only logged."""
     try:
         updates = _record(user, kind, details)
-        async_to_sync(_send_updates)(updates)
+        if updates:  # most learners are in no cohort: no event loop to start for them
+            async_to_sync(_send_updates)(updates)
     except Exception:
         logger.exception("could not record or announce %s of user %s", kind, user.pk)
 
