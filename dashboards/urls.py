@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("cohorts/<id:pk>/", views.cohort_detail, name="cohort"),
     path("cohorts/<id:pk>/activity/", views.activity, name="activity"),
+    path("cohorts/<id:pk>/activity.json", views.activity_since, name="activity-since"),
     path("cohorts/<id:pk>/learners/<id:user_id>/", views.learner_detail, name="learner"),
     path("cohorts/<id:pk>/rotate/", views.rotate_link, name="rotate"),
     path("cohorts/<id:pk>/instructors/", views.add_instructor, name="add-instructor"),

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -109,6 +109,14 @@ def activity(request: HttpRequest, pk: int) -> HttpResponse:
         "feed_hours": settings.DASHBOARD_FEED_RETENTION_HOURS,
     }
     return render(request, "dashboards/activity.html", context)
+
+
+@instructor_required
+def activity_since(request: HttpRequest, pk: int) -> JsonResponse:
+    """Feed items after an id, newest first, as JSON: a dashboard whose socket (re)opens fetches what it missed."""
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    items = feed.recent(cohort, after=parse_id(request.GET.get("after")) or 0)
+    return JsonResponse({"items": [feed.item_json(item) for item in items]})
 
 
 def parse_id(raw: str | None) -> int | None:

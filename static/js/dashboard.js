@@ -129,6 +129,18 @@ function logActivity(items) {
   }
 }
 
+// Items stored while the socket was not open (before it first opened, or while it reconnected), oldest first.
+async function catchUp() {
+  const ids = [...activity.querySelectorAll("[data-item]")].map((item) => Number(item.dataset.item));
+  const after = ids.length ? Math.max(...ids) : 0;
+  try {
+    const response = await fetch(`${root.dataset.feedUrl}?after=${after}`, { credentials: "same-origin" });
+    if (response.ok) logActivity((await response.json()).items.reverse());
+  } catch {
+    // the next (re)connection tries again
+  }
+}
+
 activity.querySelectorAll("time").forEach(localTime);
 
 connectWithRetry(root.dataset.wsPath, {
@@ -136,6 +148,7 @@ connectWithRetry(root.dataset.wsPath, {
   onOpen: () => {
     liveState.dataset.state = "live";
     liveState.textContent = "live: updates appear as they happen";
+    catchUp();
   },
   onMessage: (event) => {
     logActivity(event.items);

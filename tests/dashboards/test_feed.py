@@ -166,3 +166,34 @@ def test_the_activity_page_is_for_the_cohorts_instructors_only(client):
     client.force_login(learner)
     assert client.get(f"/dashboard/cohorts/{cohort.pk}/activity/").status_code == 403
     assert Membership.objects.filter(cohort=cohort).count() == 2
+
+
+def test_a_dashboard_fetches_the_items_after_the_newest_it_shows(client):
+    instructor = make_user("lead", instructor=True)
+    cohort = make_cohort(instructor)
+    items = [ActivityItem.objects.create(cohort=cohort, kind="x", text=f"<i>item {n}</i>") for n in range(3)]
+    client.force_login(instructor)
+    response = client.get(f"/dashboard/cohorts/{cohort.pk}/activity.json?after={items[0].pk}")
+    assert [item["text"] for item in response.json()["items"]] == ["<i>item 2</i>", "<i>item 1</i>"]  # JSON, not HTML
+    assert [item["id"] for item in client.get(f"/dashboard/cohorts/{cohort.pk}/activity.json").json()["items"]] == [
+        item.pk for item in reversed(items)
+    ]
+    client.force_login(make_user("other", instructor=True))
+    assert client.get(f"/dashboard/cohorts/{cohort.pk}/activity.json").status_code == 404
+
+
+async def test_a_run_updates_the_runs_in_the_learners_cell_live():
+    from django.utils import timezone as tz
+
+    from playground.models import Run
+
+    instructor, (kid,), cohort = await setup_cohort()
+    communicator, _ = await open_socket(instructor, cohort.pk)
+    starter = get_catalogue().get("groups").starter
+    assert starter
+    run = await database_sync_to_async(Run.objects.create)(learner=kid, starter=starter, code="", started_at=tz.now())
+    await aannounce(kid, "run_started", run_id=run.pk, starter=starter)
+    event = await communicator.receive_json_from(timeout=5)
+    assert event["items"][0]["text"] == f"kid started a playground run ({starter})"
+    assert '<span title="playground runs">▶1</span>' in event["row"]["cells_html"]
+    await communicator.disconnect()
