@@ -206,7 +206,8 @@ AXES_DISABLE_ACCESS_LOG = True  # record failures only, not every successful sig
 # class signs up from one school address in its first lesson.
 ACCOUNTS_SIGNUPS_PER_HOUR = env_int("ACCOUNTS_SIGNUPS_PER_HOUR", 60)
 ACCOUNTS_PASSWORD_RESETS_PER_HOUR = env_int("ACCOUNTS_PASSWORD_RESETS_PER_HOUR", 5)
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "home"  # learners: the home page, which offers to continue where they left off
+INSTRUCTOR_LOGIN_REDIRECT_URL = "dashboards:index"  # instructors: their cohorts
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-us"
@@ -216,6 +217,8 @@ USE_TZ = True
 
 # Lessons, quizzes, starters and traces: reviewed files, loaded once per process.
 CONTENT_DIR = Path(os.environ.get("ACADEMY_CONTENT_DIR", BASE_DIR / "content"))
+# Rendered content per content version (lessons/catalogue/snapshot.py): start-up reads it instead of re-rendering.
+CONTENT_CACHE_DIR = Path(os.environ.get("ACADEMY_CONTENT_CACHE_DIR", DATA_DIR / "content-cache"))
 # Lesson search refuses longer queries and ignores words past the limit.
 LESSON_SEARCH_MAX_QUERY_CHARS = 200
 LESSON_SEARCH_MAX_TERMS = 8
@@ -251,6 +254,8 @@ PLAYGROUND_WORKER_STOP_SECONDS = 8.0
 DASHBOARD_STUCK_IDLE_DAYS = env_int("DASHBOARD_STUCK_IDLE_DAYS", 7)
 DASHBOARD_STUCK_FAILED_ATTEMPTS = env_int("DASHBOARD_STUCK_FAILED_ATTEMPTS", 3)
 DASHBOARD_STUCK_RUN_ERRORS = env_int("DASHBOARD_STUCK_RUN_ERRORS", 3)
+# How long the instructor who removed someone from a cohort may undo it (the undo button on the cohort page).
+DASHBOARD_REMOVE_UNDO_SECONDS = env_int("DASHBOARD_REMOVE_UNDO_SECONDS", 600)
 # The stored activity feed of a cohort page: kept this many hours (older items are deleted as new ones are
 # written), shown this many items to a page.
 DASHBOARD_FEED_RETENTION_HOURS = env_int("DASHBOARD_FEED_RETENTION_HOURS", 48)

@@ -19,6 +19,10 @@ import redis
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 
+# Every server and command a test starts reads the rendered content from one snapshot folder instead of rendering it
+# again (lessons/catalogue/snapshot.py), whatever data folder it is given.
+os.environ.setdefault("ACADEMY_CONTENT_CACHE_DIR", str(ROOT / "data" / "content-cache"))
+
 
 # Tests that start whole layouts or several servers take the longest; they go first, so that under pytest-xdist no
 # worker draws one at the end and finishes alone.
@@ -124,6 +128,9 @@ def production_env(tmp_dir: Path, **extra: str) -> dict[str, str]:
 # How long a server may take to answer at all: generous, since a loaded 2-core machine takes 25 s to start a Daphne;
 # a server that dies fails the wait at once.
 STARTUP_SECONDS = 120
+# How long a command a test runs (manage.py, backup.sh, ...) may take before the test calls it hung: an outer bound far
+# above a loaded machine's worst case, not a goal (timings are measured in bench/).
+COMMAND_SECONDS = 600
 
 
 def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = STARTUP_SECONDS) -> None:

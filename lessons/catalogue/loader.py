@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
+from lessons.catalogue import snapshot
 from lessons.catalogue.errors import CatalogueError, ContentError
 from lessons.catalogue.rendering import highlight_python, plain_text, render_markdown
 from lessons.catalogue.trace_files import load_trace
@@ -294,8 +295,10 @@ def load_catalogue(content_dir: Path) -> Catalogue:
 
 @cache
 def get_catalogue() -> Catalogue:
-    """The process-wide catalogue, loaded on first use (config.asgi warms it at start-up)."""
-    return load_catalogue(Path(settings.CONTENT_DIR))
+    """The process-wide catalogue, loaded on first use (config.asgi warms it at start-up) from its disk snapshot."""
+    content_dir = Path(settings.CONTENT_DIR)
+    key = snapshot.version_key(content_dir, Path(__file__).parent.glob("*.py"))
+    return snapshot.load_or_build("catalogue", key, lambda: load_catalogue(content_dir))
 
 
 def as_plain(value: Any) -> Any:

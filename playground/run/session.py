@@ -25,7 +25,7 @@ from playground.run.live_clients import LiveClients
 from playground.run.outbox import Notify, PageOutbox
 from playground.run.page_messages import page_message
 from playground.run.recorder import TraceRecorder
-from playground.run.records import close_run
+from playground.run.records import close_run, record_first_error
 from playground.sandbox.shared import protocol
 from playground.watch import watch_group
 
@@ -49,6 +49,7 @@ class RunSession:
         self.end = EndReason()
         self.pump_task: asyncio.Task[None] | None = None
         self.ended = False
+        self.errors = 0  # exceptions the learner's code raised
 
     async def start(self, code: str) -> None:
         await aannounce(self.learner, "run_started", run_id=self.run.pk, starter=self.run.starter)
@@ -80,6 +81,9 @@ class RunSession:
         elif message := page_message(event):
             self.outbox.post(message)
             if kind == protocol.ERROR and event.get("source") != "host":
+                self.errors += 1
+                if self.errors == 1:
+                    await record_first_error(self.run.pk)
                 await aannounce(
                     self.learner, "run_error", run_id=self.run.pk, message=str(event.get("message", ""))[:200]
                 )
@@ -129,7 +133,7 @@ class RunSession:
         await self.membership.leave_all()
         await quietly(self.outbox.flush_now(), "the last page messages")
         reason, detail, trace = self.end.reason, self.end.detail, self.recorder
-        await close_run(self.run.pk, reason, detail, trace.events, trace.count, trace.truncated)
+        await close_run(self.run.pk, reason, detail, trace.events, trace.count, trace.truncated, self.errors)
         await aannounce(self.learner, "run_ended", run_id=self.run.pk, reason=reason)
         stopped = {
             "type": protocol.STATUS,

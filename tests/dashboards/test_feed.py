@@ -105,10 +105,10 @@ async def test_a_learner_who_starts_to_look_stuck_gets_a_flags_item(settings):
         event = await communicator.receive_json_from(timeout=5)
         if event["kind"] == "attempt_finished":
             break
-    assert event["row"]["flags"] == ["2 failed quiz attempts on groups"]
+    assert event["row"]["flags"] == ["2 failed quiz attempts on Groups and broadcast"]
     assert [item["text"] for item in event["items"]] == [
         "kid finished the 9. Groups and broadcast quiz: 0%",
-        "kid now looks stuck: 2 failed quiz attempts on groups",
+        "kid now looks stuck: 2 failed quiz attempts on Groups and broadcast",
     ]
     await communicator.disconnect()
 
@@ -197,3 +197,14 @@ async def test_a_run_updates_the_runs_in_the_learners_cell_live():
     assert event["items"][0]["text"] == f"kid started a playground run ({starter})"
     assert '<span title="playground runs">▶1</span>' in event["row"]["cells_html"]
     await communicator.disconnect()
+
+
+def test_undoing_a_removal_brings_the_learner_back_live(client):
+    instructor = make_user("lead", instructor=True)
+    kid = make_user("kid")
+    cohort = make_cohort(instructor, learners=[kid])
+    client.force_login(instructor)
+    client.post(f"/dashboard/cohorts/{cohort.pk}/members/{kid.pk}/remove/")
+    assert list(ActivityItem.objects.values_list("text", flat=True)) == ["kid left the cohort"]
+    client.post(f"/dashboard/cohorts/{cohort.pk}/members/{kid.pk}/undo-remove/")
+    assert ActivityItem.objects.order_by("-id").values_list("text", flat=True).first() == "kid joined the cohort"
