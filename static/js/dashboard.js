@@ -33,8 +33,7 @@ function rowOf(userId) {
 function setFlags(row, flags) {
   const heading = row.querySelector("th");
   heading.querySelectorAll(".flag").forEach((flag) => flag.remove());
-  const link = heading.querySelector("a");
-  let after = link;
+  let after = heading.querySelector("a");
   for (const text of flags) {
     const flag = document.createElement("span");
     flag.className = "flag";
@@ -71,7 +70,12 @@ function addRow(event) {
   const link = document.createElement("a");
   link.href = `${root.dataset.learnerBase}${event.user_id}/`;
   link.textContent = event.username;  // learner input: text only
-  heading.append(link);
+  const remove = document.createElement("a");
+  remove.href = `${root.dataset.memberBase}${event.user_id}/remove/`;
+  remove.className = "remove-link";
+  remove.textContent = "remove";
+  remove.setAttribute("aria-label", `Remove ${event.username}`);
+  heading.append(link, " ", remove);
   row.append(heading);
   matrixBody.append(row);
   setCells(row, event.row.cells_html);

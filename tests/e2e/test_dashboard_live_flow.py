@@ -43,6 +43,13 @@ def test_a_new_learners_join_read_hint_and_answer_update_the_matrix_and_feed_liv
     row = page.locator('.matrix tr[data-user]:has-text("student")')
     expect(row).to_have_count(1)
     expect(page.get_by_test_id("matrix-heading")).to_have_text("Progress (1 of 1 learner)")
+    learner_id = row.get_attribute("data-user")
+    expect(row.get_by_role("link", name="student", exact=True)).to_have_attribute(
+        "href", f"/dashboard/cohorts/{cohort.pk}/learners/{learner_id}/"
+    )
+    expect(row.get_by_role("link", name="Remove student")).to_have_attribute(
+        "href", f"/dashboard/cohorts/{cohort.pk}/members/{learner_id}/remove/"
+    )
     expect(feed).to_contain_text("student joined the cohort")
 
     topic = get_catalogue().get("groups")
