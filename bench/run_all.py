@@ -35,6 +35,11 @@ BENCHMARKS = [
     ("Mixed load of 200 learners", ["mixed_bench.py", "--learners", "200", "--seconds", "40"], "mixed_RESULTS.md"),
     ("Group fan-out over Redis", ["fanout_bench.py", "--redis-url", REDIS_URL], "fanout_RESULTS.md"),
     (
+        "Readiness with 200 playground sockets over Redis",
+        ["health_bench.py", "--sockets", "200", "--probes", "100", "--redis-url", REDIS_URL],
+        "health_RESULTS.md",
+    ),
+    (
         "Idle WebSocket connections over Redis",
         ["idle_bench.py", "--connections", "10000", "--redis-url", REDIS_URL],
         "idle_RESULTS.md",

@@ -235,7 +235,9 @@ PLAYGROUND_MAX_RUNNING_SANDBOXES = env_int("PLAYGROUND_MAX_RUNNING_SANDBOXES", 8
 PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES = env_int("PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES", 320 * 1024)
 # A run's owner stamps Run.heartbeat_at this often; a run silent for three beats was on a process that died.
 PLAYGROUND_HEARTBEAT_SECONDS = env_int("PLAYGROUND_HEARTBEAT_SECONDS", 10)
-PLAYGROUND_LIVE_HANDSHAKE_SECONDS = 5.0  # a live client waits this long for the learner's consumer to answer
+# A live client waits this long for the learner's consumer to answer; kept under Daphne's own handshake timeout
+# (--websocket_connect_timeout, 5 s), so the client gets an answer (4404) rather than a dropped connection.
+PLAYGROUND_LIVE_HANDSHAKE_SECONDS = env_int("PLAYGROUND_LIVE_HANDSHAKE_SECONDS", 3)
 # "minimal" (~15 MB per idle sandbox; routed consumers load in ~70 ms) or "full" (~27 MB; ~12 ms).
 PLAYGROUND_SANDBOX_PRELOAD = os.environ.get("PLAYGROUND_SANDBOX_PRELOAD", "minimal")
 PLAYGROUND_SANDBOX_ENV = Path(os.environ.get("PLAYGROUND_SANDBOX_ENV", BASE_DIR / ".sandbox-env"))
@@ -272,9 +274,20 @@ EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Channels Academy <noreply@localhost>")
 
-# Behind a TLS-terminating proxy these make Django trust X-Forwarded-Proto and mark cookies secure.
+# Addresses (or networks, "10.0.0.0/24") of the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed
+# (config/proxy.py): the client address and the scheme (https, wss) come from them. Anyone else's are dropped.
+TRUSTED_PROXY_ADDRESSES = env_list("DJANGO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+# Behind a TLS-terminating proxy these make Django trust X-Forwarded-Proto and mark cookies secure. (config/proxy.py
+# already sets the scheme from a trusted proxy and drops the header from anyone else, so this only repeats it.)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# Health probes may reach a Daphne directly over plain HTTP (a load balancer on the private network).
+SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
+# /healthz answers only ok / not ok; its details (which check failed and why) go to staff users and to requests with
+# this token in the X-Healthz-Token header. Empty: token access is off.
+HEALTHZ_TOKEN = os.environ.get("DJANGO_HEALTHZ_TOKEN", "")
+# Each readiness check (database query, Redis PING, sandbox gate) that takes longer than this fails.
+HEALTHZ_CHECK_SECONDS = env_int("HEALTHZ_CHECK_SECONDS", 2)
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)

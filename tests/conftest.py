@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import random
 import shutil
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -119,10 +121,25 @@ def production_env(tmp_dir: Path, **extra: str) -> dict[str, str]:
         DJANGO_SECURE_COOKIES="0",
         DJANGO_HSTS_SECONDS="0",
         DJANGO_DATA_DIR=str(tmp_dir),
+        DJANGO_HEALTHZ_TOKEN=HEALTHZ_TOKEN,
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
     return env
+
+
+# The token the servers tests start accept for /healthz's details (the public answer is only ok / not ok).
+HEALTHZ_TOKEN = "test-healthz-token"
+
+
+def health_details(base_url: str, token: str = HEALTHZ_TOKEN) -> dict:
+    """/healthz with its details (asked with the operator's token); 503 answers too."""
+    request = urllib.request.Request(base_url + "/healthz", headers={"X-Healthz-Token": token})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        return json.load(error)
 
 
 # How long a server may take to answer at all: generous, since a loaded 2-core machine takes 25 s to start a Daphne;
@@ -161,7 +178,7 @@ def stop_process(proc: subprocess.Popen) -> None:
 class DaphneServer:
     """A real Daphne process serving config.asgi on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, probe: str = "/healthz") -> None:
         self.env = env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -177,7 +194,7 @@ class DaphneServer:
             start_new_session=True,
         )
         try:
-            wait_for_http(self.url + "/healthz", self.proc)
+            wait_for_http(self.url + probe, self.proc)
         except BaseException:
             self.stop()  # a server that never answered must not outlive its test
             raise

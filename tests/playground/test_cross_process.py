@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from tests.conftest import DaphneServer, shared_server_env
+from tests.conftest import DaphneServer, health_details, shared_server_env
 from tests.factories import make_user
 from tests.playground.conftest import run_starter_until_live, session_headers, unbatch
 from tests.support.processes import RunWorker, descendant_commands
@@ -31,8 +30,7 @@ def two_servers(redis_url, collected_static, tmp_path):
 
 
 def healthz(server: DaphneServer) -> dict:
-    with urllib.request.urlopen(server.url + "/healthz", timeout=30) as response:
-        return json.load(response)["checks"]
+    return health_details(server.url)["checks"]
 
 
 def test_live_client_on_process_b_talks_to_sandbox_owned_by_process_a(two_servers):
