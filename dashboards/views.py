@@ -118,6 +118,12 @@ def activity_since(request: HttpRequest, pk: int) -> JsonResponse:
     return JsonResponse({"items": [feed.item_json(item) for item in items]})
 
 
+def attempt_selection(request: HttpRequest) -> str:
+    """Which attempts the statistics count: ?attempts= when it names a choice, else the default."""
+    selection = request.GET.get("attempts", DEFAULT_ATTEMPT_SELECTION)
+    return selection if selection in ATTEMPT_SELECTIONS else DEFAULT_ATTEMPT_SELECTION
+
+
 def parse_id(raw: str | None) -> int | None:
     """A positive id from a query string, or None for anything else."""
     return int(raw) if raw and raw.isdigit() and len(raw) <= 18 else None
@@ -252,9 +258,7 @@ def question_statistics(request: HttpRequest, pk: int, topic: str) -> HttpRespon
     """Item analysis of one topic's questions (Moodle's definitions) over the attempts the instructor chose."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
     topic_obj = get_topic_or_404(topic)
-    selection = request.GET.get("attempts", DEFAULT_ATTEMPT_SELECTION)
-    if selection not in ATTEMPT_SELECTIONS:
-        selection = DEFAULT_ATTEMPT_SELECTION
+    selection = attempt_selection(request)
     chosen_topic = request.GET.get("topic")
     if chosen_topic and chosen_topic != topic_obj.slug:  # the form's topic menu moves to that topic's page
         target = reverse("dashboards:questions", args=[pk, get_topic_or_404(chosen_topic).slug])
@@ -274,7 +278,7 @@ def question_statistics(request: HttpRequest, pk: int, topic: str) -> HttpRespon
 def export_questions(request: HttpRequest, pk: int, topic: str) -> StreamingHttpResponse:
     """Question statistics of one topic as CSV."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
-    return exports.question_statistics(cohort, get_topic_or_404(topic).slug)
+    return exports.question_statistics(cohort, get_topic_or_404(topic).slug, attempt_selection(request))
 
 
 @instructor_required

@@ -126,3 +126,13 @@ def test_scatter_places_points_on_both_axes_and_lists_the_unplottable():
     assert chart.unplotted == ["Q2"]
     # The band: facility 20..90 -> x 112..350; discrimination 20..100 -> y 10..106
     assert chart.good == (pytest.approx(112.0), 10.0, pytest.approx(238.0), pytest.approx(96.0))
+
+
+def test_the_csv_counts_the_attempts_the_page_analyses(client, cohort_with_retake):
+    base = f"/dashboard/cohorts/{cohort_with_retake.pk}/questions/groups/"
+    page = client.get(f"{base}?attempts=all")
+    assert f'href="{base}export.csv?attempts=all"' in page.text
+    for selection, count in (("all", "3"), ("first", "2")):
+        rows = b"".join(client.get(f"{base}export.csv?attempts={selection}").streaming_content).decode().splitlines()
+        drawn = [row for row in rows[1:] if row.split(",")[2] != '"0"']
+        assert {row.split(",")[2] for row in drawn} == {f'"{count}"'}
