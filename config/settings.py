@@ -267,6 +267,10 @@ DASHBOARD_STUCK_FAILED_ATTEMPTS = env_int("DASHBOARD_STUCK_FAILED_ATTEMPTS", 3)
 DASHBOARD_STUCK_RUN_ERRORS = env_int("DASHBOARD_STUCK_RUN_ERRORS", 3)
 # How long the instructor who removed someone from a cohort may undo it (the undo button on the cohort page).
 DASHBOARD_REMOVE_UNDO_SECONDS = env_int("DASHBOARD_REMOVE_UNDO_SECONDS", 600)
+# The stored activity feed of a cohort page: kept this many hours (older items are deleted as new ones are
+# written), shown this many items to a page.
+DASHBOARD_FEED_RETENTION_HOURS = env_int("DASHBOARD_FEED_RETENTION_HOURS", 48)
+DASHBOARD_FEED_PAGE_SIZE = env_int("DASHBOARD_FEED_PAGE_SIZE", 50)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", DATA_DIR / "static"))

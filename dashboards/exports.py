@@ -136,9 +136,9 @@ def answers(cohort: Cohort) -> StreamingHttpResponse:
     return csv_response(f"cohort-{cohort.pk}-answers.csv", header, lines())
 
 
-def question_statistics(cohort: Cohort, topic: str) -> StreamingHttpResponse:
-    """Question statistics of one topic."""
-    reports, _, _ = topic_report(cohort, topic)
+def question_statistics(cohort: Cohort, topic: str, selection: str) -> StreamingHttpResponse:
+    """Question statistics of one topic over the attempts `selection` counts (the page's choice)."""
+    reports = topic_report(cohort, topic, selection).questions
     header = ["question", "difficulty", "attempts", "facility", "sd", "discrimination_index"]
     header += ["discriminative_efficiency", "choices", "flags"]
     lines = (

@@ -83,10 +83,12 @@ def _cell(rows: dict[int, LearnerRow], user_id: int, topic: str) -> Cell | None:
     return row.cells[topic]
 
 
-def build_matrix(cohort: Cohort) -> tuple[list[Topic], list[LearnerRow]]:
-    """One query per kind of activity, whatever the cohort's size."""
+def build_matrix(cohort: Cohort, only_user: int | None = None) -> tuple[list[Topic], list[LearnerRow]]:
+    """One query per kind of activity, whatever the cohort's size; `only_user` builds that learner's row alone."""
     topics = list(get_catalogue().topics)
     members = Membership.objects.filter(cohort=cohort, role=Membership.Role.LEARNER)
+    if only_user is not None:
+        members = members.filter(user_id=only_user)
     joined = dict(members.values_list("user_id", "joined_at"))
     users = get_user_model().objects.filter(pk__in=list(joined)).order_by("username")
     rows = {

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,11 +18,12 @@ from accounts.roles import is_instructor
 from cohorts.access import cohorts_taught_by, learner_ids
 from cohorts.models import Cohort, Membership
 from config.requests import AuthenticatedHttpRequest
-from dashboards import drilldown, exports, removals, services
+from dashboards import drilldown, exports, feed, removals, services
 from dashboards.charts import activity_per_day, completion_per_topic
 from dashboards.forms import CohortForm, CoInstructorForm, RotateForm
 from dashboards.progress_matrix import build_matrix, sort_and_filter
 from dashboards.question_stats import topic_report
+from dashboards.statistics import ATTEMPT_SELECTIONS, DEFAULT_ATTEMPT_SELECTION
 from lessons.catalogue import get_catalogue
 from lessons.views import get_topic_or_404
 from playground.models import Run
@@ -65,6 +66,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.GET.get("q", "")[:150],
         request.GET.get("stuck") == "1",
     )
+    feed_items = feed.recent(cohort)
     active_since = timezone.now() - timedelta(seconds=run_limits().lifetime_seconds)
     playing = Run.objects.filter(
         learner_id__in=learner_ids(cohort), ended_at__isnull=True, started_at__gte=active_since
@@ -83,10 +85,48 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "rotate_form": RotateForm(),
         "co_form": CoInstructorForm(),
         "removals": removals.recent(request.session, cohort.pk),
-        "completion_bars": completion_per_topic(topics, rows),
-        "activity_bars": activity_per_day([row.user_id for row in rows]),
+        "completion_chart": completion_per_topic(topics, rows),
+        "activity_chart": activity_per_day([row.user_id for row in rows]),
+        "feed_items": feed_items,
+        "feed_older": feed.older_than(feed_items),
+        "feed_hours": settings.DASHBOARD_FEED_RETENTION_HOURS,
     }
     return render(request, "dashboards/cohort.html", context)
+
+
+@instructor_required
+def activity(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stored activity feed, a page at a time, going back DASHBOARD_FEED_RETENTION_HOURS."""
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    before = parse_id(request.GET.get("before"))
+    items = feed.recent(cohort, before=before)
+    context = {
+        "cohort": cohort,
+        "items": items,
+        "newest": before is None,
+        "older": feed.older_than(items),
+        "feed_hours": settings.DASHBOARD_FEED_RETENTION_HOURS,
+    }
+    return render(request, "dashboards/activity.html", context)
+
+
+@instructor_required
+def activity_since(request: HttpRequest, pk: int) -> JsonResponse:
+    """Feed items after an id, newest first, as JSON: a dashboard whose socket (re)opens fetches what it missed."""
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    items = feed.recent(cohort, after=parse_id(request.GET.get("after")) or 0)
+    return JsonResponse({"items": [feed.item_json(item) for item in items]})
+
+
+def attempt_selection(request: HttpRequest) -> str:
+    """Which attempts the statistics count: ?attempts= when it names a choice, else the default."""
+    selection = request.GET.get("attempts", DEFAULT_ATTEMPT_SELECTION)
+    return selection if selection in ATTEMPT_SELECTIONS else DEFAULT_ATTEMPT_SELECTION
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A positive id from a query string, or None for anything else."""
+    return int(raw) if raw and raw.isdigit() and len(raw) <= 18 else None
 
 
 @instructor_required
@@ -215,16 +255,20 @@ def leave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @instructor_required
 def question_statistics(request: HttpRequest, pk: int, topic: str) -> HttpResponse:
-    """Item analysis of one topic's questions (Moodle's definitions), with the score distribution."""
+    """Item analysis of one topic's questions (Moodle's definitions) over the attempts the instructor chose."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
     topic_obj = get_topic_or_404(topic)
-    reports, quiz, bars = topic_report(cohort, topic_obj.slug)
+    selection = attempt_selection(request)
+    chosen_topic = request.GET.get("topic")
+    if chosen_topic and chosen_topic != topic_obj.slug:  # the form's topic menu moves to that topic's page
+        target = reverse("dashboards:questions", args=[pk, get_topic_or_404(chosen_topic).slug])
+        return redirect(f"{target}?attempts={selection}")
     context = {
         "cohort": cohort,
         "topic": topic_obj,
-        "reports": reports,
-        "quiz": quiz,
-        "bars": bars,
+        "report": topic_report(cohort, topic_obj.slug, selection),
+        "selections": ATTEMPT_SELECTIONS,
+        "default_selection": DEFAULT_ATTEMPT_SELECTION,
         "topics": get_catalogue().topics,
     }
     return render(request, "dashboards/questions.html", context)
@@ -234,7 +278,7 @@ def question_statistics(request: HttpRequest, pk: int, topic: str) -> HttpRespon
 def export_questions(request: HttpRequest, pk: int, topic: str) -> StreamingHttpResponse:
     """Question statistics of one topic as CSV."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
-    return exports.question_statistics(cohort, get_topic_or_404(topic).slug)
+    return exports.question_statistics(cohort, get_topic_or_404(topic).slug, attempt_selection(request))
 
 
 @instructor_required

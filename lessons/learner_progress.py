@@ -81,6 +81,7 @@ def record_visit(request: HttpRequest, topic: Topic, mode: str, *, chosen: bool)
         _save_visit(request.user, topic.slug, mode, timezone.now())
         if chosen:
             _save_preference(request.user, mode)
+        announce(request.user, "lesson_read", topic=topic.slug, mode=mode)
         return
     state = _session_state(request)
     modes = state["seen"].setdefault(topic.slug, [])

@@ -197,8 +197,10 @@ def reveal_hint(attempt: Attempt, question_id: str) -> int:
                 attempt=attempt, question_id=question_id, hint_index=revealed, revealed_at=timezone.now()
             )
     except IntegrityError:
-        pass  # a concurrent request revealed the same hint
-    return attempt.hint_reveals.filter(question_id=question_id).count()
+        return attempt.hint_reveals.filter(question_id=question_id).count()  # a concurrent request revealed it
+    if attempt.user is not None:
+        announce(attempt.user, "hint", topic=attempt.topic, question=question_id, number=revealed + 1)
+    return revealed + 1
 
 
 @dataclass(frozen=True)

@@ -352,18 +352,19 @@ def test_question_statistics_page_and_csv(client, instructor):
         finish_attempt(attempt)
     page = client.get(f"/dashboard/cohorts/{cohort.pk}/questions/groups/")
     assert page.status_code == 200
-    first = page.context["reports"][0]
+    report = page.context["report"]
+    first = report.questions[0]
     assert first.stats.n == 4 and first.stats.facility == 75.0
     assert "more attempts needed" in " ".join(first.stats.flags)
-    assert page.context["quiz"].n == 4 and page.context["quiz"].alpha is not None
-    assert sum(bar.count for bar in page.context["bars"]) == 4
+    assert report.quiz.n == 4 and report.quiz.alpha is not None
+    assert sum(bar.count for bar in report.scores.bars) == 4
     lines = (
         b"".join(client.get(f"/dashboard/cohorts/{cohort.pk}/questions/groups/export.csv").streaming_content)
         .decode()
         .splitlines()
     )
     assert lines[0].startswith('"question","difficulty","attempts","facility"') and len(lines) == 1 + len(
-        page.context["reports"]
+        report.questions
     )
     answers = (
         b"".join(client.get(f"/dashboard/cohorts/{cohort.pk}/export/answers.csv").streaming_content)
@@ -386,8 +387,8 @@ def test_cohort_charts_count_completions_and_daily_answers(client, instructor):
     attempt = make_attempt(done, "groups")
     submit_answer(attempt, attempt.question_ids[0], [wrong_key(attempt.question_ids[0])])
     page = client.get(f"/dashboard/cohorts/{cohort.pk}/")
-    completion = {bar.label: bar.count for bar in page.context["completion_bars"]}
+    completion = {bar.label: bar.count for bar in page.context["completion_chart"].bars}
     assert completion["9. Groups and broadcast"] == 1 and sum(completion.values()) == 1
-    activity = page.context["activity_bars"]
+    activity = page.context["activity_chart"].bars
     assert len(activity) == 14 and activity[-1].count == 1 and sum(bar.count for bar in activity) == 1
     assert "Learners who completed each topic" in page.text and "<title>9. Groups and broadcast: 1</title>" in page.text

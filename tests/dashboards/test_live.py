@@ -52,7 +52,7 @@ async def test_answers_and_finished_attempts_reach_the_instructor_live():
     qid = attempt.question_ids[0]
     await database_sync_to_async(submit_answer)(attempt, qid, [wrong_key(qid)])
     event = await communicator.receive_json_from(timeout=5)
-    assert event == {
+    assert {key: event[key] for key in ("kind", "user_id", "username", "topic", "question", "correct")} == {
         "kind": "answer",
         "user_id": learner.pk,
         "username": "kid",
@@ -60,6 +60,8 @@ async def test_answers_and_finished_attempts_reach_the_instructor_live():
         "question": qid,
         "correct": False,
     }
+    assert [item["text"] for item in event["items"]] == [f"kid answered {qid} (wrong)"]
+    assert event["learners"] == 1 and event["row"]["flags"] == []
     await database_sync_to_async(finish_attempt)(attempt)
     finished = await communicator.receive_json_from(timeout=5)
     assert finished["kind"] == "attempt_finished" and finished["score"] == 0 and finished["passed"] is False
