@@ -14,6 +14,8 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from config.body_limit import BodySizeLimit  # noqa: E402
+from config.client_address import ClientAddressMiddleware  # noqa: E402
 from config.routing import websocket_application  # noqa: E402
 from config.static_asgi import StaticFilesApp  # noqa: E402
 from lessons.catalogue import get_catalogue  # noqa: E402
@@ -27,8 +29,8 @@ get_bank()
 
 application = ProtocolTypeRouter(
     {
-        "http": StaticFilesApp(django_asgi_app),
-        "websocket": websocket_application,
+        "http": ClientAddressMiddleware(StaticFilesApp(BodySizeLimit(django_asgi_app))),
+        "websocket": ClientAddressMiddleware(websocket_application),
         "channel": ChannelNameRouter({settings.PLAYGROUND_WORKER_CHANNEL: RunWorkerConsumer.as_asgi()}),
     }
 )

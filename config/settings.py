@@ -174,6 +174,13 @@ else:
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# WebSockets one signed-in user, and one client address (a whole class may share a school's), may hold open at once,
+# over every route and every process; one more is closed with 4013 (config/socket_caps.py).
+WEBSOCKET_MAX_PER_USER = env_int("WEBSOCKET_MAX_PER_USER", 20)
+WEBSOCKET_MAX_PER_IP = env_int("WEBSOCKET_MAX_PER_IP", 200)
+# The proxies (nginx) whose X-Forwarded-For is believed; from anyone else the header is ignored (config/client_address.py).
+TRUSTED_PROXY_ADDRESSES = env_list("DJANGO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+
 # Group members join their groups again this often, so a Redis restarted empty delivers again within it.
 CHANNEL_GROUP_REFRESH_SECONDS = env_int("CHANNEL_GROUP_REFRESH_SECONDS", 10)
 
@@ -262,6 +269,18 @@ EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backend
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Channels Academy <noreply@localhost>")
+
+# HTTP limits Daphne lacks, enforced by config/serve.py before the body is read (nginx's are stricter, 1 MB): a
+# body larger than this is refused with 413 (above DATA_UPLOAD_MAX_MEMORY_SIZE, Django's own 2.5 MB form limit);
+# a request's headers must be complete this many seconds after its first line (else 408).
+HTTP_MAX_REQUEST_BODY_BYTES = env_int("HTTP_MAX_REQUEST_BODY_BYTES", 4 * 1024 * 1024)
+HTTP_HEADER_TIMEOUT_SECONDS = env_int("HTTP_HEADER_TIMEOUT_SECONDS", 20)
+# Daphne's own limits, the defaults config/serve.py gives its flags: an HTTP response must start within this
+# (else 503; the slowest page, a CSV export, takes seconds), a WebSocket handshake must finish within this, and a
+# WebSocket message may be this large (the page's own limit, PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES, is lower).
+DAPHNE_HTTP_TIMEOUT_SECONDS = env_int("DAPHNE_HTTP_TIMEOUT_SECONDS", 60)
+DAPHNE_WEBSOCKET_HANDSHAKE_SECONDS = env_int("DAPHNE_WEBSOCKET_HANDSHAKE_SECONDS", 5)
+DAPHNE_WEBSOCKET_MAX_MESSAGE_BYTES = env_int("DAPHNE_WEBSOCKET_MAX_MESSAGE_BYTES", 512 * 1024)
 
 # Behind a TLS-terminating proxy these make Django trust X-Forwarded-Proto and mark cookies secure.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None

@@ -98,7 +98,7 @@ def log_in(url: str, username: str, password: str) -> str:
 
 def daphne_pids(port: int) -> list[int]:
     """Processes whose command line is the Daphne of this port."""
-    return pids_where(lambda argv, _: any(arg.endswith(b"daphne") for arg in argv) and str(port).encode() in argv)
+    return pids_where(lambda argv, _: b"config.serve" in argv and str(port).encode() in argv)
 
 
 def test_prod_local_serves_through_nginx_and_survives_losing_a_daphne(prod_local):
