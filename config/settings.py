@@ -254,6 +254,9 @@ PLAYGROUND_WORKER_CHANNEL = "playground-runs"  # the channel runworker listens o
 PLAYGROUND_WORKER_START_SECONDS = float(env_int("PLAYGROUND_WORKER_START_SECONDS", 10))
 PLAYGROUND_WORKER_STOP_SECONDS = 8.0
 
+# How long a run's owner may make its share link last, in days (besides "until revoked"); the longest is the cap.
+PLAYGROUND_SHARE_LINK_DAYS = [int(days) for days in env_list("PLAYGROUND_SHARE_LINK_DAYS", ["1", "7", "30"])]
+
 # Instructor dashboards: when a learner is flagged as looking stuck.
 DASHBOARD_STUCK_IDLE_DAYS = env_int("DASHBOARD_STUCK_IDLE_DAYS", 7)
 DASHBOARD_STUCK_FAILED_ATTEMPTS = env_int("DASHBOARD_STUCK_FAILED_ATTEMPTS", 3)

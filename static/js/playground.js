@@ -5,6 +5,7 @@ import { connectWithRetry } from "./reconnect.js";
 import * as protocol from "./protocol.js";
 import { Visualizer } from "./visualizer.js";
 
+const CLOSE_TOO_MANY_SOCKETS = 4013;  // config/socket_caps.py: this user or address holds too many sockets
 const root = document.getElementById("playground");
 const statusBadge = document.getElementById("run-status");
 const runButton = document.getElementById("run-button");
@@ -163,9 +164,11 @@ function connect() {
       root.dataset.connected = "false";
       if (running) setStatus(protocol.RUN_STATE.STOPPED, "connection to the server lost");
       connectionState.hidden = false;
-      connectionState.textContent = retrying
-        ? "Connection lost: reconnecting…"
-        : "Not connected: sign in again to run code.";
+      connectionState.textContent = !retrying
+        ? "Not connected: sign in again to run code."
+        : event.code === CLOSE_TOO_MANY_SOCKETS
+          ? "Too many open pages: close some of your other tabs; trying again…"
+          : "Connection lost: reconnecting…";
     },
   });
 }
