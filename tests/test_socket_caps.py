@@ -167,3 +167,23 @@ def test_user_cap_holds_across_two_daphne_processes_sharing_redis(redis_servers)
         await two.close()
 
     asyncio.run(scenario())
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "seen"),
+    [("127.0.0.1", "203.0.113.9", "203.0.113.9"), ("198.51.100.1", "203.0.113.9", "198.51.100.1")],
+)
+async def test_http_and_websocket_scopes_get_the_client_address(settings, peer, forwarded, seen):
+    """What Django's REMOTE_ADDR (sign-in lock-out, sign-up throttle) and the socket caps read."""
+    from config.client_address import ClientAddressMiddleware
+
+    settings.TRUSTED_PROXY_ADDRESSES = ["127.0.0.1"]
+    scopes = []
+
+    async def inner(scope, receive, send):
+        scopes.append(scope)
+
+    for kind in ("http", "websocket"):
+        scope = {"type": kind, **scope_from(peer, forwarded)}
+        await ClientAddressMiddleware(inner)(scope, None, None)
+    assert [scope["client"][0] for scope in scopes] == [seen, seen]

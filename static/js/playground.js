@@ -28,6 +28,7 @@ function setUpEditor() {
     fallback.value = code;
     return { getValue: () => fallback.value, gotoLine: () => fallback.focus() };
   }
+  window.ace.config.set("useStrictCSP", true);  // its CSS is linked by the page (playground/_ace_styles.html)
   const instance = window.ace.edit("editor");
   instance.session.setMode("ace/mode/python");
   const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
