@@ -279,10 +279,11 @@ DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Channels Acade
 # a request's headers must be complete this many seconds after its first line (else 408).
 HTTP_MAX_REQUEST_BODY_BYTES = env_int("HTTP_MAX_REQUEST_BODY_BYTES", 4 * 1024 * 1024)
 HTTP_HEADER_TIMEOUT_SECONDS = env_int("HTTP_HEADER_TIMEOUT_SECONDS", 20)
-# Daphne's own limits, the defaults config/serve.py gives its flags: an HTTP response must start within this
-# (else 503; the slowest page, a CSV export, takes seconds), a WebSocket handshake must finish within this, and a
-# WebSocket message may be this large (the page's own limit, PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES, is lower).
-DAPHNE_HTTP_TIMEOUT_SECONDS = env_int("DAPHNE_HTTP_TIMEOUT_SECONDS", 60)
+# Daphne's own limits, the defaults config/serve.py gives its flags: an HTTP request must be answered within this
+# (else 503, or a streamed answer is cut off; the longest, a streamed CSV export, takes seconds), a WebSocket
+# handshake must finish within this, and a WebSocket message may be this large (the page's own limit,
+# PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES, is lower).
+DAPHNE_HTTP_TIMEOUT_SECONDS = env_int("DAPHNE_HTTP_TIMEOUT_SECONDS", 120)
 DAPHNE_WEBSOCKET_HANDSHAKE_SECONDS = env_int("DAPHNE_WEBSOCKET_HANDSHAKE_SECONDS", 5)
 DAPHNE_WEBSOCKET_MAX_MESSAGE_BYTES = env_int("DAPHNE_WEBSOCKET_MAX_MESSAGE_BYTES", 512 * 1024)
 

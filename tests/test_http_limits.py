@@ -110,3 +110,30 @@ async def test_asgi_app_passes_a_body_at_the_limit_on_to_django(settings):
     settings.HTTP_MAX_REQUEST_BODY_BYTES = 1000
     start, _ = await asgi_post([(b"content-length", b"1000")], [b"x" * 1000])
     assert start["status"] == 403  # CSRF: Django handled it
+
+
+def test_daphne_closes_a_websocket_message_over_its_own_limit_before_the_consumer_reads_it(daphne_server, settings):
+    """Daphne's --websocket-max-message-size comes from DAPHNE_WEBSOCKET_MAX_MESSAGE_BYTES (config/serve.py):
+    Daphne drops the connection (autobahn fails it without a close frame), where the page socket itself would only
+    answer an error and stay open."""
+    from django.test import Client
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    from tests.factories import make_user
+
+    client = Client()
+    client.force_login(make_user())
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    with connect(
+        daphne_server.ws_url + "/ws/playground/",
+        origin=daphne_server.url,
+        additional_headers={"Cookie": cookie},
+        max_size=None,
+        open_timeout=30,
+    ) as ws:
+        ws.send("x" * (settings.DAPHNE_WEBSOCKET_MAX_MESSAGE_BYTES + 1))
+        with pytest.raises(ConnectionClosed) as closed:
+            while True:
+                ws.recv(timeout=30)
+    assert closed.value.rcvd is None  # dropped by Daphne, not closed by the consumer
