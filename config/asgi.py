@@ -15,6 +15,7 @@ from channels.routing import ChannelNameRouter, ProtocolTypeRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from challenges.loader import get_challenges  # noqa: E402
+from config.body_limit import BodySizeLimit  # noqa: E402
 from config.proxy import TrustedProxyHeaders  # noqa: E402
 from config.routing import websocket_application  # noqa: E402
 from config.static_asgi import StaticFilesApp  # noqa: E402
@@ -32,7 +33,7 @@ get_challenges()
 application = TrustedProxyHeaders(
     ProtocolTypeRouter(
         {
-            "http": StaticFilesApp(django_asgi_app),
+            "http": StaticFilesApp(BodySizeLimit(django_asgi_app)),
             "websocket": websocket_application,
             "channel": ChannelNameRouter({settings.PLAYGROUND_WORKER_CHANNEL: RunWorkerConsumer.as_asgi()}),
         }

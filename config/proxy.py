@@ -3,7 +3,9 @@
 Behind the shipped nginx the TLS ends at nginx, so Daphne sees plain HTTP from 127.0.0.1: the scheme the browser used
 (https, wss) and its address come from nginx's headers. A client that reaches Daphne itself could send the same
 headers, so they are believed only when the connection comes from a trusted proxy, and dropped otherwise, so nothing
-further in (Django's SECURE_PROXY_SSL_HEADER, the Origin check, the live URL, django-axes) sees a client's own claim.
+further in (Django's SECURE_PROXY_SSL_HEADER, the Origin check, the live URL, django-axes, the sign-up throttles and
+the socket caps that count per address) sees a client's own claim. Daphne runs without --proxy-headers, which would
+believe X-Forwarded-For from anyone.
 """
 
 from __future__ import annotations
@@ -26,9 +28,19 @@ def trusted_networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | 
     return tuple(ipaddress.ip_network(entry, strict=False) for entry in entries)
 
 
+def normalized(address: str) -> str:
+    """One spelling per address (IPv6 compressed, IPv4-mapped IPv6 as IPv4), so per-address limits count it once."""
+    try:
+        parsed = ipaddress.ip_address(address.strip().strip("[]"))
+    except ValueError:
+        return address.strip()  # a unix socket path or junk, kept as it was
+    mapped = getattr(parsed, "ipv4_mapped", None)
+    return str(mapped or parsed)
+
+
 def is_trusted_proxy(address: str) -> bool:
     try:
-        ip = ipaddress.ip_address(address)
+        ip = ipaddress.ip_address(normalized(address))
     except ValueError:
         return False  # a unix socket path or junk: not a proxy we know
     return any(ip in network for network in trusted_networks(tuple(settings.TRUSTED_PROXY_ADDRESSES)))
@@ -36,7 +48,7 @@ def is_trusted_proxy(address: str) -> bool:
 
 def forwarded_client(chain: str) -> str:
     """The nearest address in X-Forwarded-For that is not one of our proxies (nginx sends just $remote_addr)."""
-    addresses = [part.strip() for part in chain.split(",") if part.strip()]
+    addresses = [normalized(part) for part in chain.split(",") if part.strip()]
     for address in reversed(addresses):
         if not is_trusted_proxy(address):
             return address
@@ -60,6 +72,12 @@ def forwarded_scope(scope: dict[str, Any]) -> dict[str, Any]:
     if address := forwarded_client(values.get(FORWARDED_FOR, "")):
         believed["client"] = [address, 0]
     return believed
+
+
+def client_ip(scope: dict[str, Any]) -> str:
+    """The address of whoever opened this connection, as the lock-outs, throttles and socket caps count it."""
+    client = forwarded_scope(scope).get("client")
+    return normalized(str(client[0])) if client else ""
 
 
 class TrustedProxyHeaders:

@@ -105,6 +105,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -174,6 +175,11 @@ else:
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# WebSockets one signed-in user, and one client address (a whole class may share a school's), may hold open at once,
+# over every route and every process; one more is closed with 4013 (config/socket_caps.py).
+WEBSOCKET_MAX_PER_USER = env_int("WEBSOCKET_MAX_PER_USER", 20)
+WEBSOCKET_MAX_PER_IP = env_int("WEBSOCKET_MAX_PER_IP", 200)
 
 # Group members join their groups again this often, so a Redis restarted empty delivers again within it.
 CHANNEL_GROUP_REFRESH_SECONDS = env_int("CHANNEL_GROUP_REFRESH_SECONDS", 10)
@@ -261,6 +267,9 @@ CHALLENGE_GRADING_PARALLEL = env_int("CHALLENGE_GRADING_PARALLEL", 2)
 CHALLENGE_GRADES_PER_MINUTE = env_int("CHALLENGE_GRADES_PER_MINUTE", 6)
 CHALLENGE_CONCURRENT_GRADES = env_int("CHALLENGE_CONCURRENT_GRADES", 1)
 
+# How long a run's owner may make its share link last, in days (besides "until revoked"); the longest is the cap.
+PLAYGROUND_SHARE_LINK_DAYS = [int(days) for days in env_list("PLAYGROUND_SHARE_LINK_DAYS", ["1", "7", "30"])]
+
 # Instructor dashboards: when a learner is flagged as looking stuck.
 DASHBOARD_STUCK_IDLE_DAYS = env_int("DASHBOARD_STUCK_IDLE_DAYS", 7)
 DASHBOARD_STUCK_FAILED_ATTEMPTS = env_int("DASHBOARD_STUCK_FAILED_ATTEMPTS", 3)
@@ -283,6 +292,19 @@ EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Channels Academy <noreply@localhost>")
 
+# HTTP limits Daphne lacks, enforced by config/serve.py before the body is read (nginx's are stricter, 1 MB): a
+# body larger than this is refused with 413 (above DATA_UPLOAD_MAX_MEMORY_SIZE, Django's own 2.5 MB form limit);
+# a request's headers must be complete this many seconds after its first line (else 408).
+HTTP_MAX_REQUEST_BODY_BYTES = env_int("HTTP_MAX_REQUEST_BODY_BYTES", 4 * 1024 * 1024)
+HTTP_HEADER_TIMEOUT_SECONDS = env_int("HTTP_HEADER_TIMEOUT_SECONDS", 20)
+# Daphne's own limits, the defaults config/serve.py gives its flags: an HTTP request must be answered within this
+# (else 503, or a streamed answer is cut off; the longest, a streamed CSV export, takes seconds), a WebSocket
+# handshake must finish within this, and a WebSocket message may be this large (the page's own limit,
+# PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES, is lower).
+DAPHNE_HTTP_TIMEOUT_SECONDS = env_int("DAPHNE_HTTP_TIMEOUT_SECONDS", 120)
+DAPHNE_WEBSOCKET_HANDSHAKE_SECONDS = env_int("DAPHNE_WEBSOCKET_HANDSHAKE_SECONDS", 5)
+DAPHNE_WEBSOCKET_MAX_MESSAGE_BYTES = env_int("DAPHNE_WEBSOCKET_MAX_MESSAGE_BYTES", 512 * 1024)
+
 # Addresses (or networks, "10.0.0.0/24") of the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed
 # (config/proxy.py): the client address and the scheme (https, wss) come from them. Anyone else's are dropped.
 TRUSTED_PROXY_ADDRESSES = env_list("DJANGO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
@@ -302,7 +324,21 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
-SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CONTENT_TYPE_NOSNIFF = True  # static files carry it too (config/static_asgi.py, nginx-site.conf.in)
+# The Content-Security-Policy of every page (config/csp.py): nothing inline, nothing from elsewhere. `connect-src 'self'`
+# covers the site's own ws:// and wss:// (CSP level 3). DJANGO_CSP_REPORT_ONLY=1 sends it as report-only instead.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],  # Ace's stylesheet draws its gutter icons as data: images
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("DJANGO_CSP_REPORT_ONLY", False)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 

@@ -39,6 +39,7 @@ class Run(models.Model):
     events = models.JSONField(default=list)  # trace events, capped at the run's event limit
     events_truncated = models.BooleanField(default=False)
     share_token = models.CharField(max_length=32, unique=True, default=new_share_token)
+    share_expires_at = models.DateTimeField(null=True, blank=True)  # None: the share link never expires
 
     class Meta:
         indexes = [

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils.crypto import constant_time_compare
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from cohorts.access import instructs_learner
+from playground import sharing
 from playground.models import Run
 from playground.starters import all_starters
 
@@ -30,13 +32,34 @@ def replay(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     is_learner = user.is_authenticated and run.learner_id == user.pk
     may_watch = is_learner or (user.is_authenticated and instructs_learner(user, run.learner_id))
-    share = request.GET.get("share", "")
-    if not (may_watch or (share and constant_time_compare(share, run.share_token))):
-        raise Http404("No such run.")
+    if not may_watch:
+        link = sharing.link_state(run, request.GET.get("share", ""))
+        if link == "expired":
+            return render(request, "playground/share_expired.html", status=410)
+        if link != "valid":
+            raise Http404("No such run.")
     share_url = request.build_absolute_uri(f"{request.path}?share={run.share_token}")
     watch_path = f"/ws/runs/{run.pk}/watch/" if run.is_running and may_watch else ""
-    return render(
-        request,
-        "playground/replay.html",
-        {"run": run, "share_url": share_url, "is_learner": is_learner, "watch_path": watch_path},
-    )
+    context = {
+        "run": run,
+        "share_url": share_url,
+        "share_choices": sharing.expiry_choices(),
+        "is_learner": is_learner,
+        "watch_path": watch_path,
+    }
+    return render(request, "playground/replay.html", context)
+
+
+@require_POST
+def change_share(request: HttpRequest, pk: int) -> HttpResponse:
+    """The run's owner revokes its share link (a new one replaces it) or sets how long it lasts."""
+    change = sharing.ShareChange(request.POST.get("action", ""), request.POST.get("expires", ""))
+    try:
+        run = sharing.change_share_link(Run.objects.filter(pk=pk).first(), request.user, change)
+    except sharing.ShareError as error:
+        if error.status == 404:
+            raise Http404(error.message) from None
+        return HttpResponse(error.message, status=error.status, content_type="text/plain; charset=utf-8")
+    done = "A new share link replaces the old one, which no longer works." if change.action == "revoke" else ""
+    messages.success(request, done or "The share link's lifetime is set.")
+    return redirect("playground:replay", pk=run.pk)

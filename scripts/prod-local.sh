@@ -52,7 +52,7 @@ trap stop EXIT INT TERM
 # Like systemd's Restart=always in deploy/: a Daphne that dies is started again a second later.
 supervise_daphne() {
   while true; do
-    "$root/.venv/bin/daphne" -b 127.0.0.1 -p "$1" config.asgi:application >>"$dir/daphne-$1.log" 2>&1 || true
+    "$PY" -m config.serve -b 127.0.0.1 -p "$1" config.asgi:application >>"$dir/daphne-$1.log" 2>&1 || true
     echo "Daphne on port $1 exited; starting it again" >&2
     sleep 1
   done

@@ -8,6 +8,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import threading
@@ -131,7 +132,7 @@ def healthz_token(prod_local: dict) -> str:
 
 def daphne_pids(port: int) -> list[int]:
     """Processes whose command line is the Daphne of this port."""
-    return pids_where(lambda argv, _: any(arg.endswith(b"daphne") for arg in argv) and str(port).encode() in argv)
+    return pids_where(lambda argv, _: b"config.serve" in argv and str(port).encode() in argv)
 
 
 def test_prod_local_serves_through_nginx_and_survives_losing_a_daphne(prod_local):
@@ -144,6 +145,14 @@ def test_prod_local_serves_through_nginx_and_survives_losing_a_daphne(prod_local
     with urllib.request.urlopen(url + "/static/css/site.css", timeout=30) as response:
         assert response.headers["Server"].startswith("nginx")  # from disk, not through Django
         assert "max-age=3600" in response.headers.get_all("Cache-Control")
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:  # 100 MB announced, 1 KB sent
+        sock.sendall(
+            f"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {100 << 20}\r\n\r\n".encode()
+        )
+        sock.sendall(b"x" * 1024)
+        assert sock.recv(64).startswith(b"HTTP/1.1 413 ")  # nginx answers from the header, before the body
 
     with pytest.raises(InvalidStatus):
         ws_connect(url.replace("http", "ws") + "/ws/playground/", origin="https://evil.example", open_timeout=10)
