@@ -11,6 +11,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -148,7 +149,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def next_redis_database(url: str) -> str:
+    """The same Redis server's next database (redis://h:6379/0 -> /1): the cache's, so clearing it spares the layer."""
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{number + 1}"))
+
+
+# The channel layer's Redis; the cache gets a database of its own (REDIS_CACHE_URL, by default the next one), since a
+# cache clear is FLUSHDB and would drop every channel group with it.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "") or (next_redis_database(REDIS_URL) if REDIS_URL else "")
 # Each layer's settings are a backend path plus that backend's own CONFIG mapping (nested, of mixed types).
 CHANNEL_LAYERS: dict[str, dict[str, Any]]
 if REDIS_URL:
@@ -164,7 +176,7 @@ if REDIS_URL:
             },
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
 else:
     CHANNEL_LAYERS = {
         "default": {

@@ -45,6 +45,27 @@ def test_settings_database_and_redis_urls_switch_backends(tmp_path):
     }
 
 
+@pytest.mark.parametrize(
+    ("urls", "cache"),
+    [
+        ({"REDIS_URL": "redis://:pw@10.0.0.5:6379/3"}, "redis://:pw@10.0.0.5:6379/4"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379"}, "redis://127.0.0.1:6379/1"),
+        (
+            {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_CACHE_URL": "redis://10.0.0.9:6380/0"},
+            "redis://10.0.0.9:6380/0",
+        ),
+    ],
+)
+def test_settings_cache_and_channel_layer_use_separate_redis_databases(tmp_path, urls, cache):
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps("
+        "[s.CACHES['default']['LOCATION'], s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['address']]))"
+    )
+    result = run_python(code, production_env(tmp_path, **urls))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [cache, urls["REDIS_URL"]]
+
+
 def test_settings_debug_off_without_secret_fails_fast(tmp_path):
     env = production_env(tmp_path)
     del env["DJANGO_SECRET_KEY"]
