@@ -125,6 +125,7 @@ def test_settings_check_deploy_clean_with_production_env(tmp_path, execution):
         ({"REDIS_URL": ""}, "academy.E002"),
         ({"PLAYGROUND_UNSANDBOXED_DEVELOPMENT": "1"}, "playground.E001"),
         ({"PLAYGROUND_EXECUTION": "workers", "REDIS_URL": ""}, "playground.E003"),
+        ({"DJANGO_EMAIL_USE_TLS": "1", "DJANGO_EMAIL_USE_SSL": "1"}, "academy.E003"),
     ],
 )
 def test_check_deploy_refuses_what_production_must_not_run_with(tmp_path, override, refusal):
