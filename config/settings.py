@@ -135,8 +135,23 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Per Django's advice for ASGI, no connection outlives its request (CONN_MAX_AGE 0: Daphne's threads come and go, so
+# kept connections pile up); on PostgreSQL a psycopg pool per process instead, when DATABASE_POOL_MAX_SIZE > 0. Each
+# process then holds at least DATABASE_POOL_MIN_SIZE and at most DATABASE_POOL_MAX_SIZE connections, and a request
+# waits up to DATABASE_POOL_TIMEOUT seconds for a free one.
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 0)
+DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE > 0:
+        DATABASES["default"]["OPTIONS"] = {
+            "pool": {
+                "min_size": min(DATABASE_POOL_MIN_SIZE, DATABASE_POOL_MAX_SIZE),
+                "max_size": DATABASE_POOL_MAX_SIZE,
+                "timeout": DATABASE_POOL_TIMEOUT,
+            }
+        }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "db.sqlite3")}}
