@@ -32,10 +32,20 @@ BENCHMARKS = [
     ("Sandbox", ["sandbox_bench.py", "--runs", "40", "--write", "bench/sandbox_RESULTS.md"], "sandbox_RESULTS.md"),
     ("100 concurrent sandboxes", ["sandboxes_bench.py", "--sandboxes", "100"], "sandboxes_RESULTS.md"),
     ("Step-through visualizer", ["visualizer_bench.py"], "visualizer_RESULTS.md"),
+    (
+        "Challenge grading",
+        ["challenge_bench.py", "--rounds", "20", "--write", "bench/challenge_RESULTS.md"],
+        "challenge_RESULTS.md",
+    ),
     ("Instructor dashboard", ["dashboard_bench.py", "--learners", "200", "--samples", "200"], "dashboard_RESULTS.md"),
     ("Mixed load of 200 learners", ["mixed_bench.py", "--learners", "200", "--seconds", "40"], "mixed_RESULTS.md"),
     ("Group fan-out over Redis", ["fanout_bench.py", "--redis-url", REDIS_URL], "fanout_RESULTS.md"),
     ("Database connections on PostgreSQL", ["db_pool_bench.py", "--database-url", DATABASE_URL], "db_pool_RESULTS.md"),
+    (
+        "Readiness with 200 playground sockets over Redis",
+        ["health_bench.py", "--sockets", "200", "--probes", "100", "--redis-url", REDIS_URL],
+        "health_RESULTS.md",
+    ),
     (
         "Idle WebSocket connections over Redis",
         ["idle_bench.py", "--connections", "10000", "--redis-url", REDIS_URL],

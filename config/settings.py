@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "lessons",
     "quizzes",
     "playground",
+    "challenges",
     "dashboards",
     "config.apps.ProjectConfig",
 ]
@@ -233,7 +234,8 @@ AXES_DISABLE_ACCESS_LOG = True  # record failures only, not every successful sig
 # class signs up from one school address in its first lesson.
 ACCOUNTS_SIGNUPS_PER_HOUR = env_int("ACCOUNTS_SIGNUPS_PER_HOUR", 60)
 ACCOUNTS_PASSWORD_RESETS_PER_HOUR = env_int("ACCOUNTS_PASSWORD_RESETS_PER_HOUR", 5)
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "home"  # learners: the home page, which offers to continue where they left off
+INSTRUCTOR_LOGIN_REDIRECT_URL = "dashboards:index"  # instructors: their cohorts
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-us"
@@ -243,6 +245,8 @@ USE_TZ = True
 
 # Lessons, quizzes, starters and traces: reviewed files, loaded once per process.
 CONTENT_DIR = Path(os.environ.get("ACADEMY_CONTENT_DIR", BASE_DIR / "content"))
+# Rendered content per content version (lessons/catalogue/snapshot.py): start-up reads it instead of re-rendering.
+CONTENT_CACHE_DIR = Path(os.environ.get("ACADEMY_CONTENT_CACHE_DIR", DATA_DIR / "content-cache"))
 # Lesson search refuses longer queries and ignores words past the limit.
 LESSON_SEARCH_MAX_QUERY_CHARS = 200
 LESSON_SEARCH_MAX_TERMS = 8
@@ -259,7 +263,9 @@ PLAYGROUND_MAX_RUNNING_SANDBOXES = env_int("PLAYGROUND_MAX_RUNNING_SANDBOXES", 8
 PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES = env_int("PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES", 320 * 1024)
 # A run's owner stamps Run.heartbeat_at this often; a run silent for three beats was on a process that died.
 PLAYGROUND_HEARTBEAT_SECONDS = env_int("PLAYGROUND_HEARTBEAT_SECONDS", 10)
-PLAYGROUND_LIVE_HANDSHAKE_SECONDS = 5.0  # a live client waits this long for the learner's consumer to answer
+# A live client waits this long for the learner's consumer to answer; kept under Daphne's own handshake timeout
+# (--websocket_connect_timeout, 5 s), so the client gets an answer (4404) rather than a dropped connection.
+PLAYGROUND_LIVE_HANDSHAKE_SECONDS = env_int("PLAYGROUND_LIVE_HANDSHAKE_SECONDS", 3)
 # "minimal" (~15 MB per idle sandbox; routed consumers load in ~70 ms) or "full" (~27 MB; ~12 ms).
 PLAYGROUND_SANDBOX_PRELOAD = os.environ.get("PLAYGROUND_SANDBOX_PRELOAD", "minimal")
 PLAYGROUND_SANDBOX_ENV = Path(os.environ.get("PLAYGROUND_SANDBOX_ENV", BASE_DIR / ".sandbox-env"))
@@ -274,10 +280,20 @@ PLAYGROUND_WORKER_CHANNEL = "playground-runs"  # the channel runworker listens o
 PLAYGROUND_WORKER_START_SECONDS = float(env_int("PLAYGROUND_WORKER_START_SECONDS", 10))
 PLAYGROUND_WORKER_STOP_SECONDS = 8.0
 
+# Challenges: each test runs in its own sandbox, at most CHALLENGE_TEST_SECONDS of wall clock, this many sandboxes
+# at once per grading; a learner may ask for CHALLENGE_GRADES_PER_MINUTE gradings a minute, CHALLENGE_CONCURRENT_GRADES
+# at a time (challenges/services.py).
+CHALLENGE_TEST_SECONDS = float(env_int("CHALLENGE_TEST_SECONDS", 10))
+CHALLENGE_GRADING_PARALLEL = env_int("CHALLENGE_GRADING_PARALLEL", 2)
+CHALLENGE_GRADES_PER_MINUTE = env_int("CHALLENGE_GRADES_PER_MINUTE", 6)
+CHALLENGE_CONCURRENT_GRADES = env_int("CHALLENGE_CONCURRENT_GRADES", 1)
+
 # Instructor dashboards: when a learner is flagged as looking stuck.
 DASHBOARD_STUCK_IDLE_DAYS = env_int("DASHBOARD_STUCK_IDLE_DAYS", 7)
 DASHBOARD_STUCK_FAILED_ATTEMPTS = env_int("DASHBOARD_STUCK_FAILED_ATTEMPTS", 3)
 DASHBOARD_STUCK_RUN_ERRORS = env_int("DASHBOARD_STUCK_RUN_ERRORS", 3)
+# How long the instructor who removed someone from a cohort may undo it (the undo button on the cohort page).
+DASHBOARD_REMOVE_UNDO_SECONDS = env_int("DASHBOARD_REMOVE_UNDO_SECONDS", 600)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", DATA_DIR / "static"))
@@ -297,9 +313,20 @@ EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
 EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10)  # seconds; a relay that stops answering must not hold a request
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Channels Academy <noreply@localhost>")
 
-# Behind a TLS-terminating proxy these make Django trust X-Forwarded-Proto and mark cookies secure.
+# Addresses (or networks, "10.0.0.0/24") of the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed
+# (config/proxy.py): the client address and the scheme (https, wss) come from them. Anyone else's are dropped.
+TRUSTED_PROXY_ADDRESSES = env_list("DJANGO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+# Behind a TLS-terminating proxy these make Django trust X-Forwarded-Proto and mark cookies secure. (config/proxy.py
+# already sets the scheme from a trusted proxy and drops the header from anyone else, so this only repeats it.)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# Health probes may reach a Daphne directly over plain HTTP (a load balancer on the private network).
+SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
+# /healthz answers only ok / not ok; its details (which check failed and why) go to staff users and to requests with
+# this token in the X-Healthz-Token header. Empty: token access is off.
+HEALTHZ_TOKEN = os.environ.get("DJANGO_HEALTHZ_TOKEN", "")
+# Each readiness check (database query, Redis PING, sandbox gate) that takes longer than this fails.
+HEALTHZ_CHECK_SECONDS = env_int("HEALTHZ_CHECK_SECONDS", 2)
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)

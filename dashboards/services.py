@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
@@ -69,6 +69,29 @@ def remove_learner(cohort: Cohort, learner_id: int) -> None:
     deleted, _ = Membership.objects.filter(cohort=cohort, user_id=learner_id, role=Membership.Role.LEARNER).delete()
     if not deleted:
         raise Http404("No such learner in this cohort.")
+
+
+def remove_member(cohort: Cohort, user_id: int) -> Membership:
+    """Take a learner or co-instructor out of the cohort; returns the membership removed, so it can be undone."""
+    membership = Membership.objects.filter(cohort=cohort, user_id=user_id).select_related("user").first()
+    if membership is None:
+        raise Http404("No such member of this cohort.")
+    if membership.role == Membership.Role.INSTRUCTOR:
+        remove_instructor(cohort, user_id)
+    else:
+        remove_learner(cohort, user_id)
+    return membership
+
+
+def restore_member(cohort: Cohort, user_id: int, role: str, joined_at: datetime) -> Membership:
+    """Undo a removal: the same role and join date; someone who joined again meanwhile keeps that membership."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or (role == Membership.Role.INSTRUCTOR and not is_instructor(user)):
+        raise CohortError("That person can no longer be added back.")
+    membership, _ = Membership.objects.get_or_create(
+        cohort=cohort, user=user, defaults={"role": role, "joined_at": joined_at}
+    )
+    return membership
 
 
 def add_co_instructor(cohort: Cohort, username: str) -> User:

@@ -11,7 +11,7 @@ import time
 import pytest
 from django.db import connection
 
-from tests.conftest import ROOT, database_url_for, missing_service
+from tests.conftest import COMMAND_SECONDS, ROOT, database_url_for, missing_service
 from tests.factories import make_user
 
 
@@ -31,7 +31,7 @@ def test_backup_dumps_the_database_and_prunes_old_dumps(tmp_path):
 
     env = {**os.environ, "ACADEMY_ENV": str(env_file), "BACKUP_DIR": str(backups), "KEEP_DAYS": "14"}
     result = subprocess.run(
-        ["bash", "deploy/backup.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        ["bash", "deploy/backup.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_SECONDS
     )
     assert result.returncode == 0, result.stderr
     dumps = sorted(backups.glob("academy-*.dump"))

@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, production_env
+from tests.conftest import COMMAND_SECONDS, ROOT, production_env
 
 PRINT_SETTINGS = (
     "import django, json; django.setup(); from django.conf import settings as s; "
@@ -18,7 +18,9 @@ PRINT_SETTINGS = (
 
 
 def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_SECONDS
+    )
 
 
 def test_settings_defaults_are_sqlite_and_in_memory(tmp_path):
@@ -106,7 +108,7 @@ def check_deploy(tmp_path, **overrides: str) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=COMMAND_SECONDS,
     )
 
 
