@@ -21,10 +21,11 @@ sys.path.insert(0, str(BENCH))
 from harness import machine_line  # noqa: E402
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/academy")
 
 # (title, script and arguments, the results file it writes). Every benchmark but the two over Redis measures the
 # embedded defaults (SQLite, in-memory layer) its notes describe, so REDIS_URL and DATABASE_URL are not passed on;
-# the Redis ones get the URL as --redis-url.
+# the Redis ones get the URL as --redis-url, the PostgreSQL one the server as --database-url (it makes its own database).
 BENCHMARKS = [
     ("Lessons pages", ["lessons_bench.py", "--seconds", "8"], "lessons_RESULTS.md"),
     ("Quiz attempts", ["quiz_bench.py", "--learners", "50", "--rounds", "3"], "quiz_RESULTS.md"),
@@ -39,6 +40,7 @@ BENCHMARKS = [
     ("Instructor dashboard", ["dashboard_bench.py", "--learners", "200", "--samples", "200"], "dashboard_RESULTS.md"),
     ("Mixed load of 200 learners", ["mixed_bench.py", "--learners", "200", "--seconds", "40"], "mixed_RESULTS.md"),
     ("Group fan-out over Redis", ["fanout_bench.py", "--redis-url", REDIS_URL], "fanout_RESULTS.md"),
+    ("Database connections on PostgreSQL", ["db_pool_bench.py", "--database-url", DATABASE_URL], "db_pool_RESULTS.md"),
     (
         "Readiness with 200 playground sockets over Redis",
         ["health_bench.py", "--sockets", "200", "--probes", "100", "--redis-url", REDIS_URL],

@@ -11,6 +11,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -136,8 +137,23 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Per Django's advice for ASGI, no connection outlives its request (CONN_MAX_AGE 0: Daphne's threads come and go, so
+# kept connections pile up); on PostgreSQL a psycopg pool per process instead, when DATABASE_POOL_MAX_SIZE > 0. Each
+# process then holds at least DATABASE_POOL_MIN_SIZE and at most DATABASE_POOL_MAX_SIZE connections, and a request
+# waits up to DATABASE_POOL_TIMEOUT seconds for a free one.
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 0)
+DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE > 0:
+        DATABASES["default"]["OPTIONS"] = {
+            "pool": {
+                "min_size": min(DATABASE_POOL_MIN_SIZE, DATABASE_POOL_MAX_SIZE),
+                "max_size": DATABASE_POOL_MAX_SIZE,
+                "timeout": DATABASE_POOL_TIMEOUT,
+            }
+        }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "db.sqlite3")}}
@@ -150,7 +166,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def next_redis_database(url: str) -> str:
+    """The same Redis server's next database (redis://h:6379/0 -> /1): the cache's, so clearing it spares the layer."""
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{number + 1}"))
+
+
+# The channel layer's Redis; the cache gets a database of its own (REDIS_CACHE_URL, by default the next one), since a
+# cache clear is FLUSHDB and would drop every channel group with it.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "") or (next_redis_database(REDIS_URL) if REDIS_URL else "")
 # Each layer's settings are a backend path plus that backend's own CONFIG mapping (nested, of mixed types).
 CHANNEL_LAYERS: dict[str, dict[str, Any]]
 if REDIS_URL:
@@ -166,7 +193,7 @@ if REDIS_URL:
             },
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
 else:
     CHANNEL_LAYERS = {
         "default": {
@@ -290,6 +317,13 @@ STATIC_MAX_AGE = env_int("DJANGO_STATIC_MAX_AGE", 3600)
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+# Most institutional relays want a login and encryption: STARTTLS (usually port 587) or TLS from the first byte
+# (SMTPS, usually 465), never both (academy.E003).
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10)  # seconds; a relay that stops answering must not hold a request
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Channels Academy <noreply@localhost>")
 
 # HTTP limits Daphne lacks, enforced by config/serve.py before the body is read (nginx's are stricter, 1 MB): a

@@ -82,6 +82,7 @@ def prod_local(request, tmp_path, own_redis):
             "daphne_ports": ports[1:],
             "log": tmp_path / "prod-local.log",
             "dir": env["PROD_LOCAL_DIR"],
+            "database_url": database_url,
         }
     finally:
         if proc.poll() is None:

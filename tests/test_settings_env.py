@@ -47,6 +47,27 @@ def test_settings_database_and_redis_urls_switch_backends(tmp_path):
     }
 
 
+@pytest.mark.parametrize(
+    ("urls", "cache"),
+    [
+        ({"REDIS_URL": "redis://:pw@10.0.0.5:6379/3"}, "redis://:pw@10.0.0.5:6379/4"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379"}, "redis://127.0.0.1:6379/1"),
+        (
+            {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_CACHE_URL": "redis://10.0.0.9:6380/0"},
+            "redis://10.0.0.9:6380/0",
+        ),
+    ],
+)
+def test_settings_cache_and_channel_layer_use_separate_redis_databases(tmp_path, urls, cache):
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps("
+        "[s.CACHES['default']['LOCATION'], s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['address']]))"
+    )
+    result = run_python(code, production_env(tmp_path, **urls))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [cache, urls["REDIS_URL"]]
+
+
 def test_settings_debug_off_without_secret_fails_fast(tmp_path):
     env = production_env(tmp_path)
     del env["DJANGO_SECRET_KEY"]
@@ -106,6 +127,7 @@ def test_settings_check_deploy_clean_with_production_env(tmp_path, execution):
         ({"REDIS_URL": ""}, "academy.E002"),
         ({"PLAYGROUND_UNSANDBOXED_DEVELOPMENT": "1"}, "playground.E001"),
         ({"PLAYGROUND_EXECUTION": "workers", "REDIS_URL": ""}, "playground.E003"),
+        ({"DJANGO_EMAIL_USE_TLS": "1", "DJANGO_EMAIL_USE_SSL": "1"}, "academy.E003"),
     ],
 )
 def test_check_deploy_refuses_what_production_must_not_run_with(tmp_path, override, refusal):
