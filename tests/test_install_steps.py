@@ -12,7 +12,7 @@ import sys
 import psycopg
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import COMMAND_SECONDS, ROOT
 
 EXAMPLE = ROOT / "deploy" / "academy.env.example"
 ASSIGNMENT = re.compile(r"^([A-Z][A-Z0-9_]*)=(.*)$")
@@ -28,7 +28,7 @@ def sourced(env_file, command: str = "env -0", **extra: str) -> subprocess.Compl
     """Run `command` in bash after loading env_file the documented way, with unset variables an error."""
     script = f'set -euo pipefail; set -a; . "{env_file}"; set +a; {command}'
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), **extra}
-    return subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=500)
+    return subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_SECONDS)
 
 
 def fill_in(tmp_path, **values: str):
@@ -96,7 +96,7 @@ def test_install_steps_backup_and_restore_run_from_the_filled_in_env_example(tmp
         env={"PATH": os.environ["PATH"], "ACADEMY_ENV": str(env_file), "BACKUP_DIR": str(backups)},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=COMMAND_SECONDS,
     )
     assert result.returncode == 0, result.stderr
     (dump,) = backups.glob("academy-*.dump")
@@ -111,7 +111,7 @@ def test_install_steps_backup_and_restore_run_from_the_filled_in_env_example(tmp
         env={"PATH": os.environ["PATH"], "ACADEMY_ENV": str(env_file)},
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=COMMAND_SECONDS,
     )
     assert result.returncode == 0, result.stderr
     with psycopg.connect(fresh_database) as db:

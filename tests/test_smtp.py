@@ -15,7 +15,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
-from tests.conftest import DaphneServer, free_port, shared_server_env
+from tests.conftest import COMMAND_SECONDS, DaphneServer, free_port, shared_server_env
 from tests.factories import make_user
 
 RELAY_USER = "academy-relay"
@@ -55,7 +55,7 @@ def certificate(tmp_path_factory):
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=localhost",
          "-addext", "subjectAltName=DNS:localhost", "-keyout", folder / "key.pem", "-out", folder / "cert.pem"],
-        check=True, capture_output=True, timeout=60,
+        check=True, capture_output=True, timeout=COMMAND_SECONDS,
     )  # fmt: skip
     return folder / "cert.pem", folder / "key.pem"
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, missing_service
+from tests.conftest import COMMAND_SECONDS, ROOT, missing_service
 
 DEPLOY = ROOT / "deploy"
 WEB_UNIT = DEPLOY / "academy-daphne@.service"
@@ -55,7 +55,7 @@ def exposure(unit_path) -> float:
     if not shutil.which("systemd-analyze"):
         missing_service("systemd-analyze is not installed (apt-get install systemd)")
     result = subprocess.run(
-        ["systemd-analyze", "security", "--offline=true", str(unit_path)], capture_output=True, text=True, timeout=60
+        ["systemd-analyze", "security", "--offline=true", str(unit_path)], capture_output=True, text=True, timeout=COMMAND_SECONDS
     )
     match = re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout + result.stderr)
     assert match, result.stdout + result.stderr
@@ -92,7 +92,7 @@ def run_sandbox_with(capabilities: list[str]) -> dict:
     result = subprocess.run(
         ["setpriv", "--bounding-set", bounding, "--inh-caps", "-all", "--no-new-privs", "bash", "-c",
          'umask 077; exec "$0" -c "$1"', sys.executable, SANDBOX_RUN],
-        cwd=ROOT, capture_output=True, text=True, timeout=240,
+        cwd=ROOT, capture_output=True, text=True, timeout=COMMAND_SECONDS,
     )  # fmt: skip
     lines = result.stdout.strip().splitlines()
     return json.loads(lines[-1]) if lines else {"gate": False, "reasons": [result.stderr[-500:]], "echoed": False}
