@@ -28,7 +28,9 @@ def sourced(env_file, command: str = "env -0", **extra: str) -> subprocess.Compl
     """Run `command` in bash after loading env_file the documented way, with unset variables an error."""
     script = f'set -euo pipefail; set -a; . "{env_file}"; set +a; {command}'
     env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), **extra}
-    return subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_SECONDS)
+    return subprocess.run(
+        ["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_SECONDS
+    )
 
 
 def fill_in(tmp_path, **values: str):

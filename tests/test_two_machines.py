@@ -15,7 +15,15 @@ import psycopg
 import pytest
 from websockets.sync.client import connect as ws_connect
 
-from tests.conftest import COMMAND_SECONDS, ROOT, free_port, missing_service, production_env, stop_process, wait_for_http
+from tests.conftest import (
+    COMMAND_SECONDS,
+    ROOT,
+    free_port,
+    missing_service,
+    production_env,
+    stop_process,
+    wait_for_http,
+)
 from tests.playground.conftest import run_starter_until_live
 from tests.test_prod_local import log_in
 
@@ -162,7 +170,9 @@ def test_web_and_worker_on_two_machines_run_a_learners_code_through_nginx(
         "from django.contrib.auth import get_user_model; "
         "get_user_model().objects.create_user('far-learner', password='two-machines-pw')"
     )
-    subprocess.run([sys.executable, "manage.py", "shell", "-c", create], cwd=ROOT, env=setup, check=True, timeout=COMMAND_SECONDS)
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", create], cwd=ROOT, env=setup, check=True, timeout=COMMAND_SECONDS
+    )
 
     daphne_port, nginx_port = free_port(), free_port()
     processes = [

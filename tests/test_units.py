@@ -55,7 +55,10 @@ def exposure(unit_path) -> float:
     if not shutil.which("systemd-analyze"):
         missing_service("systemd-analyze is not installed (apt-get install systemd)")
     result = subprocess.run(
-        ["systemd-analyze", "security", "--offline=true", str(unit_path)], capture_output=True, text=True, timeout=COMMAND_SECONDS
+        ["systemd-analyze", "security", "--offline=true", str(unit_path)],
+        capture_output=True,
+        text=True,
+        timeout=COMMAND_SECONDS,
     )
     match = re.search(r"Overall exposure level for \S+: (\d+\.\d)", result.stdout + result.stderr)
     assert match, result.stdout + result.stderr
