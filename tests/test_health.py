@@ -22,6 +22,14 @@ from tests.playground.conftest import session_headers
 DETAILS = ("database", "channel_layer", "sandbox")
 
 
+@pytest.fixture
+def no_sandbox_in_this_process(settings):
+    """The tests that call /healthz inside the test process are about who sees details, not about the sandbox gate
+    (the real-Daphne tests below run it): in workers mode the check starts no sandbox pool in the test's event loop,
+    which pytest-asyncio closes when the test ends, possibly while the pool is still starting a sandbox."""
+    settings.PLAYGROUND_EXECUTION = "workers"
+
+
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
     request = urllib.request.Request(url, headers=headers or {})
     try:
@@ -32,7 +40,7 @@ def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
 
 
 @pytest.mark.django_db
-async def test_public_healthz_says_only_ok():
+async def test_public_healthz_says_only_ok(no_sandbox_in_this_process):
     response = await AsyncClient().get("/healthz")
     assert response.status_code == 200
     assert response.json() == {"ok": True}
@@ -41,7 +49,7 @@ async def test_public_healthz_says_only_ok():
 
 
 @pytest.mark.django_db
-async def test_healthz_details_need_the_token_and_it_must_match(settings):
+async def test_healthz_details_need_the_token_and_it_must_match(settings, no_sandbox_in_this_process):
     settings.HEALTHZ_TOKEN = "operator-secret"
     right = await AsyncClient().get("/healthz", headers={"X-Healthz-Token": "operator-secret"})
     assert set(right.json()["checks"]) == set(DETAILS)
@@ -51,14 +59,14 @@ async def test_healthz_details_need_the_token_and_it_must_match(settings):
 
 
 @pytest.mark.django_db
-async def test_without_a_token_setting_no_header_opens_the_details(settings):
+async def test_without_a_token_setting_no_header_opens_the_details(settings, no_sandbox_in_this_process):
     settings.HEALTHZ_TOKEN = ""
     response = await AsyncClient().get("/healthz", headers={"X-Healthz-Token": ""})
     assert response.json() == {"ok": True}
 
 
 @pytest.mark.django_db(transaction=True)
-async def test_healthz_details_for_staff_only():
+async def test_healthz_details_for_staff_only(no_sandbox_in_this_process):
     from channels.db import database_sync_to_async
 
     learner = await database_sync_to_async(make_user)("plain-learner")
