@@ -77,6 +77,7 @@ async def test_healthz_is_503_when_channel_layer_fails(monkeypatch, settings):
     from config import health
 
     settings.HEALTHZ_TOKEN = "operator-secret"
+    settings.PLAYGROUND_EXECUTION = "workers"  # no sandbox pool in this test's event loop (see tests/test_health.py)
 
     class BrokenLayer:
         async def new_channel(self, prefix=""):
