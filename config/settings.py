@@ -216,9 +216,10 @@ USE_TZ = True
 
 # Lessons, quizzes, starters and traces: reviewed files, loaded once per process.
 CONTENT_DIR = Path(os.environ.get("ACADEMY_CONTENT_DIR", BASE_DIR / "content"))
-# Lesson search refuses longer queries and ignores words past the limit.
+# Lesson search refuses longer queries and ignores words past the limit; results come this many to a page.
 LESSON_SEARCH_MAX_QUERY_CHARS = 200
 LESSON_SEARCH_MAX_TERMS = 8
+LESSON_SEARCH_PAGE_SIZE = env_int("LESSON_SEARCH_PAGE_SIZE", 10)
 
 # Playground: every limit of a run is a named field of playground.sandbox.shared.limits.SandboxLimits;
 # PLAYGROUND_LIMITS (JSON object) overrides any of them, e.g. {"cpu_seconds": 2, "max_clients": 5}.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -79,7 +80,7 @@ def complete(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    """Ranked results with highlighted snippets; an over-long query is refused with a message."""
+    """Ranked results with highlighted snippets, a page at a time; an over-long query is refused with a message."""
     query = request.GET.get("q", "").strip()
     error = None
     results = []
@@ -87,10 +88,11 @@ def search(request: HttpRequest) -> HttpResponse:
         error = f"Search for at most {settings.LESSON_SEARCH_MAX_QUERY_CHARS} characters."
     elif query:
         results = run_search(get_catalogue(), query, settings.LESSON_SEARCH_MAX_TERMS)
+    page = Paginator(results, settings.LESSON_SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "lessons/search.html",
-        {"query": query, "results": results, "error": error},
+        {"query": query, "results": page, "total": len(results), "error": error},
         status=400 if error else 200,
     )
 

@@ -12,7 +12,7 @@ from typing import Any
 from django.conf import settings
 
 from lessons.catalogue.errors import CatalogueError, ContentError
-from lessons.catalogue.rendering import highlight_python, plain_text, render_markdown
+from lessons.catalogue.rendering import highlight_python, plain_text, render_markdown, split_sections
 from lessons.catalogue.trace_files import load_trace
 from lessons.catalogue.types import MIN_MODES, MODES, Catalogue, ModePage, QuizConfig, Topic
 from lessons.catalogue.yaml_lines import LineDict, load_yaml
@@ -155,7 +155,9 @@ class TopicReader:
     def render_mode(self, mode: str, md_path: Path) -> ModePage:
         text = md_path.read_text(encoding="utf-8")
         rendered, headings = render_markdown(text)
-        return ModePage(key=mode, html=rendered, headings=headings, text=plain_text(rendered))
+        return ModePage(
+            key=mode, html=rendered, headings=headings, text=plain_text(rendered), sections=split_sections(rendered)
+        )
 
     def read_quiz(self, data: LineDict, modes: dict[str, ModePage]) -> QuizConfig | None:
         quiz = data.get("quiz")

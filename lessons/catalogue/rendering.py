@@ -5,12 +5,13 @@ from __future__ import annotations
 import html
 import re
 from functools import cache
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import markdown
 from pygments.formatters import HtmlFormatter
 
-from lessons.catalogue.types import Heading
+from lessons.catalogue.types import Heading, Section
 
 if TYPE_CHECKING:
     from markdown.extensions.toc import _TocToken  # the stub's type of one heading in toc_tokens
@@ -19,6 +20,8 @@ CODE_CSS_CLASS = "highlight"
 LIGHT_STYLE = "default"
 DARK_STYLE = "monokai"
 _TAG = re.compile(r"<[^>]+>")
+_PERMALINK = re.compile(r'<a class="headerlink"[^>]*>.*?</a>')
+_SECTION_HEADING = re.compile(r'<h[23] id="([^"]+)"')
 
 
 def _new_renderer() -> markdown.Markdown:
@@ -49,8 +52,20 @@ def render_markdown(text: str) -> tuple[str, tuple[Heading, ...]]:
 
 
 def plain_text(rendered_html: str) -> str:
-    """Text of rendered HTML, whitespace folded, for search."""
-    return " ".join(html.unescape(_TAG.sub(" ", rendered_html)).split())
+    """Text of rendered HTML, whitespace folded, for search (heading permalinks left out)."""
+    return " ".join(html.unescape(_TAG.sub(" ", _PERMALINK.sub("", rendered_html))).split())
+
+
+def split_sections(rendered_html: str) -> tuple[Section, ...]:
+    """The page cut at each h2/h3 heading, each piece with its heading's anchor; empty pieces are dropped."""
+    cuts = [(match.start(), match.group(1)) for match in _SECTION_HEADING.finditer(rendered_html)]
+    bounds = [(0, ""), *cuts, (len(rendered_html), "")]
+    sections = []
+    for (start, anchor), (end, _) in pairwise(bounds):
+        text = plain_text(rendered_html[start:end])
+        if text:
+            sections.append(Section(anchor=anchor, text=text))
+    return tuple(sections)
 
 
 def highlight_python(source: str) -> str:

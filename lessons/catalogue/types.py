@@ -35,6 +35,14 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class Section:
+    """The text under one h2/h3 heading (anchor "" for text before the first), so search can link to it."""
+
+    anchor: str
+    text: str
+
+
+@dataclass(frozen=True)
 class ModePage:
     """One learning mode of one topic, pre-rendered."""
 
@@ -42,6 +50,7 @@ class ModePage:
     html: str
     headings: tuple[Heading, ...]
     text: str  # plain text for search
+    sections: tuple[Section, ...] = ()
 
     @property
     def label(self) -> str:
