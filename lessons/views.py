@@ -53,9 +53,11 @@ def mode_detail(request: HtmxHttpRequest, slug: str, mode: str) -> HttpResponse:
 def render_mode(request: HtmxHttpRequest, topic: Topic, mode: str, *, chosen: bool) -> HttpResponse:
     record_visit(request, topic, mode, chosen=chosen)
     progress = load_progress(request)
-    previous_topic, next_topic = get_catalogue().neighbours(topic)
+    catalogue = get_catalogue()
+    previous_topic, next_topic = catalogue.neighbours(topic)
     context = {
         "topic": topic,
+        "prerequisites": [catalogue.by_slug[slug] for slug in topic.prerequisites],
         "page": topic.modes[mode],
         "progress": progress,
         "completed": topic.slug in progress.completed,
