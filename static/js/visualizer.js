@@ -43,7 +43,7 @@ export class Visualizer {
       this.goToStep(parseInt(this.goto.value, 10));
     });
     this.root.addEventListener("keydown", (event) => {
-      if (event.target.matches("input, select, textarea")) return;
+      if (event.target.matches("input, select, textarea, [role=region]")) return;  // a focused table scrolls itself
       if (event.key === "ArrowRight") { event.preventDefault(); this.show(this.current + 1); }
       if (event.key === "ArrowLeft") { event.preventDefault(); this.show(this.current - 1); }
       if (event.key === "Home") { event.preventDefault(); this.show(0); }

@@ -176,32 +176,33 @@ def open_rendered(page: Page, base_url: str, name: str, html: str, status: int, 
     check(page, name)
 
 
-def walk_every_page(browser, base_url: str, check: Check, **context_options) -> int:
-    """Open every page template as its reader and run `check` on it; returns how many pages were checked."""
+READERS = ("visitor", "learner", "instructor")
+
+
+def walk_every_page(browser, base_url: str, reader: str, check: Check, **context_options) -> list[str]:
+    """Open every page template `reader` sees and run `check` on each; returns the names of the pages checked."""
     with ThreadPoolExecutor(1) as pool:  # Playwright runs an event loop in this thread; the ORM's signals need none
         data = pool.submit(in_own_thread, seed).result()
-        locked_out, locked_status = pool.submit(in_own_thread, locked_out_page).result()
-    checked = 0
+        locked_out = pool.submit(in_own_thread, locked_out_page).result() if reader == "visitor" else None
+    checked: list[str] = []
 
     def counted(page: Page, name: str) -> None:
-        nonlocal checked
-        checked += 1
+        checked.append(name)
         check(page, name)
 
-    visitor = browser.new_context(**context_options)
-    page = visitor.new_page()
+    context = browser.new_context(**context_options)
+    page = context.new_page()
     page.set_default_timeout(10_000)
-    open_and_check(page, base_url, anonymous_pages(data), counted)
-    open_rendered(page, base_url, "server-error", loader.get_template("errors/500.html").render(), 500, counted)
-    open_rendered(page, base_url, "locked-out", locked_out, locked_status, counted)
-    visitor.close()
-    for user, pages in ((data.learner, learner_pages(data)), (data.instructor, instructor_pages(data))):
-        context = browser.new_context(**context_options)
-        page = context.new_page()
-        page.set_default_timeout(10_000)
-        log_in(page, base_url, user.username)
-        open_and_check(page, base_url, pages, counted)
-        if user == data.learner:
-            open_quiz_error(page, base_url, counted)
-        context.close()
+    if reader == "visitor":
+        open_and_check(page, base_url, anonymous_pages(data), counted)
+        open_rendered(page, base_url, "server-error", loader.get_template("errors/500.html").render(), 500, counted)
+        open_rendered(page, base_url, "locked-out", *locked_out, counted)
+    elif reader == "learner":
+        log_in(page, base_url, data.learner.username)
+        open_and_check(page, base_url, learner_pages(data), counted)
+        open_quiz_error(page, base_url, counted)
+    else:
+        log_in(page, base_url, data.instructor.username)
+        open_and_check(page, base_url, instructor_pages(data), counted)
+    context.close()
     return checked
