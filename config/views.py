@@ -16,7 +16,7 @@ def home(request: HttpRequest) -> HttpResponse:
     from lessons.learner_progress import load_progress
 
     catalogue = get_catalogue()
-    context = {
+    context: dict[str, object] = {
         # Where the Quizzes and Visualizer cards lead: the first topic that has a quiz, the first with a recorded run.
         "quiz_topic": next((topic for topic in catalogue.topics if topic.quiz), None),
         "execution_topic": next((topic for topic in catalogue.topics if "execution" in topic.modes), None),
