@@ -33,7 +33,7 @@ migrate: $(VENV)/.run-installed sandbox-env
 
 run: migrate
 	@echo "Channels Academy is starting at http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
+	$(PY) -m config.serve -b $(HOST) -p $(PORT) config.asgi:application
 
 test: $(VENV)/.dev-installed sandbox-env
 	bash scripts/test.sh

@@ -12,7 +12,7 @@ WINDOW_SECONDS = 3600
 
 
 def client_address(request: HttpRequest) -> str:
-    """The client's IP address (Daphne's --proxy-headers puts the one nginx saw in REMOTE_ADDR)."""
+    """The client's IP address (config/proxy.py puts the one nginx saw in REMOTE_ADDR)."""
     return str(request.META.get("REMOTE_ADDR", ""))
 
 

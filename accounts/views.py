@@ -7,10 +7,11 @@ from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from accounts.forms import SignUpForm
+from accounts.roles import is_instructor
 from accounts.throttle import client_address, seconds_until_allowed, wait_phrase
 
 TOO_MANY = 429
@@ -22,6 +23,17 @@ def safe_next(request: HttpRequest) -> str:
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
     return "home"
+
+
+class RoleAwareLoginView(auth_views.LoginView):
+    """Log in; without a `next`, instructors land where they work (INSTRUCTOR_LOGIN_REDIRECT_URL), learners at home."""
+
+    redirect_authenticated_user = True
+
+    def get_default_redirect_url(self) -> str:
+        if is_instructor(self.request.user):
+            return resolve_url(settings.INSTRUCTOR_LOGIN_REDIRECT_URL)
+        return super().get_default_redirect_url()
 
 
 def signup(request: HttpRequest) -> HttpResponse:

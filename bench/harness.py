@@ -46,7 +46,7 @@ def daphne_process(extra_env: dict[str, str] | None = None, preexec_fn: Callable
         port = free_port()
         log = open(Path(data_dir) / "daphne.log", "wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
             cwd=ROOT,
             env=env,
             stdout=log,

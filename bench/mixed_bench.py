@@ -191,7 +191,8 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=LEARNERS)
     parser.add_argument("--seconds", type=float, default=SECONDS)
     args = parser.parse_args()
-    with daphne_server() as (url, env):
+    # Every simulated learner connects from 127.0.0.1: the per-address socket cap would count them as one school.
+    with daphne_server({"WEBSOCKET_MAX_PER_IP": "100000"}) as (url, env):
         *sessions, warm_session = make_sessions(env, args.learners + 1)
         asyncio.run(warm_up(url, warm_session))
         results, elapsed = asyncio.run(load(url, sessions, args.seconds))

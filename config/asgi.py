@@ -14,6 +14,9 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter  # noqa: E402
 from django.conf import settings  # noqa: E402
 
+from challenges.loader import get_challenges  # noqa: E402
+from config.body_limit import BodySizeLimit  # noqa: E402
+from config.proxy import TrustedProxyHeaders  # noqa: E402
 from config.routing import websocket_application  # noqa: E402
 from config.static_asgi import StaticFilesApp  # noqa: E402
 from lessons.catalogue import get_catalogue  # noqa: E402
@@ -24,11 +27,15 @@ from quizzes.bank import get_bank  # noqa: E402
 # and the first learners do not each build the question bank (seconds of CPU) while racing for it.
 get_catalogue()
 get_bank()
+get_challenges()
 
-application = ProtocolTypeRouter(
-    {
-        "http": StaticFilesApp(django_asgi_app),
-        "websocket": websocket_application,
-        "channel": ChannelNameRouter({settings.PLAYGROUND_WORKER_CHANNEL: RunWorkerConsumer.as_asgi()}),
-    }
+# X-Forwarded-* believed from the trusted proxies only (config/proxy.py), before anything reads the scope.
+application = TrustedProxyHeaders(
+    ProtocolTypeRouter(
+        {
+            "http": StaticFilesApp(BodySizeLimit(django_asgi_app)),
+            "websocket": websocket_application,
+            "channel": ChannelNameRouter({settings.PLAYGROUND_WORKER_CHANNEL: RunWorkerConsumer.as_asgi()}),
+        }
+    )
 )

@@ -42,3 +42,19 @@ def refuse_in_memory_channel_layer(
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.compatibility)
+def refuse_both_smtp_encryptions(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
+) -> list[checks.CheckMessage]:
+    """STARTTLS and SMTPS exclude each other; Django would only fail at the first mail, a learner's reset request."""
+    if settings.EMAIL_USE_TLS and settings.EMAIL_USE_SSL:
+        return [
+            checks.Error(
+                "DJANGO_EMAIL_USE_TLS and DJANGO_EMAIL_USE_SSL are both on.",
+                hint="Use DJANGO_EMAIL_USE_TLS=1 for STARTTLS (port 587) or DJANGO_EMAIL_USE_SSL=1 for SMTPS (465).",
+                id="academy.E003",
+            )
+        ]
+    return []

@@ -10,6 +10,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.routing import URLRouter
 from django.urls import URLPattern, re_path
 
+from config.socket_caps import SocketCaps
 from config.websocket_origin import SameOriginValidator
 from dashboards import routing as dashboards_routing
 from playground import routing as playground_routing
@@ -44,14 +45,15 @@ PUBLIC_PREFIX = "/ws/live/"
 
 
 class WebsocketDispatcher:
-    """Sends /ws/live/ to the token-authorised router and everything else through the guarded stack."""
+    """Sends /ws/live/ to the token-authorised router and everything else through the guarded stack; both count
+    against the socket caps (the live route has no user, so only its address's)."""
 
     def __init__(self) -> None:
         # types-channels wants its check-only _ExtendedURLPattern, which no public call returns; re_path() and path()
         # give the URLPattern that URLRouter really takes.
-        self.public = URLRouter([*public_websocket_urlpatterns, not_found_route])  # type: ignore[list-item]
+        self.public = SocketCaps(URLRouter([*public_websocket_urlpatterns, not_found_route]))  # type: ignore[list-item]
         self.guarded = SameOriginValidator(
-            AuthMiddlewareStack(URLRouter([*session_websocket_urlpatterns, not_found_route]))  # type: ignore[list-item]
+            AuthMiddlewareStack(SocketCaps(URLRouter([*session_websocket_urlpatterns, not_found_route])))  # type: ignore[list-item]
         )
 
     async def __call__(self, scope: _ChannelScope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:

@@ -11,6 +11,7 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -98,12 +99,14 @@ INSTALLED_APPS = [
     "lessons",
     "quizzes",
     "playground",
+    "challenges",
     "dashboards",
     "config.apps.ProjectConfig",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -134,8 +137,23 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
+# Per Django's advice for ASGI, no connection outlives its request (CONN_MAX_AGE 0: Daphne's threads come and go, so
+# kept connections pile up); on PostgreSQL a psycopg pool per process instead, when DATABASE_POOL_MAX_SIZE > 0. Each
+# process then holds at least DATABASE_POOL_MIN_SIZE and at most DATABASE_POOL_MAX_SIZE connections, and a request
+# waits up to DATABASE_POOL_TIMEOUT seconds for a free one.
+DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 0)
+DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10)
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 0))}
+    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and DATABASE_POOL_MAX_SIZE > 0:
+        DATABASES["default"]["OPTIONS"] = {
+            "pool": {
+                "min_size": min(DATABASE_POOL_MIN_SIZE, DATABASE_POOL_MAX_SIZE),
+                "max_size": DATABASE_POOL_MAX_SIZE,
+                "timeout": DATABASE_POOL_TIMEOUT,
+            }
+        }
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "db.sqlite3")}}
@@ -148,7 +166,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def next_redis_database(url: str) -> str:
+    """The same Redis server's next database (redis://h:6379/0 -> /1): the cache's, so clearing it spares the layer."""
+    parts = urlsplit(url)
+    number = int(parts.path.strip("/") or 0)
+    return urlunsplit(parts._replace(path=f"/{number + 1}"))
+
+
+# The channel layer's Redis; the cache gets a database of its own (REDIS_CACHE_URL, by default the next one), since a
+# cache clear is FLUSHDB and would drop every channel group with it.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_CACHE_URL = os.environ.get("REDIS_CACHE_URL", "") or (next_redis_database(REDIS_URL) if REDIS_URL else "")
 # Each layer's settings are a backend path plus that backend's own CONFIG mapping (nested, of mixed types).
 CHANNEL_LAYERS: dict[str, dict[str, Any]]
 if REDIS_URL:
@@ -164,7 +193,7 @@ if REDIS_URL:
             },
         }
     }
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_CACHE_URL}}
 else:
     CHANNEL_LAYERS = {
         "default": {
@@ -173,6 +202,11 @@ else:
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# WebSockets one signed-in user, and one client address (a whole class may share a school's), may hold open at once,
+# over every route and every process; one more is closed with 4013 (config/socket_caps.py).
+WEBSOCKET_MAX_PER_USER = env_int("WEBSOCKET_MAX_PER_USER", 20)
+WEBSOCKET_MAX_PER_IP = env_int("WEBSOCKET_MAX_PER_IP", 200)
 
 # Group members join their groups again this often, so a Redis restarted empty delivers again within it.
 CHANNEL_GROUP_REFRESH_SECONDS = env_int("CHANNEL_GROUP_REFRESH_SECONDS", 10)
@@ -206,7 +240,8 @@ AXES_DISABLE_ACCESS_LOG = True  # record failures only, not every successful sig
 # class signs up from one school address in its first lesson.
 ACCOUNTS_SIGNUPS_PER_HOUR = env_int("ACCOUNTS_SIGNUPS_PER_HOUR", 60)
 ACCOUNTS_PASSWORD_RESETS_PER_HOUR = env_int("ACCOUNTS_PASSWORD_RESETS_PER_HOUR", 5)
-LOGIN_REDIRECT_URL = "home"
+LOGIN_REDIRECT_URL = "home"  # learners: the home page, which offers to continue where they left off
+INSTRUCTOR_LOGIN_REDIRECT_URL = "dashboards:index"  # instructors: their cohorts
 LOGOUT_REDIRECT_URL = "home"
 
 LANGUAGE_CODE = "en-us"
@@ -216,6 +251,8 @@ USE_TZ = True
 
 # Lessons, quizzes, starters and traces: reviewed files, loaded once per process.
 CONTENT_DIR = Path(os.environ.get("ACADEMY_CONTENT_DIR", BASE_DIR / "content"))
+# Rendered content per content version (lessons/catalogue/snapshot.py): start-up reads it instead of re-rendering.
+CONTENT_CACHE_DIR = Path(os.environ.get("ACADEMY_CONTENT_CACHE_DIR", DATA_DIR / "content-cache"))
 # Lesson search refuses longer queries and ignores words past the limit; results come this many to a page.
 LESSON_SEARCH_MAX_QUERY_CHARS = 200
 LESSON_SEARCH_MAX_TERMS = 8
@@ -233,7 +270,9 @@ PLAYGROUND_MAX_RUNNING_SANDBOXES = env_int("PLAYGROUND_MAX_RUNNING_SANDBOXES", 8
 PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES = env_int("PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES", 320 * 1024)
 # A run's owner stamps Run.heartbeat_at this often; a run silent for three beats was on a process that died.
 PLAYGROUND_HEARTBEAT_SECONDS = env_int("PLAYGROUND_HEARTBEAT_SECONDS", 10)
-PLAYGROUND_LIVE_HANDSHAKE_SECONDS = 5.0  # a live client waits this long for the learner's consumer to answer
+# A live client waits this long for the learner's consumer to answer; kept under Daphne's own handshake timeout
+# (--websocket_connect_timeout, 5 s), so the client gets an answer (4404) rather than a dropped connection.
+PLAYGROUND_LIVE_HANDSHAKE_SECONDS = env_int("PLAYGROUND_LIVE_HANDSHAKE_SECONDS", 3)
 # "minimal" (~15 MB per idle sandbox; routed consumers load in ~70 ms) or "full" (~27 MB; ~12 ms).
 PLAYGROUND_SANDBOX_PRELOAD = os.environ.get("PLAYGROUND_SANDBOX_PRELOAD", "minimal")
 PLAYGROUND_SANDBOX_ENV = Path(os.environ.get("PLAYGROUND_SANDBOX_ENV", BASE_DIR / ".sandbox-env"))
@@ -248,10 +287,27 @@ PLAYGROUND_WORKER_CHANNEL = "playground-runs"  # the channel runworker listens o
 PLAYGROUND_WORKER_START_SECONDS = float(env_int("PLAYGROUND_WORKER_START_SECONDS", 10))
 PLAYGROUND_WORKER_STOP_SECONDS = 8.0
 
+# Challenges: each test runs in its own sandbox, at most CHALLENGE_TEST_SECONDS of wall clock, this many sandboxes
+# at once per grading; a learner may ask for CHALLENGE_GRADES_PER_MINUTE gradings a minute, CHALLENGE_CONCURRENT_GRADES
+# at a time (challenges/services.py).
+CHALLENGE_TEST_SECONDS = float(env_int("CHALLENGE_TEST_SECONDS", 10))
+CHALLENGE_GRADING_PARALLEL = env_int("CHALLENGE_GRADING_PARALLEL", 2)
+CHALLENGE_GRADES_PER_MINUTE = env_int("CHALLENGE_GRADES_PER_MINUTE", 6)
+CHALLENGE_CONCURRENT_GRADES = env_int("CHALLENGE_CONCURRENT_GRADES", 1)
+
+# How long a run's owner may make its share link last, in days (besides "until revoked"); the longest is the cap.
+PLAYGROUND_SHARE_LINK_DAYS = [int(days) for days in env_list("PLAYGROUND_SHARE_LINK_DAYS", ["1", "7", "30"])]
+
 # Instructor dashboards: when a learner is flagged as looking stuck.
 DASHBOARD_STUCK_IDLE_DAYS = env_int("DASHBOARD_STUCK_IDLE_DAYS", 7)
 DASHBOARD_STUCK_FAILED_ATTEMPTS = env_int("DASHBOARD_STUCK_FAILED_ATTEMPTS", 3)
 DASHBOARD_STUCK_RUN_ERRORS = env_int("DASHBOARD_STUCK_RUN_ERRORS", 3)
+# How long the instructor who removed someone from a cohort may undo it (the undo button on the cohort page).
+DASHBOARD_REMOVE_UNDO_SECONDS = env_int("DASHBOARD_REMOVE_UNDO_SECONDS", 600)
+# The stored activity feed of a cohort page: kept this many hours (older items are deleted as new ones are
+# written), shown this many items to a page.
+DASHBOARD_FEED_RETENTION_HOURS = env_int("DASHBOARD_FEED_RETENTION_HOURS", 48)
+DASHBOARD_FEED_PAGE_SIZE = env_int("DASHBOARD_FEED_PAGE_SIZE", 50)
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", DATA_DIR / "static"))
@@ -262,17 +318,62 @@ STATIC_MAX_AGE = env_int("DJANGO_STATIC_MAX_AGE", 3600)
 EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+# Most institutional relays want a login and encryption: STARTTLS (usually port 587) or TLS from the first byte
+# (SMTPS, usually 465), never both (academy.E003).
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10)  # seconds; a relay that stops answering must not hold a request
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "Channels Academy <noreply@localhost>")
 
-# Behind a TLS-terminating proxy these make Django trust X-Forwarded-Proto and mark cookies secure.
+# HTTP limits Daphne lacks, enforced by config/serve.py before the body is read (nginx's are stricter, 1 MB): a
+# body larger than this is refused with 413 (above DATA_UPLOAD_MAX_MEMORY_SIZE, Django's own 2.5 MB form limit);
+# a request's headers must be complete this many seconds after its first line (else 408).
+HTTP_MAX_REQUEST_BODY_BYTES = env_int("HTTP_MAX_REQUEST_BODY_BYTES", 4 * 1024 * 1024)
+HTTP_HEADER_TIMEOUT_SECONDS = env_int("HTTP_HEADER_TIMEOUT_SECONDS", 20)
+# Daphne's own limits, the defaults config/serve.py gives its flags: an HTTP request must be answered within this
+# (else 503, or a streamed answer is cut off; the longest, a streamed CSV export, takes seconds), a WebSocket
+# handshake must finish within this, and a WebSocket message may be this large (the page's own limit,
+# PLAYGROUND_MAX_BROWSER_MESSAGE_BYTES, is lower).
+DAPHNE_HTTP_TIMEOUT_SECONDS = env_int("DAPHNE_HTTP_TIMEOUT_SECONDS", 120)
+DAPHNE_WEBSOCKET_HANDSHAKE_SECONDS = env_int("DAPHNE_WEBSOCKET_HANDSHAKE_SECONDS", 5)
+DAPHNE_WEBSOCKET_MAX_MESSAGE_BYTES = env_int("DAPHNE_WEBSOCKET_MAX_MESSAGE_BYTES", 512 * 1024)
+
+# Addresses (or networks, "10.0.0.0/24") of the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed
+# (config/proxy.py): the client address and the scheme (https, wss) come from them. Anyone else's are dropped.
+TRUSTED_PROXY_ADDRESSES = env_list("DJANGO_TRUSTED_PROXIES", ["127.0.0.1", "::1"])
+# Behind a TLS-terminating proxy these make Django trust X-Forwarded-Proto and mark cookies secure. (config/proxy.py
+# already sets the scheme from a trusted proxy and drops the header from anyone else, so this only repeats it.)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_PROXY", False) else None
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# Health probes may reach a Daphne directly over plain HTTP (a load balancer on the private network).
+SECURE_REDIRECT_EXEMPT = [r"^livez$", r"^healthz$"]
+# /healthz answers only ok / not ok; its details (which check failed and why) go to staff users and to requests with
+# this token in the X-Healthz-Token header. Empty: token access is off.
+HEALTHZ_TOKEN = os.environ.get("DJANGO_HEALTHZ_TOKEN", "")
+# Each readiness check (database query, Redis PING, sandbox gate) that takes longer than this fails.
+HEALTHZ_CHECK_SECONDS = env_int("HEALTHZ_CHECK_SECONDS", 2)
 SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", not DEBUG)
 SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
-SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_CONTENT_TYPE_NOSNIFF = True  # static files carry it too (config/static_asgi.py, nginx-site.conf.in)
+# The Content-Security-Policy of every page (config/csp.py): nothing inline, nothing from elsewhere. `connect-src 'self'`
+# covers the site's own ws:// and wss:// (CSP level 3). DJANGO_CSP_REPORT_ONLY=1 sends it as report-only instead.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],  # Ace's stylesheet draws its gutter icons as data: images
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
+}
+CONTENT_SECURITY_POLICY_REPORT_ONLY = env_bool("DJANGO_CSP_REPORT_ONLY", False)
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 

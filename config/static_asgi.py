@@ -69,5 +69,6 @@ class StaticFilesApp:
         if response.file is not None:
             body = await asyncio.to_thread(read_file, response.file)
         headers = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in response.headers]
+        headers.append((b"x-content-type-options", b"nosniff"))  # a file is only ever what its extension says
         await send({"type": "http.response.start", "status": int(response.status), "headers": headers})
         await send({"type": "http.response.body", "body": body})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from config.settings import *  # noqa: F403
-from config.settings import CACHES, CHANNEL_LAYERS, DATA_DIR, DATABASES
+from config.settings import CACHES, CHANNEL_LAYERS, DATA_DIR, DATABASES, env_int
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
@@ -37,3 +37,6 @@ else:
 AXES_FAILURE_LIMIT = 1000
 ACCOUNTS_SIGNUPS_PER_HOUR = 100_000
 ACCOUNTS_PASSWORD_RESETS_PER_HOUR = 100_000
+# Many tests open sockets from 127.0.0.1, some as one user; the cap tests lower these (settings or environment).
+WEBSOCKET_MAX_PER_USER = env_int("WEBSOCKET_MAX_PER_USER", 100_000)
+WEBSOCKET_MAX_PER_IP = env_int("WEBSOCKET_MAX_PER_IP", 100_000)

@@ -9,6 +9,7 @@ from config import health, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("livez", health.livez, name="livez"),
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
     path("lessons/", views.outline, name="outline"),

@@ -35,6 +35,7 @@ class Cell:
 class LearnerRow:
     user_id: int
     username: str
+    joined_at: datetime
     cells: dict[str, Cell] = field(default_factory=dict)
     last_activity: datetime | None = None
     run_errors_recently: int = 0
@@ -71,6 +72,10 @@ def cell_html(cell: Cell) -> str:
     return "".join(parts)
 
 
+# A run that failed to load, or whose consumer raised while it ran (an exception in connect(), receive()...).
+RAISED_AN_ERROR = Q(end_reason=Run.EndReason.ERROR) | Q(error_count__gt=0)
+
+
 def _cell(rows: dict[int, LearnerRow], user_id: int, topic: str) -> Cell | None:
     row = rows.get(user_id)
     if row is None or topic not in row.cells:
@@ -78,13 +83,17 @@ def _cell(rows: dict[int, LearnerRow], user_id: int, topic: str) -> Cell | None:
     return row.cells[topic]
 
 
-def build_matrix(cohort: Cohort) -> tuple[list[Topic], list[LearnerRow]]:
-    """One query per kind of activity, whatever the cohort's size."""
+def build_matrix(cohort: Cohort, only_user: int | None = None) -> tuple[list[Topic], list[LearnerRow]]:
+    """One query per kind of activity, whatever the cohort's size; `only_user` builds that learner's row alone."""
     topics = list(get_catalogue().topics)
     members = Membership.objects.filter(cohort=cohort, role=Membership.Role.LEARNER)
-    users = get_user_model().objects.filter(pk__in=members.values("user_id")).order_by("username")
+    if only_user is not None:
+        members = members.filter(user_id=only_user)
+    joined = dict(members.values_list("user_id", "joined_at"))
+    users = get_user_model().objects.filter(pk__in=list(joined)).order_by("username")
     rows = {
-        u.pk: LearnerRow(u.pk, u.get_username(), {t.slug: Cell(t.slug, len(t.modes)) for t in topics}) for u in users
+        u.pk: LearnerRow(u.pk, u.get_username(), joined[u.pk], {t.slug: Cell(t.slug, len(t.modes)) for t in topics})
+        for u in users
     }
     ids = list(rows)
     starters = {t.starter: t.slug for t in topics if t.starter}
@@ -115,7 +124,7 @@ def build_matrix(cohort: Cohort) -> tuple[list[Topic], list[LearnerRow]]:
     runs = Run.objects.filter(learner_id__in=ids).values_list("learner_id", "starter")
     for user_id, starter, count, errors, last in runs.annotate(
         n=Count("id"),
-        errors=Count("id", filter=Q(end_reason=Run.EndReason.ERROR, started_at__gte=recent)),
+        errors=Count("id", filter=RAISED_AN_ERROR & Q(started_at__gte=recent)),
         last=Max("started_at"),
     ):
         if (topic := starters.get(starter)) and (cell := _cell(rows, user_id, topic)):
@@ -131,13 +140,17 @@ def stuck_flags(row: LearnerRow) -> list[str]:
     """Plain reasons a learner may need a hand; each threshold is a setting."""
     flags = []
     idle_days = settings.DASHBOARD_STUCK_IDLE_DAYS
-    if row.last_activity is None or row.last_activity < timezone.now() - timedelta(days=idle_days):
+    # Idle time counts from the later of the last activity and joining: a newcomer has not been idle for days.
+    idle_since = max(filter(None, [row.last_activity, row.joined_at]))
+    if idle_since < timezone.now() - timedelta(days=idle_days):
         flags.append(f"no progress for {idle_days}+ days")
-    for topic, cell in row.cells.items():
+    catalogue = get_catalogue()
+    for slug, cell in row.cells.items():
         if cell.failed_attempts >= settings.DASHBOARD_STUCK_FAILED_ATTEMPTS and not cell.completed:
-            flags.append(f"{cell.failed_attempts} failed quiz attempts on {topic}")
+            topic = catalogue.get(slug)
+            flags.append(f"{cell.failed_attempts} failed quiz attempts on {topic.title if topic else slug}")
     if row.run_errors_recently >= settings.DASHBOARD_STUCK_RUN_ERRORS:
-        flags.append(f"{row.run_errors_recently} playground runs ended in errors today")
+        flags.append(f"{row.run_errors_recently} playground runs hit errors today")
     return flags
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, User
@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from accounts.roles import is_instructor
+from activity import announce
 from cohorts.access import cohorts_taught_by
 from cohorts.models import Cohort, Membership, new_join_code
 from dashboards.announce import revoke_instructor
@@ -55,7 +56,9 @@ def join_cohort(user: User, code: str) -> Cohort:
     cohort = Cohort.objects.filter(join_code=code).first()
     if cohort is None or not cohort.join_is_open():
         raise CohortError("This join link is not valid any more. Ask your instructor for a new one.")
-    Membership.objects.get_or_create(cohort=cohort, user=user, defaults={"role": Membership.Role.LEARNER})
+    _, created = Membership.objects.get_or_create(cohort=cohort, user=user, defaults={"role": Membership.Role.LEARNER})
+    if created:
+        announce(user, "joined", cohort=cohort.pk)
     return cohort
 
 
@@ -63,12 +66,39 @@ def leave_cohort(user: User, cohort_id: int) -> None:
     deleted, _ = Membership.objects.filter(cohort_id=cohort_id, user=user, role=Membership.Role.LEARNER).delete()
     if not deleted:
         raise Http404("You are not a learner in that cohort.")
+    announce(user, "left", cohort=cohort_id)
 
 
 def remove_learner(cohort: Cohort, learner_id: int) -> None:
     deleted, _ = Membership.objects.filter(cohort=cohort, user_id=learner_id, role=Membership.Role.LEARNER).delete()
     if not deleted:
         raise Http404("No such learner in this cohort.")
+    announce(get_user_model().objects.get(pk=learner_id), "left", cohort=cohort.pk)
+
+
+def remove_member(cohort: Cohort, user_id: int) -> Membership:
+    """Take a learner or co-instructor out of the cohort; returns the membership removed, so it can be undone."""
+    membership = Membership.objects.filter(cohort=cohort, user_id=user_id).select_related("user").first()
+    if membership is None:
+        raise Http404("No such member of this cohort.")
+    if membership.role == Membership.Role.INSTRUCTOR:
+        remove_instructor(cohort, user_id)
+    else:
+        remove_learner(cohort, user_id)
+    return membership
+
+
+def restore_member(cohort: Cohort, user_id: int, role: str, joined_at: datetime) -> Membership:
+    """Undo a removal: the same role and join date; someone who joined again meanwhile keeps that membership."""
+    user = get_user_model().objects.filter(pk=user_id).first()
+    if user is None or (role == Membership.Role.INSTRUCTOR and not is_instructor(user)):
+        raise CohortError("That person can no longer be added back.")
+    membership, created = Membership.objects.get_or_create(
+        cohort=cohort, user=user, defaults={"role": role, "joined_at": joined_at}
+    )
+    if created and role == Membership.Role.LEARNER:
+        announce(user, "joined", cohort=cohort.pk)
+    return membership
 
 
 def add_co_instructor(cohort: Cohort, username: str) -> User:

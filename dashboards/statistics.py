@@ -9,6 +9,18 @@ ratios of such terms, so the n - 1 cancels in them; only the standard deviations
 
 Percentages: facility, SD, discrimination index and discriminative efficiency are on Moodle's 0-100 scale.
 Cronbach's alpha is returned as the usual 0-1 coefficient; Moodle shows the same number x 100 and calls it CIC.
+
+Test-level shape (median, skewness, kurtosis) follows Moodle's quiz statistics calculator
+(mod/quiz/report/statistics/classes/calculator.php, "Quiz statistics calculations: Test statistics" on
+docs.moodle.org/dev): the median of the attempt scores (the mean of the middle two for an even count), and
+skewness k3 / k2^(3/2) and kurtosis k4 / k2^2 from the k-statistics of the sample moments m_r = sum(d^r) / S:
+k2 = S m2 / (S - 1), k3 = S^2 m3 / ((S - 1)(S - 2)), k4 = S^2 ((S + 1) m4 - 3 (S - 1) m2^2) / ((S - 1)(S - 2)(S - 3)).
+Kurtosis so defined is excess kurtosis: 0 for a normal distribution.
+
+Random guess score follows Moodle's question types (question/type/multichoice/questiontype.php,
+get_random_guess_score): for one correct answer, the mean mark over the choices, 1 / number of choices. Core Moodle
+gives none for several correct answers; our multiple-answer questions are all-or-nothing, so the mean mark over
+every non-empty set of choices, each equally likely, is 1 / (2^choices - 1).
 """
 
 from __future__ import annotations
@@ -20,6 +32,20 @@ from dataclasses import dataclass, field
 
 MIN_ATTEMPTS_TO_JUDGE = 20
 MIN_DISCRIMINATIVE_EFFICIENCY = 15.0
+# A question most learners get wrong, or nearly all get right, tells the instructor little (issue 16's band).
+MIN_FACILITY = 20.0
+MAX_FACILITY = 90.0
+# Moodle's discrimination index is 100 x r; under 0.2 the question barely separates stronger from weaker learners.
+MIN_DISCRIMINATION_INDEX = 20.0
+
+# Which attempts an analysis counts, per learner; Moodle offers the same choice ("first attempt", "highest graded
+# attempt", "all attempts").
+ATTEMPT_SELECTIONS: dict[str, str] = {
+    "first": "each learner's first finished attempt",
+    "best": "each learner's best finished attempt",  # the highest score; the earlier one on a tie
+    "all": "every finished attempt",
+}
+DEFAULT_ATTEMPT_SELECTION = "first"
 
 # Expected facility (% of the item's marks earned) for each bank difficulty label, inclusive at both ends. They
 # follow Moodle's reading of F: 80+ is "easy", 20 or under is "very difficult", 90+ is "very easy".
@@ -51,6 +77,17 @@ class ItemStatistics:
     discriminative_efficiency: float | None
     choice_frequencies: dict[str, int] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
+    random_guess: float | None = None  # % of the mark a learner guessing at random would earn
+
+
+@dataclass(frozen=True)
+class TakenAttempt:
+    """What choosing among a learner's attempts needs: who took it, when, and the score."""
+
+    attempt_id: int
+    learner: int
+    started: float  # any increasing measure of time, such as a timestamp
+    score: float
 
 
 @dataclass(frozen=True)
@@ -60,6 +97,9 @@ class QuizStatistics:
     alpha: float | None
     mean_score: float | None  # % of each attempt's own maximum, averaged
     sd_score: float | None  # sample SD of those percentages
+    median_score: float | None = None
+    skewness: float | None = None
+    kurtosis: float | None = None  # excess kurtosis
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -152,14 +192,83 @@ def choice_frequencies(chosen_lists: Iterable[Iterable[str]], choices: Iterable[
     return dict(sorted(counts.items()))
 
 
+def pick_attempts(taken: Iterable[TakenAttempt], selection: str) -> list[int]:
+    """Ids of the attempts an analysis counts: per learner the first, the best, or all of them (ATTEMPT_SELECTIONS)."""
+    if selection not in ATTEMPT_SELECTIONS:
+        raise ValueError(f"unknown attempt selection {selection!r}")
+    taken = sorted(taken, key=lambda attempt: (attempt.started, attempt.attempt_id))
+    if selection == "all":
+        return [attempt.attempt_id for attempt in taken]
+    chosen: dict[int, TakenAttempt] = {}
+    for attempt in taken:
+        current = chosen.get(attempt.learner)
+        if current is None or (selection == "best" and attempt.score > current.score):
+            chosen[attempt.learner] = attempt
+    return [attempt.attempt_id for attempt in chosen.values()]
+
+
+def median(values: Sequence[float]) -> float | None:
+    """Moodle's median score: the middle value, or the mean of the middle two for an even count."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _moments(values: Sequence[float]) -> tuple[int, float, float, float]:
+    """S and Moodle's sample moments m2, m3, m4 about the mean (each sum of powers divided by S)."""
+    s = len(values)
+    mean = _mean(values)
+    m2, m3, m4 = (math.fsum((value - mean) ** power for value in values) / s for power in (2, 3, 4))
+    return s, m2, m3, m4
+
+
+def skewness(values: Sequence[float]) -> float | None:
+    """Moodle's skewness k3 / k2^(3/2): undefined below three attempts or when every score is the same."""
+    if len(values) < 3 or _constant(values):
+        return None
+    s, m2, m3, _ = _moments(values)
+    k2 = s * m2 / (s - 1)
+    k3 = s * s * m3 / ((s - 1) * (s - 2))
+    return k3 / k2**1.5
+
+
+def kurtosis(values: Sequence[float]) -> float | None:
+    """Moodle's (excess) kurtosis k4 / k2^2: undefined below four attempts or when every score is the same."""
+    if len(values) < 4 or _constant(values):
+        return None
+    s, m2, _, m4 = _moments(values)
+    k2 = s * m2 / (s - 1)
+    k4 = s * s * ((s + 1) * m4 - 3 * (s - 1) * m2 * m2) / ((s - 1) * (s - 2) * (s - 3))
+    return k4 / (k2 * k2)
+
+
+def random_guess_score(choice_count: int, correct_count: int) -> float | None:
+    """% of the mark earned on average by guessing: 1 / choices for one correct answer (Moodle's multichoice),
+    1 / (2^choices - 1) when the learner must pick the exact set of several (every non-empty set equally likely)."""
+    if choice_count < 1 or correct_count < 1:
+        return None
+    if correct_count == 1:
+        return 100 / choice_count
+    return 100 / (2**choice_count - 1)
+
+
 def flags(
     difficulty_label: str | None,
     facility: float | None,
     efficiency: float | None,
     n_attempts: int,
     min_attempts: int = MIN_ATTEMPTS_TO_JUDGE,
+    *,
+    discrimination: float | None = None,
+    unpicked: Sequence[str] = (),
 ) -> list[str]:
-    """Plain-English warnings for an instructor; below `min_attempts` only the shortfall is reported, not noise."""
+    """Plain-English warnings for an instructor; below `min_attempts` only the shortfall is reported, not noise.
+
+    `unpicked` lists the wrong choices nobody chose: a distractor that distracts nobody."""
     if n_attempts < min_attempts:
         missing = min_attempts - n_attempts
         noun = "attempt" if missing == 1 else "attempts"
@@ -178,12 +287,23 @@ def flags(
                 f"labelled {label} but learners earned {facility:.1f}% of its marks "
                 f"({label} questions should score at most {high:g}%)"
             )
+    if facility is not None and facility < MIN_FACILITY:
+        found.append(f"too hard: learners earned only {facility:.1f}% of its marks (under {MIN_FACILITY:g}%)")
+    elif facility is not None and facility > MAX_FACILITY:
+        found.append(f"too easy: learners earned {facility:.1f}% of its marks (over {MAX_FACILITY:g}%)")
+    if discrimination is not None and discrimination < MIN_DISCRIMINATION_INDEX:
+        found.append(
+            f"discrimination index is {discrimination:.1f}%, under {MIN_DISCRIMINATION_INDEX:g}%: "
+            "it barely separates learners who know the topic from those who do not"
+        )
     if efficiency is not None and efficiency < MIN_DISCRIMINATIVE_EFFICIENCY:
         if efficiency < 0:
             why = "learners who do well on the rest of the quiz do worse on this question; check the answer key"
         else:
             why = "learners who do well on the rest of the quiz barely do better on this question"
         found.append(f"discriminative efficiency is {efficiency:.1f}%, under {MIN_DISCRIMINATIVE_EFFICIENCY:g}%: {why}")
+    for key in unpicked:
+        found.append(f"nobody picked choice {key}: a distractor that distracts nobody")
     return found
 
 
@@ -195,21 +315,38 @@ def item_statistics(
     max_mark: float = 1.0,
     choices: Iterable[str] = (),
     min_attempts: int = MIN_ATTEMPTS_TO_JUDGE,
+    correct: Iterable[str] = (),
 ) -> ItemStatistics:
-    """Everything the item-analysis table shows for one question, computed over one shared population."""
+    """Everything the item-analysis table shows for one question, computed over one shared population.
+
+    `correct` names the right choices: the others are distractors, flagged when nobody picks them."""
     attempts = list(attempts)
+    choices = list(choices)
+    correct = set(correct)
     scores = [attempt.item_scores[item] for attempt in attempts if item in attempt.item_scores]
     facility = facility_index(scores, max_mark)
     efficiency = discriminative_efficiency(attempts, item)
+    discrimination = discrimination_index(attempts, item)
+    frequencies = choice_frequencies(chosen_lists, choices)
+    unpicked = [key for key, count in frequencies.items() if count == 0 and correct and key not in correct]
     return ItemStatistics(
         item=item,
         n=len(scores),
         facility=facility,
         standard_deviation=standard_deviation(scores, max_mark),
-        discrimination_index=discrimination_index(attempts, item),
+        discrimination_index=discrimination,
         discriminative_efficiency=efficiency,
-        choice_frequencies=choice_frequencies(chosen_lists, choices),
-        flags=flags(difficulty_label, facility, efficiency, len(scores), min_attempts),
+        choice_frequencies=frequencies,
+        flags=flags(
+            difficulty_label,
+            facility,
+            efficiency,
+            len(scores),
+            min_attempts,
+            discrimination=discrimination,
+            unpicked=unpicked,
+        ),
+        random_guess=random_guess_score(len(choices), len(correct)) if choices and correct else None,
     )
 
 
@@ -235,4 +372,7 @@ def quiz_statistics(
         alpha=cronbach_alpha(attempts, items),
         mean_score=_mean(percents) if percents else None,
         sd_score=sd,
+        median_score=median(percents),
+        skewness=skewness(percents),
+        kurtosis=kurtosis(percents),
     )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -18,16 +18,16 @@ from accounts.roles import is_instructor
 from cohorts.access import cohorts_taught_by, learner_ids
 from cohorts.models import Cohort, Membership
 from config.requests import AuthenticatedHttpRequest
-from dashboards import services
+from dashboards import drilldown, exports, feed, removals, services
 from dashboards.charts import activity_per_day, completion_per_topic
 from dashboards.forms import CohortForm, CoInstructorForm, RotateForm
 from dashboards.progress_matrix import build_matrix, sort_and_filter
 from dashboards.question_stats import topic_report
+from dashboards.statistics import ATTEMPT_SELECTIONS, DEFAULT_ATTEMPT_SELECTION
 from lessons.catalogue import get_catalogue
 from lessons.views import get_topic_or_404
 from playground.models import Run
 from playground.run.limits import run_limits
-from quizzes.models import Answer, Attempt
 
 
 def instructor_required(view):
@@ -66,6 +66,7 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request.GET.get("q", "")[:150],
         request.GET.get("stuck") == "1",
     )
+    feed_items = feed.recent(cohort)
     active_since = timezone.now() - timedelta(seconds=run_limits().lifetime_seconds)
     playing = Run.objects.filter(
         learner_id__in=learner_ids(cohort), ended_at__isnull=True, started_at__gte=active_since
@@ -83,10 +84,49 @@ def cohort_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "instructors": cohort.memberships.filter(role=Membership.Role.INSTRUCTOR).select_related("user"),
         "rotate_form": RotateForm(),
         "co_form": CoInstructorForm(),
-        "completion_bars": completion_per_topic(topics, rows),
-        "activity_bars": activity_per_day([row.user_id for row in rows]),
+        "removals": removals.recent(request.session, cohort.pk),
+        "completion_chart": completion_per_topic(topics, rows),
+        "activity_chart": activity_per_day([row.user_id for row in rows]),
+        "feed_items": feed_items,
+        "feed_older": feed.older_than(feed_items),
+        "feed_hours": settings.DASHBOARD_FEED_RETENTION_HOURS,
     }
     return render(request, "dashboards/cohort.html", context)
+
+
+@instructor_required
+def activity(request: HttpRequest, pk: int) -> HttpResponse:
+    """The stored activity feed, a page at a time, going back DASHBOARD_FEED_RETENTION_HOURS."""
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    before = parse_id(request.GET.get("before"))
+    items = feed.recent(cohort, before=before)
+    context = {
+        "cohort": cohort,
+        "items": items,
+        "newest": before is None,
+        "older": feed.older_than(items),
+        "feed_hours": settings.DASHBOARD_FEED_RETENTION_HOURS,
+    }
+    return render(request, "dashboards/activity.html", context)
+
+
+@instructor_required
+def activity_since(request: HttpRequest, pk: int) -> JsonResponse:
+    """Feed items after an id, newest first, as JSON: a dashboard whose socket (re)opens fetches what it missed."""
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    items = feed.recent(cohort, after=parse_id(request.GET.get("after")) or 0)
+    return JsonResponse({"items": [feed.item_json(item) for item in items]})
+
+
+def attempt_selection(request: HttpRequest) -> str:
+    """Which attempts the statistics count: ?attempts= when it names a choice, else the default."""
+    selection = request.GET.get("attempts", DEFAULT_ATTEMPT_SELECTION)
+    return selection if selection in ATTEMPT_SELECTIONS else DEFAULT_ATTEMPT_SELECTION
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A positive id from a query string, or None for anything else."""
+    return int(raw) if raw and raw.isdigit() and len(raw) <= 18 else None
 
 
 @instructor_required
@@ -96,41 +136,19 @@ def learner_detail(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
     membership = get_object_or_404(
         Membership.objects.select_related("user"), cohort=cohort, user_id=user_id, role=Membership.Role.LEARNER
     )
-    attempts = (
-        Attempt.objects.filter(user_id=user_id).prefetch_related("answers", "hint_reveals").order_by("-started_at")
-    )
     runs = (
         Run.objects.filter(learner_id=user_id)
         .order_by("-started_at")
-        .only("pk", "starter", "started_at", "ended_at", "end_reason", "event_count")
+        .only("pk", "starter", "started_at", "ended_at", "end_reason", "event_count", "error_count")
     )
     context = {
         "cohort": cohort,
         "learner": membership.user,
-        "attempts": attempts,
+        "attempts": drilldown.attempt_views(user_id),
         "runs": runs,
-        "timeline": timeline(user_id),
+        "timeline": drilldown.timeline(user_id),
     }
     return render(request, "dashboards/learner.html", context)
-
-
-TIMELINE_LENGTH = 200  # most recent entries shown in a learner's activity timeline
-
-
-def timeline(user_id: int) -> list[tuple]:
-    """Lesson visits, quiz attempts and playground runs of one learner, newest first."""
-    from lessons.models import ModeVisit
-
-    visits = ModeVisit.objects.filter(user_id=user_id).order_by("-last_seen")[:TIMELINE_LENGTH]
-    entries = [(visit.last_seen, f"read {visit.topic} · {visit.mode}") for visit in visits]
-    for attempt in Attempt.objects.filter(user_id=user_id).order_by("-started_at")[:TIMELINE_LENGTH]:
-        entries.append((attempt.started_at, f"started the {attempt.topic} quiz ({attempt.mode})"))
-        if attempt.finished_at:
-            entries.append((attempt.finished_at, f"finished the {attempt.topic} quiz: {attempt.score_percent:.0f}%"))
-    for run in Run.objects.filter(learner_id=user_id).order_by("-started_at")[:TIMELINE_LENGTH]:
-        ending = f" ({run.get_end_reason_display().lower()})" if run.end_reason else ""
-        entries.append((run.started_at, f"ran {run.starter or 'own code'} in the playground{ending}"))
-    return sorted(entries, key=lambda entry: entry[0], reverse=True)[:TIMELINE_LENGTH]
 
 
 @instructor_required
@@ -162,58 +180,45 @@ def add_instructor(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @instructor_required
-@require_POST
 def remove_member(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+    """GET asks for confirmation; POST removes the learner or co-instructor, undoable for a while."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
-    role = request.POST.get("role")
+    membership = get_object_or_404(Membership.objects.select_related("user"), cohort=cohort, user_id=user_id)
+    if request.method != "POST":
+        context = {"cohort": cohort, "membership": membership, "undo_minutes": undo_minutes()}
+        return render(request, "dashboards/confirm_remove.html", context)
     try:
-        if role == Membership.Role.INSTRUCTOR:
-            services.remove_instructor(cohort, user_id)
-        else:
-            services.remove_learner(cohort, user_id)
-        messages.success(request, "Removed from the cohort.")
+        removals.remember(request.session, cohort.pk, services.remove_member(cohort, user_id))
+        messages.success(request, f"{membership.user.get_username()} was removed from the cohort.")
     except services.CohortError as error:
         messages.error(request, str(error))
     return redirect("dashboards:cohort", pk=pk)
 
 
-class Echo:
-    """A file-like object whose write returns the line, for streaming CSV."""
-
-    def write(self, value: str) -> str:
-        return value
+def undo_minutes() -> int:
+    return settings.DASHBOARD_REMOVE_UNDO_SECONDS // 60
 
 
 @instructor_required
-def export_progress(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    """Progress as CSV, one row per learner and topic, streamed so large cohorts start downloading at once."""
+@require_POST
+def undo_remove(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
+    """Put back someone this instructor removed, within DASHBOARD_REMOVE_UNDO_SECONDS."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
-    topics, rows = build_matrix(cohort)
-    writer = csv.writer(Echo())
+    removal = removals.take(request.session, cohort.pk, user_id)
+    try:
+        if removal is None:
+            raise services.CohortError("That removal can no longer be undone; share the join link instead.")
+        services.restore_member(cohort, user_id, removal.role, removal.joined_at)
+        messages.success(request, f"{removal.username} is back in the cohort.")
+    except services.CohortError as error:
+        messages.error(request, str(error))
+    return redirect("dashboards:cohort", pk=pk)
 
-    def lines():
-        yield writer.writerow(
-            ["learner", "topic", "modes_seen", "completed", "best_score", "failed_attempts", "hints", "runs", "flags"]
-        )
-        for row in rows:
-            for topic in topics:
-                cell = row.cells[topic.slug]
-                best = "" if cell.best_score is None else f"{cell.best_score:.1f}"
-                yield writer.writerow(
-                    [
-                        row.username,
-                        topic.slug,
-                        cell.modes_seen,
-                        int(cell.completed),
-                        best,
-                        cell.failed_attempts,
-                        cell.hints,
-                        cell.runs,
-                        "; ".join(row.flags),
-                    ]
-                )
 
-    return csv_response(lines(), f"cohort-{cohort.pk}-progress.csv")
+@instructor_required
+def export_gradebook(request: HttpRequest, pk: int) -> StreamingHttpResponse:
+    """The gradebook as CSV: one row per learner."""
+    return exports.gradebook(services.get_cohort_for_instructor_or_404(request.user, pk))
 
 
 @login_required
@@ -250,16 +255,20 @@ def leave(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
 
 @instructor_required
 def question_statistics(request: HttpRequest, pk: int, topic: str) -> HttpResponse:
-    """Item analysis of one topic's questions (Moodle's definitions), with the score distribution."""
+    """Item analysis of one topic's questions (Moodle's definitions) over the attempts the instructor chose."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
     topic_obj = get_topic_or_404(topic)
-    reports, quiz, bars = topic_report(cohort, topic_obj.slug)
+    selection = attempt_selection(request)
+    chosen_topic = request.GET.get("topic")
+    if chosen_topic and chosen_topic != topic_obj.slug:  # the form's topic menu moves to that topic's page
+        target = reverse("dashboards:questions", args=[pk, get_topic_or_404(chosen_topic).slug])
+        return redirect(f"{target}?attempts={selection}")
     context = {
         "cohort": cohort,
         "topic": topic_obj,
-        "reports": reports,
-        "quiz": quiz,
-        "bars": bars,
+        "report": topic_report(cohort, topic_obj.slug, selection),
+        "selections": ATTEMPT_SELECTIONS,
+        "default_selection": DEFAULT_ATTEMPT_SELECTION,
         "topics": get_catalogue().topics,
     }
     return render(request, "dashboards/questions.html", context)
@@ -269,79 +278,10 @@ def question_statistics(request: HttpRequest, pk: int, topic: str) -> HttpRespon
 def export_questions(request: HttpRequest, pk: int, topic: str) -> StreamingHttpResponse:
     """Question statistics of one topic as CSV."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
-    reports, _, _ = topic_report(cohort, get_topic_or_404(topic).slug)
-    writer = csv.writer(Echo())
-
-    def lines():
-        yield writer.writerow(
-            [
-                "question",
-                "difficulty",
-                "attempts",
-                "facility",
-                "sd",
-                "discrimination_index",
-                "discriminative_efficiency",
-                "choices",
-                "flags",
-            ]
-        )
-        for report in reports:
-            s = report.stats
-            yield writer.writerow(
-                [
-                    report.question.id,
-                    report.question.difficulty,
-                    s.n,
-                    fmt(s.facility),
-                    fmt(s.standard_deviation),
-                    fmt(s.discrimination_index),
-                    fmt(s.discriminative_efficiency),
-                    " ".join(f"{k}={v}" for k, v in s.choice_frequencies.items()),
-                    "; ".join(s.flags),
-                ]
-            )
-
-    return csv_response(lines(), f"cohort-{cohort.pk}-{topic}-questions.csv")
+    return exports.question_statistics(cohort, get_topic_or_404(topic).slug, attempt_selection(request))
 
 
 @instructor_required
 def export_answers(request: HttpRequest, pk: int) -> StreamingHttpResponse:
-    """Every answer of the cohort's learners as CSV, streamed row by row from the database."""
-    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
-    answers = (
-        Answer.objects.filter(attempt__user_id__in=learner_ids(cohort))
-        .order_by("attempt__user__username", "answered_at")
-        .values_list(
-            "attempt__user__username",
-            "attempt__topic",
-            "attempt_id",
-            "question_id",
-            "chosen",
-            "correct",
-            "seconds_taken",
-            "answered_at",
-        )
-    )
-    writer = csv.writer(Echo())
-
-    def lines():
-        yield writer.writerow(
-            ["learner", "topic", "attempt", "question", "chosen", "correct", "seconds", "answered_at"]
-        )
-        for username, topic, attempt_id, qid, chosen, correct, seconds, when in answers.iterator(chunk_size=2000):
-            yield writer.writerow(
-                [username, topic, attempt_id, qid, " ".join(chosen), int(correct), f"{seconds:.0f}", when.isoformat()]
-            )
-
-    return csv_response(lines(), f"cohort-{cohort.pk}-answers.csv")
-
-
-def fmt(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}"
-
-
-def csv_response(lines, filename: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    """Every answer of the cohort's learners as CSV."""
+    return exports.answers(services.get_cohort_for_instructor_or_404(request.user, pk))

@@ -7,7 +7,9 @@ set -euo pipefail
 listen="$1" server_name="$2" static_root="$3"
 shift 3
 upstreams=""
-for server in "$@"; do upstreams+="    server $server max_fails=1 fail_timeout=5s;"$'\n'; done
+# A process is skipped for fail_timeout after max_fails failed page requests (each retried on another process);
+# a health probe's 503 never counts (their locations retry only on errors and timeouts).
+for server in "$@"; do upstreams+="    server $server max_fails=3 fail_timeout=5s;"$'\n'; done
 template="$(dirname "$0")/nginx-site.conf.in"
 while IFS= read -r line; do
   case "$line" in

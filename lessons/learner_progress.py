@@ -81,6 +81,7 @@ def record_visit(request: HttpRequest, topic: Topic, mode: str, *, chosen: bool)
         _save_visit(request.user, topic.slug, mode, timezone.now())
         if chosen:
             _save_preference(request.user, mode)
+        announce(request.user, "lesson_read", topic=topic.slug, mode=mode)
         return
     state = _session_state(request)
     modes = state["seen"].setdefault(topic.slug, [])
@@ -111,6 +112,26 @@ def complete_topic(user_or_request: User | HttpRequest, topic: Topic, *, via: st
     )
     if created:
         announce(user, "topic_completed", topic=topic.slug, via=via)
+
+
+class CompletionRefused(Exception):
+    """Marking a topic complete that completes some other way; answered with 409 and the rule."""
+
+    status = 409
+
+
+def completion_rule(topic: Topic) -> str:
+    """What "complete" means for a topic, as the topic page states it; the pass mark is the quiz's own."""
+    if topic.quiz is not None:
+        return f"This topic is complete when you pass its quiz with {topic.quiz.pass_percent}% or more."
+    return "This topic has no quiz: it is complete when you mark it complete."
+
+
+def mark_complete(request: HttpRequest, topic: Topic) -> None:
+    """The learner's own "Mark complete": only for a topic without a quiz, since a quiz topic completes by passing."""
+    if topic.quiz is not None:
+        raise CompletionRefused(completion_rule(topic))
+    complete_topic(request, topic)
 
 
 def merge_session_progress(request: HttpRequest, user: User) -> None:

@@ -47,3 +47,22 @@ class LearningPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} prefers {self.preferred_mode}"
+
+
+class PracticeReveal(models.Model):
+    """A learner asked for a practice question's solution, after choosing an answer when it has choices."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="practice_reveals")
+    topic = models.SlugField(max_length=80)
+    question = models.CharField(max_length=200)  # the question heading's anchor
+    chosen = models.CharField(max_length=1, blank=True)  # the choice key; blank for an open question
+    correct = models.BooleanField(null=True)  # None for an open question
+    revealed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "topic", "question"], name="one_reveal_per_practice_question")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} revealed {self.topic}/{self.question}"

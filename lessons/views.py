@@ -14,7 +14,8 @@ from config.requests import HtmxHttpRequest
 from lessons.catalogue import Topic, get_catalogue
 from lessons.catalogue.rendering import pygments_css as build_pygments_css
 from lessons.execution import build_execution_view
-from lessons.learner_progress import complete_topic, load_progress, record_visit
+from lessons.learner_progress import CompletionRefused, completion_rule, load_progress, mark_complete, record_visit
+from lessons.practice_reveals import PracticeError, PracticeItem, find_question, practice_items, reveal_solution
 from lessons.search import search as run_search
 
 
@@ -50,7 +51,15 @@ def mode_detail(request: HtmxHttpRequest, slug: str, mode: str) -> HttpResponse:
     return render_mode(request, topic, mode, chosen=True)
 
 
-def render_mode(request: HtmxHttpRequest, topic: Topic, mode: str, *, chosen: bool) -> HttpResponse:
+def render_mode(
+    request: HtmxHttpRequest,
+    topic: Topic,
+    mode: str,
+    *,
+    chosen: bool,
+    practice_error: tuple[str, str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
     record_visit(request, topic, mode, chosen=chosen)
     progress = load_progress(request)
     catalogue = get_catalogue()
@@ -67,18 +76,44 @@ def render_mode(request: HtmxHttpRequest, topic: Topic, mode: str, *, chosen: bo
         "trace_events_id": f"trace-{topic.trace.name}" if topic.trace else "",
         "playground_url": optional_url("playground:starter", topic.starter) if topic.starter else None,
         "quiz_url": optional_url("quizzes:start", topic.slug),
+        "completion_rule": completion_rule(topic),
+        "practice": practice_items(request, topic, practice_error) if mode == "practice" else None,
     }
     template = "lessons/_mode_region.html" if request.htmx else "lessons/topic.html"
-    return render(request, template, context)
+    return render(request, template, context, status=status)
 
 
 @require_POST
 def complete(request: HttpRequest, slug: str) -> HttpResponse:
-    """Mark a topic complete; works for visitors (session) and learners (rows)."""
+    """Mark a topic complete where the topic's rule allows it; otherwise say what completes it (409)."""
     topic = get_topic_or_404(slug)
-    complete_topic(request, topic)
+    try:
+        mark_complete(request, topic)
+    except CompletionRefused as refused:
+        context = {"topic": topic, "message": str(refused), "quiz_url": optional_url("quizzes:start", topic.slug)}
+        return render(request, "lessons/not_complete.html", context, status=refused.status)
     messages.success(request, f"“{topic.title}” is marked complete.")
     return redirect("lessons:topic", slug=topic.slug)
+
+
+@require_POST
+def practice_answer(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    """Check a practice answer (or open an open question) and show its solution; htmx gets just that question."""
+    topic = get_topic_or_404(slug)
+    question = find_question(topic, request.POST.get("question", ""))
+    try:
+        reveal = reveal_solution(request, topic, question.id, request.POST.getlist("choice"))
+    except PracticeError as error:
+        if not request.htmx:
+            return render_mode(
+                request, topic, "practice", chosen=False, practice_error=(question.id, error.message), status=400
+            )
+        item = PracticeItem(question=question, reveal=None, error=error.message)
+        return render(request, "lessons/_practice_question.html", {"topic": topic, "item": item}, status=error.status)
+    if request.htmx:
+        item = PracticeItem(question=question, reveal=reveal)
+        return render(request, "lessons/_practice_question.html", {"topic": topic, "item": item})
+    return redirect(reverse("lessons:mode", args=[topic.slug, "practice"]) + f"#practice-{question.id}")
 
 
 def search(request: HttpRequest) -> HttpResponse:

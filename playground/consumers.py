@@ -21,6 +21,7 @@ from playground.models import Run
 from playground.owner import RunOwner
 from playground.run.limits import run_limits
 from playground.run.records import RunRefused, open_run
+from playground.run.sweep import ensure_sweeping
 from playground.sandbox.shared import protocol
 
 CLOSE_NOT_SIGNED_IN = CLOSE_SIGNED_OUT
@@ -53,6 +54,7 @@ class PlaygroundConsumer(UserSocketsMixin, FaultTolerantMixin, AsyncWebsocketCon
             await self.close(code=CLOSE_NOT_SIGNED_IN)
             return
         self.user = user
+        ensure_sweeping()  # this process marks the runs of dead processes, whether or not a run starts here
         await self.accept()
 
     async def disconnect(self, code: int) -> None:

@@ -16,7 +16,7 @@ from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
-from config.layer import FaultTolerantMixin, quietly
+from config.layer import CLOSE_LAYER_UNAVAILABLE, FaultTolerantMixin, quietly
 from playground.run.limits import run_limits
 from playground.sandbox.shared import protocol
 
@@ -30,6 +30,11 @@ logger = logging.getLogger(__name__)
 CLOSE_NO_SUCH_RUN = 4404
 CLOSE_TOO_LARGE = 4009
 CLOSE_TRY_AGAIN_LATER = 4013  # the run's owner is not keeping up with this client's messages
+# The run's owner (in any process) stopped beating: its process died or lost Redis. The same code as a consumer that
+# lost its channel layer (config.layer): the server side of this socket went away; try again later.
+CLOSE_RUN_LOST = CLOSE_LAYER_UNAVAILABLE
+# What the run's owner sends each accepted client's proxy LIVE_BEATS_PER_HEARTBEAT times a heartbeat.
+OWNER_ALIVE = "owner.alive"
 # Daphne reports a close frame without a status code as code None; the run protocol carries a code, so such a close
 # travels as 1005, the code RFC 6455 reserves for "no status code was present" (what a browser's CloseEvent shows).
 CLOSE_NO_STATUS = 1005
@@ -59,8 +64,10 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
     owner_channel: str | None = None
     client_id: str | None = None
     answered = False
+    owner_watch: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
+        self.owner_heard = asyncio.Event()
         kwargs = self.scope["url_route"]["kwargs"]
         path = "/" + kwargs.get("path", "")
         if len(path) > protocol.MAX_PATH:
@@ -84,7 +91,8 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
         self.handshake_timer = asyncio.create_task(self.refuse_if_unanswered())
 
     async def refuse_if_unanswered(self) -> None:
-        """No owner answered: the run is over or never existed."""
+        """No owner answered: the run is over or never existed. (Shorter than Daphne's own handshake timeout, so the
+        client gets this answer, not a dropped connection.)"""
         await asyncio.sleep(settings.PLAYGROUND_LIVE_HANDSHAKE_SECONDS)
         if not self.answered:
             self.answered = True
@@ -104,12 +112,32 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
             return
         self.owner_channel, self.client_id = event["owner"], event["client"]
         await self.accept(subprotocol=event.get("subprotocol"))
+        self.owner_watch = asyncio.create_task(self.close_if_the_owner_goes_silent())
+
+    async def close_if_the_owner_goes_silent(self) -> None:
+        """The owner beats several times a heartbeat (playground.run.heartbeat); a whole heartbeat without a word
+        from it means its process died (or lost Redis): the client is told at once instead of waiting forever."""
+        while True:
+            self.owner_heard.clear()
+            try:
+                await asyncio.wait_for(self.owner_heard.wait(), settings.PLAYGROUND_HEARTBEAT_SECONDS)
+            except TimeoutError:
+                logger.warning(
+                    "live client %s: the run's owner went silent; closing with %s", self.client_id, CLOSE_RUN_LOST
+                )
+                self.owner_channel = None
+                await self.close(code=CLOSE_RUN_LOST)
+                return
+
+    async def owner_alive(self, event: dict[str, Any]) -> None:
+        self.owner_heard.set()
 
     async def consumer_reject(self, event: dict[str, Any]) -> None:
         if self.settle():
             await self.close(code=event.get("code") or 403)
 
     async def consumer_send(self, event: dict[str, Any]) -> None:
+        self.owner_heard.set()
         if "bytes" in event:
             await self.send(bytes_data=base64.b64decode(event["bytes"]))
         else:
@@ -143,6 +171,8 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
     async def disconnect(self, code: int | None) -> None:
         if not self.answered:
             self.settle()
+        if self.owner_watch:
+            self.owner_watch.cancel()
         if self.owner_channel and self.client_id:
             if not isinstance(code, int) or not 1000 <= code <= 4999:
                 code = CLOSE_NO_STATUS

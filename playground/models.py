@@ -33,9 +33,13 @@ class Run(models.Model):
     end_reason = models.CharField(max_length=20, choices=EndReason.choices, blank=True)
     end_detail = models.CharField(max_length=200, blank=True)
     event_count = models.PositiveIntegerField(default=0)
+    # Exceptions the learner's code raised while the run went on (connect(), receive()...): a run can keep going
+    # after one, so its end reason alone does not say it hit an error. Set at the first one, totalled at the end.
+    error_count = models.PositiveIntegerField(default=0)
     events = models.JSONField(default=list)  # trace events, capped at the run's event limit
     events_truncated = models.BooleanField(default=False)
     share_token = models.CharField(max_length=32, unique=True, default=new_share_token)
+    share_expires_at = models.DateTimeField(null=True, blank=True)  # None: the share link never expires
 
     class Meta:
         indexes = [

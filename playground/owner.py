@@ -50,8 +50,11 @@ class RunOwner:
             channel_layer=self.channel_layer,
             owner_channel=self.channel_name,
         )
-        await self.send_to_page({"type": protocol.LIVE, "url": f"{live_endpoint}{self.session.live_token}/"})
-        await self.session.start(run.code)
+
+        async def tell_page_the_live_url(token: str) -> None:
+            await self.send_to_page({"type": protocol.LIVE, "url": f"{live_endpoint}{token}/"})
+
+        await self.session.start(run.code, tell_page_the_live_url)
 
     # Channel-layer messages from live proxies (protocol.CLIENT_OPS, sent by playground.live) and watchers.
     async def client_connect(self, event: dict[str, Any]) -> None:

@@ -9,5 +9,6 @@ app_name = "playground"
 urlpatterns = [
     path("", views.playground, name="index"),
     path("runs/<id:pk>/", views.replay, name="replay"),
+    path("runs/<id:pk>/share/", views.change_share, name="share"),
     path("<slug:starter>/", views.playground, name="starter"),
 ]

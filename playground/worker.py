@@ -19,6 +19,7 @@ from channels.exceptions import ChannelFull, StopConsumer
 
 from playground.models import Run
 from playground.owner import RunOwner
+from playground.run.sweep import ensure_sweeping
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,7 @@ class RunWorkerConsumer(AsyncConsumer):
         self.owners: set[asyncio.Task[None]] = set()
 
     async def run_start(self, request: dict[str, Any]) -> None:
+        ensure_sweeping()
         inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         inbox.put_nowait({"type": "run.begin"})
         scope: dict[str, Any] = {"type": "playground.run", "request": request}

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from lessons.catalogue import Catalogue, CatalogueError, ContentError, get_catalogue
+from lessons.catalogue import Catalogue, CatalogueError, ContentError, get_catalogue, snapshot
 from lessons.catalogue.loader import as_plain
 from lessons.catalogue.rendering import render_markdown
 from lessons.catalogue.yaml_lines import LineDict, LineList, load_yaml
@@ -300,5 +300,9 @@ def load_bank(content_dir: Path, catalogue: Catalogue) -> Bank:
 
 @cache
 def get_bank() -> Bank:
-    """The process-wide question bank."""
-    return load_bank(Path(settings.CONTENT_DIR), get_catalogue())
+    """The process-wide question bank, from its disk snapshot when the content and this code have not changed."""
+    content_dir, catalogue = Path(settings.CONTENT_DIR), get_catalogue()
+    code = [Path(__file__), Path(protocol.__file__), *Path(snapshot.__file__).parent.glob("*.py")]
+    return snapshot.load_or_build(
+        "bank", snapshot.version_key(content_dir, code), lambda: load_bank(content_dir, catalogue)
+    )

@@ -34,6 +34,34 @@ class QuestionView:
         return "checkbox" if self.question.is_multiple else "radio"
 
 
+@dataclass(frozen=True)
+class NavItem:
+    """One link of the question navigator, with its state in words (the mark beside it is only a reminder)."""
+
+    position: int
+    state: str  # "not answered", "answered" (test mode), "right" or "wrong" (practice mode)
+    current: bool
+
+    @property
+    def mark(self) -> str:
+        return {"right": "✓", "wrong": "✗", "answered": "●"}.get(self.state, "○")
+
+
+def navigator(attempt: Attempt, answers: dict[str, Answer], current_id: str | None) -> list[NavItem]:
+    """Practice shows right or wrong at once; test mode shows only answered, since grading waits for submission."""
+    items = []
+    for position, question_id in enumerate(attempt.question_ids, start=1):
+        answer = answers.get(question_id)
+        if answer is None:
+            state = "not answered"
+        elif attempt.mode == Attempt.Mode.PRACTICE:
+            state = "right" if answer.correct else "wrong"
+        else:
+            state = "answered"
+        items.append(NavItem(position=position, state=state, current=question_id == current_id))
+    return items
+
+
 def _question_view(
     attempt: Attempt, question_id: str, answers: dict[str, Answer], hint_counts: dict[str, int]
 ) -> QuestionView:
@@ -62,7 +90,12 @@ def _load(attempt: Attempt) -> tuple[dict[str, Answer], dict[str, int]]:
 
 def present_question(attempt: Attempt, question_id: str) -> dict[str, object]:
     answers, hint_counts = _load(attempt)
-    return {"view": _question_view(attempt, question_id, answers, hint_counts), "attempt": attempt}
+    current = question_id if attempt.mode == Attempt.Mode.PRACTICE else None
+    return {
+        "view": _question_view(attempt, question_id, answers, hint_counts),
+        "attempt": attempt,
+        "navigator": navigator(attempt, answers, current),
+    }
 
 
 def present_attempt(attempt: Attempt, requested: str | None) -> dict[str, object]:
@@ -79,6 +112,7 @@ def present_attempt(attempt: Attempt, requested: str | None) -> dict[str, object
         "topic": get_catalogue().get(attempt.topic),
         "views": views,
         "current": current,
+        "navigator": navigator(attempt, answers, current.question.id if current else None),
         "answered": len(answers),
         "total": len(views),
     }

@@ -197,8 +197,10 @@ def reveal_hint(attempt: Attempt, question_id: str) -> int:
                 attempt=attempt, question_id=question_id, hint_index=revealed, revealed_at=timezone.now()
             )
     except IntegrityError:
-        pass  # a concurrent request revealed the same hint
-    return attempt.hint_reveals.filter(question_id=question_id).count()
+        return attempt.hint_reveals.filter(question_id=question_id).count()  # a concurrent request revealed it
+    if attempt.user is not None:
+        announce(attempt.user, "hint", topic=attempt.topic, question=question_id, number=revealed + 1)
+    return revealed + 1
 
 
 @dataclass(frozen=True)
@@ -224,12 +226,29 @@ def grade(attempt: Attempt) -> Grade:
     return Grade(correct_count=correct, score_percent=round(100 * marks / total, 1) if total else 0.0)
 
 
-def finish_attempt(attempt: Attempt) -> Attempt:
-    """Grade and close the attempt exactly once; a passed quiz completes the topic."""
+class UnansweredQuestions(Exception):
+    """Submitting would leave questions unanswered; the learner confirms first (they count as wrong)."""
+
+    def __init__(self, unanswered: int, total: int) -> None:
+        super().__init__(f"{unanswered} of {total} unanswered")
+        self.unanswered = unanswered
+        self.total = total
+
+
+def finish_attempt(
+    attempt: Attempt, *, request: HttpRequest | None = None, unanswered_confirmed: bool = True
+) -> Attempt:
+    """Grade and close the attempt exactly once; a passed quiz completes the topic (in the session for a visitor).
+
+    With `unanswered_confirmed` False, an attempt with unanswered questions raises UnansweredQuestions instead.
+    """
     with transaction.atomic():
         locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
         if locked.is_finished:
             return locked
+        unanswered = len(locked.question_ids) - locked.answers.count()
+        if unanswered and not unanswered_confirmed:
+            raise UnansweredQuestions(unanswered, len(locked.question_ids))
         result = grade(locked)
         locked.finished_at = timezone.now()
         locked.correct_count = result.correct_count
@@ -241,8 +260,11 @@ def finish_attempt(attempt: Attempt) -> Attempt:
             announce(
                 locked.user, "attempt_finished", topic=locked.topic, score=locked.score_percent, passed=locked.passed
             )
-        if locked.passed and locked.user is not None and topic:
-            complete_topic(locked.user, topic, via="quiz")
+        if locked.passed and topic:
+            if locked.user is not None:
+                complete_topic(locked.user, topic, via="quiz")
+            elif request is not None:
+                complete_topic(request, topic, via="quiz")
     return locked
 
 

@@ -13,6 +13,8 @@ from quizzes import services
 from quizzes.models import Attempt
 from quizzes.presenters import present_attempt, present_question, present_review
 
+CONFIRM_UNANSWERED = "submit-with-unanswered"  # the confirm step's button value
+
 
 def quiz_error(request: HtmxHttpRequest, error: services.QuizError, attempt: Attempt | None = None) -> HttpResponse:
     """A clear message with the error's status, as a fragment for htmx or a page otherwise."""
@@ -59,7 +61,7 @@ def _after_change(request: HtmxHttpRequest, attempt: Attempt, question_id: str) 
     position = attempt.question_ids.index(question_id) + 1
     if attempt.mode == Attempt.Mode.PRACTICE:
         return redirect(f"{reverse('quizzes:attempt', args=[attempt.pk])}?q={position}")
-    return redirect(f"{reverse('quizzes:attempt', args=[attempt.pk])}#q-{position}")
+    return redirect(f"{reverse('quizzes:attempt', args=[attempt.pk])}#question-{position}")
 
 
 @require_POST
@@ -88,9 +90,23 @@ def hint(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def finish(request: HtmxHttpRequest, pk: int) -> HttpResponse:
-    """Grade and close the attempt (repeating it changes nothing), then show the review."""
+    """Grade and close the attempt (repeating it changes nothing), then show the review.
+
+    With questions unanswered, the first POST answers with a confirm step (a form, so it works without JS).
+    """
     attempt = services.get_attempt_or_404(request, pk)
-    services.finish_attempt(attempt)
+    try:
+        services.finish_attempt(
+            attempt, request=request, unanswered_confirmed=request.POST.get("confirm") == CONFIRM_UNANSWERED
+        )
+    except services.UnansweredQuestions as pending:
+        context = {
+            "attempt": attempt,
+            "topic": get_topic_or_404(attempt.topic),
+            "pending": pending,
+            "confirm_value": CONFIRM_UNANSWERED,
+        }
+        return render(request, "quizzes/confirm_finish.html", context)
     return redirect("quizzes:review", pk=attempt.pk)
 
 

@@ -4,6 +4,8 @@
 # PostgreSQL and Redis, with DEBUG off. Plain HTTP, so secure cookies and HSTS are off. Ctrl+C stops it.
 # With PLAYGROUND_EXECUTION=workers it also starts one `manage.py runworker playground-runs`, which runs the code.
 #   PORT (8080), DAPHNE_PORTS ("8001 8002"), PROD_LOCAL_DIR (data/prod-local),
+#   PROD_LOCAL_TLS=1: nginx serves https:// and wss:// with a self-signed certificate made into $PROD_LOCAL_DIR/tls
+#     (trust tls/cert.pem in the client; the live URLs on the pages are then wss://),
 #   DATABASE_URL / REDIS_URL (else found or started as for the tests; the database is created if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -23,8 +25,11 @@ fi
 bash scripts/ensure-database.sh "$DATABASE_URL"
 
 [ -s "$dir/secret-key" ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(50))' >"$dir/secret-key"
+# /healthz's details (database, Redis, sandbox) for requests with this token in X-Healthz-Token.
+[ -s "$dir/healthz-token" ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(24))' >"$dir/healthz-token"
 export DATABASE_URL REDIS_URL
 export DJANGO_DEBUG=0 DJANGO_SECRET_KEY="$(cat "$dir/secret-key")" DJANGO_ALLOWED_HOSTS="127.0.0.1,localhost"
+export DJANGO_HEALTHZ_TOKEN="$(cat "$dir/healthz-token")"
 export DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_SECURE_COOKIES=0 DJANGO_HSTS_SECONDS=0 DJANGO_BEHIND_PROXY=1
 export DJANGO_DATA_DIR="$dir" PYTHONUNBUFFERED=1
 
@@ -47,7 +52,7 @@ trap stop EXIT INT TERM
 # Like systemd's Restart=always in deploy/: a Daphne that dies is started again a second later.
 supervise_daphne() {
   while true; do
-    "$root/.venv/bin/daphne" -b 127.0.0.1 -p "$1" --proxy-headers config.asgi:application >>"$dir/daphne-$1.log" 2>&1 || true
+    "$PY" -m config.serve -b 127.0.0.1 -p "$1" config.asgi:application >>"$dir/daphne-$1.log" 2>&1 || true
     echo "Daphne on port $1 exited; starting it again" >&2
     sleep 1
   done
@@ -73,6 +78,15 @@ for daphne_port in "${daphne_ports[@]}"; do
   upstreams+=("127.0.0.1:$daphne_port")
 done
 
+scheme=http listen="listen 127.0.0.1:$port;"
+if [ "${PROD_LOCAL_TLS:-0}" = 1 ]; then
+  mkdir -p "$dir/tls"
+  [ -s "$dir/tls/cert.pem" ] || openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=localhost \
+    -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$dir/tls/key.pem" -out "$dir/tls/cert.pem" 2>/dev/null
+  scheme=https
+  listen="listen 127.0.0.1:$port ssl; ssl_certificate $dir/tls/cert.pem; ssl_certificate_key $dir/tls/key.pem;"
+fi
+
 mkdir -p "$dir/nginx"
 {
   echo "worker_processes 1;"
@@ -83,23 +97,24 @@ mkdir -p "$dir/nginx"
   echo "  include /etc/nginx/mime.types;"
   echo "  access_log $dir/nginx/access.log;"
   for temp in client_body proxy fastcgi uwsgi scgi; do echo "  ${temp}_temp_path $dir/nginx/$temp;"; done
-  deploy/render-nginx.sh "listen 127.0.0.1:$port;" localhost "$dir/static" "${upstreams[@]}"
+  deploy/render-nginx.sh "$listen" localhost "$dir/static" "${upstreams[@]}"
   echo "}"
 } >"$dir/nginx/nginx.conf"
 "$nginx_bin" -t -q -c "$dir/nginx/nginx.conf" -p "$dir/nginx" -g "daemon off; user $(id -un);"
 "$nginx_bin" -c "$dir/nginx/nginx.conf" -p "$dir/nginx" -g "daemon off; user $(id -un);" &
 pids+=($!)
 
-"$PY" - "http://127.0.0.1:$port/healthz" <<'PYTHON'
-import sys, time, urllib.request
+"$PY" - "$scheme://127.0.0.1:$port/healthz" "$dir/tls/cert.pem" <<'PYTHON'
+import ssl, sys, time, urllib.request
+context = ssl.create_default_context(cafile=sys.argv[2]) if sys.argv[1].startswith("https") else None
 for _ in range(150):
     try:
-        urllib.request.urlopen(sys.argv[1], timeout=2).close()
+        urllib.request.urlopen(sys.argv[1], timeout=2, context=context).close()
         break
     except OSError:
         time.sleep(0.2)
 PYTHON
-echo "Channels Academy (production layout) at http://127.0.0.1:$port/ : nginx -> Daphne on ${daphne_ports[*]}, $DATABASE_URL, $REDIS_URL, playground runs in: ${PLAYGROUND_EXECUTION:-page}; demo-learner and demo-instructor sign in with the password in $dir/demo-password"
+echo "Channels Academy (production layout) at $scheme://127.0.0.1:$port/ : nginx -> Daphne on ${daphne_ports[*]}, $DATABASE_URL, $REDIS_URL, playground runs in: ${PLAYGROUND_EXECUTION:-page}; demo-learner and demo-instructor sign in with the password in $dir/demo-password"
 echo "Logs in $dir. Ctrl+C stops everything."
 wait -n "${pids[@]}" || true
 echo "nginx exited; stopping the rest (see $dir/nginx/error.log)" >&2

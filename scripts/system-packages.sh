@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the test suite drives for real (sandbox, browser, Redis, PostgreSQL, nginx),
+# Installs the Debian packages the test suite drives for real (sandbox, browser, Redis, PostgreSQL, nginx,
+# LibreOffice Calc to open the CSV exports),
 # plus any named as arguments (scripts/bench.sh adds wrk).
 # As root it runs apt-get; otherwise it prints the exact command and fails.
 set -euo pipefail
 
-packages=(bubblewrap chromium python3-seccomp redis-server redis-tools postgresql postgresql-client nginx-light "$@")
+packages=(bubblewrap chromium python3-seccomp redis-server redis-tools postgresql postgresql-client nginx-light
+  libreoffice-calc-nogui "$@")
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import random
 import shutil
@@ -10,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -18,6 +20,10 @@ import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
+
+# Every server and command a test starts reads the rendered content from one snapshot folder instead of rendering it
+# again (lessons/catalogue/snapshot.py), whatever data folder it is given.
+os.environ.setdefault("ACADEMY_CONTENT_CACHE_DIR", str(ROOT / "data" / "content-cache"))
 
 
 # Tests that start whole layouts or several servers take the longest; they go first, so that under pytest-xdist no
@@ -115,15 +121,33 @@ def production_env(tmp_dir: Path, **extra: str) -> dict[str, str]:
         DJANGO_SECURE_COOKIES="0",
         DJANGO_HSTS_SECONDS="0",
         DJANGO_DATA_DIR=str(tmp_dir),
+        DJANGO_HEALTHZ_TOKEN=HEALTHZ_TOKEN,
         PYTHONUNBUFFERED="1",
     )
     env.update(extra)
     return env
 
 
+# The token the servers tests start accept for /healthz's details (the public answer is only ok / not ok).
+HEALTHZ_TOKEN = "test-healthz-token"
+
+
+def health_details(base_url: str, token: str = HEALTHZ_TOKEN) -> dict:
+    """/healthz with its details (asked with the operator's token); 503 answers too."""
+    request = urllib.request.Request(base_url + "/healthz", headers={"X-Healthz-Token": token})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.load(response)
+    except urllib.error.HTTPError as error:
+        return json.load(error)
+
+
 # How long a server may take to answer at all: generous, since a loaded 2-core machine takes 25 s to start a Daphne;
 # a server that dies fails the wait at once.
 STARTUP_SECONDS = 120
+# How long a command a test runs (manage.py, backup.sh, ...) may take before the test calls it hung: an outer bound far
+# above a loaded machine's worst case, not a goal (timings are measured in bench/).
+COMMAND_SECONDS = 600
 
 
 def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = STARTUP_SECONDS) -> None:
@@ -154,7 +178,7 @@ def stop_process(proc: subprocess.Popen) -> None:
 class DaphneServer:
     """A real Daphne process serving config.asgi on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, env: dict[str, str], log_path: Path, probe: str = "/healthz") -> None:
         self.env = env
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -162,7 +186,7 @@ class DaphneServer:
         self.log_path = log_path
         self.log = open(log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
+            [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(self.port), "config.asgi:application"],
             cwd=ROOT,
             env=env,
             stdout=self.log,
@@ -170,7 +194,7 @@ class DaphneServer:
             start_new_session=True,
         )
         try:
-            wait_for_http(self.url + "/healthz", self.proc)
+            wait_for_http(self.url + probe, self.proc)
         except BaseException:
             self.stop()  # a server that never answered must not outlive its test
             raise

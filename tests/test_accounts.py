@@ -74,6 +74,19 @@ def test_login_and_logout(client):
     assert not client.get("/").context["user"].is_authenticated
 
 
+def test_instructors_land_on_their_dashboard_learners_at_home_and_next_wins(client):
+    make_user("ada")
+    make_user("prof", instructor=True)
+    login = {"password": DEFAULT_PASSWORD}
+    assert client.post("/accounts/login/", {"username": "ada", **login}).headers["Location"] == "/"
+    client.post("/accounts/logout/")
+    assert client.post("/accounts/login/", {"username": "prof", **login}).headers["Location"] == "/dashboard/"
+    client.post("/accounts/logout/")
+    landed = client.post("/accounts/login/?next=/lessons/", {"username": "prof", "next": "/lessons/", **login})
+    assert landed.headers["Location"] == "/lessons/"
+    assert client.get("/accounts/login/").headers["Location"] == "/dashboard/"  # already signed in
+
+
 def test_login_wrong_password_shows_error(client):
     make_user("ada")
     response = client.post("/accounts/login/", {"username": "ada", "password": "nope"})

@@ -22,6 +22,7 @@ NOT_PROJECT_CODE = {"tests", "bench", "content", "scripts", "deploy", "static", 
 # - playground: runs learner code; lessons record their traces and quizzes verify their answers with it.
 # - lessons: the content catalogue and learner progress; quizzes take their topics from it.
 # - quizzes: attempts and grading on top of the lesson catalogue.
+# - challenges: consumer challenges graded in the sandbox; their content sits beside the catalogue's topics.
 # - dashboards: report on everything below (and subscribe to activity); nothing imports them.
 # - the site's wiring (URLs, ASGI routing, pages that combine several apps) sits on top of all apps.
 LAYERS: list[tuple[str, ...]] = [
@@ -32,6 +33,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("playground",),
     ("lessons",),
     ("quizzes",),
+    ("challenges",),
     ("dashboards",),
     ("config.asgi", "config.routing", "config.urls", "config.views", "config.health"),
 ]

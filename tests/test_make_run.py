@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -10,14 +9,14 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import ROOT, free_port, wait_for_http
+from tests.conftest import HEALTHZ_TOKEN, ROOT, free_port, health_details, wait_for_http
 
 
 @pytest.mark.timeout(600)  # migrate, seed_demo and collectstatic first: minutes on a loaded 2-core machine
 def test_make_run_serves_home_and_healthz(tmp_path):
     port = free_port()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update(PORT=str(port), DJANGO_DATA_DIR=str(tmp_path))
+    env.update(PORT=str(port), DJANGO_DATA_DIR=str(tmp_path), DJANGO_HEALTHZ_TOKEN=HEALTHZ_TOKEN)
     proc = subprocess.Popen(
         ["make", "run"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
     )
@@ -25,8 +24,7 @@ def test_make_run_serves_home_and_healthz(tmp_path):
         wait_for_http(f"http://127.0.0.1:{port}/healthz", proc, timeout=300)
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=30) as response:
             assert "Learn Django Channels by running it" in response.read().decode()
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as response:
-            health = json.load(response)
+        health = health_details(f"http://127.0.0.1:{port}")
         assert health["checks"]["database"]["vendor"] == "sqlite"
         assert health["checks"]["channel_layer"]["backend"] == "InMemoryChannelLayer"
         assert (tmp_path / "db.sqlite3").exists()

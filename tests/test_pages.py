@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import urllib.error
 import urllib.request
 
@@ -10,6 +9,7 @@ import pytest
 from django.test import AsyncClient, override_settings
 from django.urls import path
 
+from tests.conftest import health_details
 from tests.factories import make_user
 
 
@@ -79,9 +79,7 @@ handler500 = "config.views.server_error"
 
 @pytest.mark.django_db(transaction=True)
 def test_healthz_reports_database_and_layer(daphne_server):
-    with urllib.request.urlopen(daphne_server.url + "/healthz", timeout=30) as response:
-        body = json.load(response)
-        assert response.status == 200
+    body = health_details(daphne_server.url)
     assert body["ok"] is True
     assert body["checks"]["database"]["ok"] is True
     assert body["checks"]["channel_layer"] == {
@@ -92,15 +90,17 @@ def test_healthz_reports_database_and_layer(daphne_server):
 
 
 @pytest.mark.django_db
-async def test_healthz_is_503_when_channel_layer_fails(monkeypatch):
+async def test_healthz_is_503_when_channel_layer_fails(monkeypatch, settings):
     from config import health
+
+    settings.HEALTHZ_TOKEN = "operator-secret"
 
     class BrokenLayer:
         async def new_channel(self, prefix=""):
             raise ConnectionError("layer unreachable")
 
     monkeypatch.setattr(health, "get_channel_layer", lambda: BrokenLayer())
-    response = await AsyncClient().get("/healthz")
+    response = await AsyncClient().get("/healthz", headers={"X-Healthz-Token": "operator-secret"})
     assert response.status_code == 503
     assert response.json()["checks"]["channel_layer"] == {
         "ok": False,

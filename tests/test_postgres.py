@@ -9,10 +9,9 @@ import uuid
 import psycopg
 import pytest
 
-from tests.conftest import ROOT, production_env
+from tests.conftest import COMMAND_SECONDS, ROOT, production_env
 
 # An outer bound for one manage.py command: migrate took over 120 s beside stress-ng on 2 cores.
-COMMAND_SECONDS = 600
 
 
 @pytest.mark.timeout(1200)

@@ -8,10 +8,15 @@ import os
 import re
 import shutil
 import signal
+import socket
+import ssl
 import subprocess
+import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import psycopg
@@ -19,7 +24,7 @@ import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect as ws_connect
 
-from tests.conftest import ROOT, free_port, missing_service, wait_for_http
+from tests.conftest import ROOT, free_port, health_details, missing_service, wait_for_http
 from tests.playground.conftest import run_starter_until_live
 from tests.support.processes import pids_where
 
@@ -33,7 +38,7 @@ pytestmark = pytest.mark.timeout(600)
 def prod_local(request, tmp_path, own_redis):
     """The layout started by scripts/prod-local.sh on its own database and its own Redis (the other prod-local test,
     which may run beside it, has its own), stopped (and dropped) afterwards; an indirect parameter sets
-    PLAYGROUND_EXECUTION (page by default)."""
+    PLAYGROUND_EXECUTION (page by default), or is a dict of environment variables (PROD_LOCAL_TLS: https)."""
     if not (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
         missing_service("nginx is not installed (make test installs nginx-light)")
     server = os.environ.get("DATABASE_URL", "")
@@ -48,8 +53,10 @@ def prod_local(request, tmp_path, own_redis):
         PROD_LOCAL_DIR=str(tmp_path / "prod"),
         DATABASE_URL=database_url,
         REDIS_URL=own_redis.url,
-        PLAYGROUND_EXECUTION=getattr(request, "param", "page"),
     )
+    param = getattr(request, "param", "page")
+    env.update(param if isinstance(param, dict) else {"PLAYGROUND_EXECUTION": param})
+    tls = env.get("PROD_LOCAL_TLS") == "1"
     log = open(tmp_path / "prod-local.log", "wb")
     proc = subprocess.Popen(
         ["bash", "scripts/prod-local.sh"],
@@ -59,15 +66,23 @@ def prod_local(request, tmp_path, own_redis):
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
-    url = f"http://127.0.0.1:{ports[0]}"
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{ports[0]}"
+    context = None
     try:
-        wait_for_http(url + "/healthz", proc, timeout=STARTUP_SECONDS)
+        if tls:  # the Daphne processes first, then nginx with the certificate prod-local made
+            wait_for_http(f"http://127.0.0.1:{ports[1]}/livez", proc, timeout=STARTUP_SECONDS)
+            context = ssl.create_default_context(cafile=tmp_path / "prod" / "tls" / "cert.pem")
+            wait_for_https(url + "/healthz", context, proc)
+        else:
+            wait_for_http(url + "/healthz", proc, timeout=STARTUP_SECONDS)
         yield {
             "url": url,
+            "ssl": context,
             "proc": proc,
             "daphne_ports": ports[1:],
             "log": tmp_path / "prod-local.log",
             "dir": env["PROD_LOCAL_DIR"],
+            "database_url": database_url,
         }
     finally:
         if proc.poll() is None:
@@ -82,10 +97,25 @@ def prod_local(request, tmp_path, own_redis):
             admin.execute(f'DROP DATABASE IF EXISTS "prod_local_{os.getpid()}" WITH (FORCE)')
 
 
-def log_in(url: str, username: str, password: str) -> str:
+def wait_for_https(url: str, context: ssl.SSLContext, proc: subprocess.Popen, timeout: float = 60) -> None:
+    """nginx answers over TLS, with the self-signed certificate trusted."""
+    deadline = time.monotonic() + timeout
+    while True:
+        assert proc.poll() is None, "prod-local exited"
+        try:
+            urllib.request.urlopen(url, timeout=10, context=context).close()
+            return
+        except OSError:
+            assert time.monotonic() < deadline, f"{url} did not answer over TLS"
+            time.sleep(0.2)
+
+
+def log_in(url: str, username: str, password: str, context: ssl.SSLContext | None = None) -> str:
     """Sign in through the real login form (CSRF included); returns the Cookie header."""
     jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(jar), urllib.request.HTTPSHandler(context=context)
+    )
     page = opener.open(url + "/accounts/login/", timeout=30).read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
     form = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "username": username, "password": password})
@@ -96,15 +126,19 @@ def log_in(url: str, username: str, password: str) -> str:
     return "; ".join(f"{name}={value}" for name, value in cookies.items())
 
 
+def healthz_token(prod_local: dict) -> str:
+    """The token prod-local generated for /healthz's details."""
+    return (Path(prod_local["dir"]) / "healthz-token").read_text().strip()
+
+
 def daphne_pids(port: int) -> list[int]:
     """Processes whose command line is the Daphne of this port."""
-    return pids_where(lambda argv, _: any(arg.endswith(b"daphne") for arg in argv) and str(port).encode() in argv)
+    return pids_where(lambda argv, _: b"config.serve" in argv and str(port).encode() in argv)
 
 
 def test_prod_local_serves_through_nginx_and_survives_losing_a_daphne(prod_local):
     url = prod_local["url"]
-    with urllib.request.urlopen(url + "/healthz", timeout=30) as response:
-        checks = json.load(response)["checks"]
+    checks = health_details(url, healthz_token(prod_local))["checks"]
     assert checks["database"]["vendor"] == "postgresql"
     assert checks["channel_layer"]["backend"] == "QuietRedisChannelLayer"
     assert checks["sandbox"]["sandboxed"] is True
@@ -112,6 +146,14 @@ def test_prod_local_serves_through_nginx_and_survives_losing_a_daphne(prod_local
     with urllib.request.urlopen(url + "/static/css/site.css", timeout=30) as response:
         assert response.headers["Server"].startswith("nginx")  # from disk, not through Django
         assert "max-age=3600" in response.headers.get_all("Cache-Control")
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:  # 100 MB announced, 1 KB sent
+        sock.sendall(
+            f"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {100 << 20}\r\n\r\n".encode()
+        )
+        sock.sendall(b"x" * 1024)
+        assert sock.recv(64).startswith(b"HTTP/1.1 413 ")  # nginx answers from the header, before the body
     with urllib.request.urlopen(url + "/favicon.ico", timeout=30) as response:
         assert response.headers["Expires"], "from disk (nginx's expires), not through Daphne"
         assert response.read(4) == b"\x00\x00\x01\x00"  # the collected static/img/favicon.ico
@@ -160,8 +202,7 @@ def runworker_pids(prod_dir: str) -> list[int]:
 @pytest.mark.parametrize("prod_local", ["workers"], indirect=True)
 def test_prod_local_in_workers_mode_runs_learner_code_on_its_worker(prod_local):
     url = prod_local["url"]
-    with urllib.request.urlopen(url + "/healthz", timeout=30) as response:
-        assert json.load(response)["checks"]["sandbox"]["execution"] == "workers"
+    assert health_details(url, healthz_token(prod_local))["checks"]["sandbox"]["execution"] == "workers"
     assert runworker_pids(prod_local["dir"])
     cookie = log_in(url, "demo-learner", (Path(prod_local["dir"]) / "demo-password").read_text().strip())
     with ws_connect(
@@ -179,3 +220,68 @@ def test_prod_local_in_workers_mode_runs_learner_code_on_its_worker(prod_local):
         time.sleep(0.1)
     assert not runworker_pids(prod_local["dir"])
     assert "prod-local stopped" in prod_local["log"].read_text()
+
+
+def status_of(url: str) -> int:
+    """The HTTP status nginx answered (any status, not only 2xx), or 0 when it gave none at all."""
+    try:
+        with urllib.request.urlopen(url, timeout=30) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+    except OSError:
+        return 0
+
+
+def test_pages_keep_answering_while_probed_a_daphne_killed_and_redis_restarted(prod_local, own_redis):
+    """A load balancer probes /healthz through nginx the whole time (a 503 from a process without Redis must not take
+    it out of rotation); learners' page requests through nginx must all answer 200 (issue 20 item 1)."""
+    url = prod_local["url"]
+    probes: Counter[int] = Counter()
+    pages: Counter[int] = Counter()
+    stop = threading.Event()
+
+    def probe_like_a_load_balancer() -> None:
+        while not stop.is_set():
+            probes[status_of(url + "/healthz")] += 1
+            stop.wait(0.2)
+
+    def page_until(condition, what: str, timeout: float = 240) -> None:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert time.monotonic() < deadline, f"{what} did not happen within {timeout} s"
+            pages[status_of(url + "/lessons/")] += 1
+
+    prober = threading.Thread(target=probe_like_a_load_balancer)
+    prober.start()
+    try:
+        page_until(lambda: pages[200] >= 10, "ten pages")
+        first, _ = prod_local["daphne_ports"]
+        for pid in daphne_pids(first):
+            os.kill(pid, signal.SIGKILL)
+        page_until(lambda: status_of(f"http://127.0.0.1:{first}/livez") == 200, "the killed Daphne coming back")
+        own_redis.stop()
+        page_until(lambda: probes[503] > 0, "a probe seeing Redis gone")
+        own_redis.start()
+        page_until(lambda: status_of(url + "/healthz") == 200, "readiness after Redis came back")
+        page_until(lambda: pages[200] >= 10 + 40, "forty more pages")
+    finally:
+        stop.set()
+        prober.join(30)
+    assert set(pages) == {200}, f"page answers through nginx: {dict(pages)}; probes: {dict(probes)}"
+
+
+@pytest.mark.parametrize("prod_local", [{"PROD_LOCAL_TLS": "1"}], indirect=True)
+def test_over_tls_the_page_shows_a_wss_live_url_that_works_through_nginx(prod_local):
+    """Issue 20 item 2: nginx ends TLS; the live URL shown on the page is wss:// and a real client reaches the
+    learner's consumer through it."""
+    url, context = prod_local["url"], prod_local["ssl"]
+    cookie = log_in(url, "demo-learner", (Path(prod_local["dir"]) / "demo-password").read_text().strip(), context)
+    wss = url.replace("https", "wss")
+    with ws_connect(wss + "/ws/playground/", origin=url, additional_headers={"Cookie": cookie}, ssl=context) as page:
+        live_url = run_starter_until_live(page, "echo")
+        assert live_url.startswith(wss + "/ws/live/"), live_url
+        with ws_connect(live_url + "ws/echo/", ssl=context, open_timeout=10) as external:
+            external.send("over TLS")
+            assert external.recv(timeout=10) == "over TLS"
+        page.send(json.dumps({"type": "stop"}))

@@ -77,3 +77,42 @@ async def test_a_receive_cancelled_while_its_pop_is_answered_loses_no_message(re
     layer.connection = real_connection
     assert await asyncio.wait_for(layer.receive(channel), 10) == {"type": "probe.message", "n": 1}
     await layer.flush()
+
+
+CLEAR_CACHE_THEN_SEND = """
+import asyncio, json, django
+django.setup()
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.cache import cache
+
+async def main():
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add("cohort-7", channel)
+    cache.set("rate", 1)
+    cache.clear()  # what an operator's cache clear (or Django's own clear()) does: FLUSHDB on the cache's database
+    await layer.group_send("cohort-7", {"type": "still.here"})
+    try:
+        message = await asyncio.wait_for(layer.receive(channel), 5)
+    except TimeoutError:
+        message = None
+    print(json.dumps({"message": message, "cache": settings.CACHES["default"]["LOCATION"]}))
+
+asyncio.run(main())
+"""
+
+
+def test_a_cache_clear_keeps_channel_groups(tmp_path, own_redis):
+    result = subprocess.run(
+        [sys.executable, "-c", CLEAR_CACHE_THEN_SEND],
+        cwd=ROOT,
+        env=production_env(tmp_path, REDIS_URL=own_redis.url),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    outcome = json.loads(result.stdout)
+    assert outcome["message"] == {"type": "still.here"}
+    assert outcome["cache"] == own_redis.url.replace("/0", "/1")  # the default: the next database

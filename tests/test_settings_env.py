@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import ROOT, production_env
+from tests.conftest import COMMAND_SECONDS, ROOT, production_env
 
 PRINT_SETTINGS = (
     "import django, json; django.setup(); from django.conf import settings as s; "
@@ -18,7 +18,9 @@ PRINT_SETTINGS = (
 
 
 def run_python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=COMMAND_SECONDS
+    )
 
 
 def test_settings_defaults_are_sqlite_and_in_memory(tmp_path):
@@ -43,6 +45,27 @@ def test_settings_database_and_redis_urls_switch_backends(tmp_path):
         "cache": "django.core.cache.backends.redis.RedisCache",
         "debug": False,
     }
+
+
+@pytest.mark.parametrize(
+    ("urls", "cache"),
+    [
+        ({"REDIS_URL": "redis://:pw@10.0.0.5:6379/3"}, "redis://:pw@10.0.0.5:6379/4"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379"}, "redis://127.0.0.1:6379/1"),
+        (
+            {"REDIS_URL": "redis://127.0.0.1:6379/0", "REDIS_CACHE_URL": "redis://10.0.0.9:6380/0"},
+            "redis://10.0.0.9:6380/0",
+        ),
+    ],
+)
+def test_settings_cache_and_channel_layer_use_separate_redis_databases(tmp_path, urls, cache):
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; print(json.dumps("
+        "[s.CACHES['default']['LOCATION'], s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['address']]))"
+    )
+    result = run_python(code, production_env(tmp_path, **urls))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [cache, urls["REDIS_URL"]]
 
 
 def test_settings_debug_off_without_secret_fails_fast(tmp_path):
@@ -85,7 +108,7 @@ def check_deploy(tmp_path, **overrides: str) -> subprocess.CompletedProcess:
         env=env,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=COMMAND_SECONDS,
     )
 
 
@@ -104,6 +127,7 @@ def test_settings_check_deploy_clean_with_production_env(tmp_path, execution):
         ({"REDIS_URL": ""}, "academy.E002"),
         ({"PLAYGROUND_UNSANDBOXED_DEVELOPMENT": "1"}, "playground.E001"),
         ({"PLAYGROUND_EXECUTION": "workers", "REDIS_URL": ""}, "playground.E003"),
+        ({"DJANGO_EMAIL_USE_TLS": "1", "DJANGO_EMAIL_USE_SSL": "1"}, "academy.E003"),
     ],
 )
 def test_check_deploy_refuses_what_production_must_not_run_with(tmp_path, override, refusal):

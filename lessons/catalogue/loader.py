@@ -11,7 +11,9 @@ from typing import Any
 
 from django.conf import settings
 
+from lessons.catalogue import snapshot
 from lessons.catalogue.errors import CatalogueError, ContentError
+from lessons.catalogue.practice import PracticeReader
 from lessons.catalogue.rendering import highlight_python, plain_text, render_markdown, split_sections
 from lessons.catalogue.trace_files import load_trace
 from lessons.catalogue.types import MIN_MODES, MODES, Catalogue, ModePage, QuizConfig, Topic
@@ -155,9 +157,12 @@ class TopicReader:
     def render_mode(self, mode: str, md_path: Path) -> ModePage:
         text = md_path.read_text(encoding="utf-8")
         rendered, headings = render_markdown(text)
-        return ModePage(
-            key=mode, html=rendered, headings=headings, text=plain_text(rendered), sections=split_sections(rendered)
-        )
+        if mode != "practice":
+            return ModePage(
+                key=mode, html=rendered, headings=headings, text=plain_text(rendered), sections=split_sections(rendered)
+            )
+        practice = PracticeReader(md_path.relative_to(self.content_dir.parent), self.errors).read(text)
+        return ModePage(key=mode, html=practice.intro_html, headings=headings, text=practice.text, practice=practice)
 
     def read_quiz(self, data: LineDict, modes: dict[str, ModePage]) -> QuizConfig | None:
         quiz = data.get("quiz")
@@ -296,8 +301,10 @@ def load_catalogue(content_dir: Path) -> Catalogue:
 
 @cache
 def get_catalogue() -> Catalogue:
-    """The process-wide catalogue, loaded on first use (config.asgi warms it at start-up)."""
-    return load_catalogue(Path(settings.CONTENT_DIR))
+    """The process-wide catalogue, loaded on first use (config.asgi warms it at start-up) from its disk snapshot."""
+    content_dir = Path(settings.CONTENT_DIR)
+    key = snapshot.version_key(content_dir, Path(__file__).parent.glob("*.py"))
+    return snapshot.load_or_build("catalogue", key, lambda: load_catalogue(content_dir))
 
 
 def as_plain(value: Any) -> Any:

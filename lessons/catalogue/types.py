@@ -43,6 +43,34 @@ class Section:
 
 
 @dataclass(frozen=True)
+class PracticeChoice:
+    key: str
+    text_html: str
+
+
+@dataclass(frozen=True)
+class PracticeQuestion:
+    """One practice question; `id` is its heading's anchor, so a learner's reveal row survives edits to the text."""
+
+    id: str
+    title: str
+    prompt_html: str  # the heading and the question, without choices or solution
+    choices: tuple[PracticeChoice, ...]
+    answer: str | None  # the correct choice's key; None for an open question
+    solution_html: str
+
+    def choice(self, key: str) -> PracticeChoice | None:
+        return next((choice for choice in self.choices if choice.key == key), None)
+
+
+@dataclass(frozen=True)
+class PracticePage:
+    intro_html: str  # anything before the first question
+    questions: tuple[PracticeQuestion, ...]
+    text: str  # plain text for search, without the mark that tells which choice is right
+
+
+@dataclass(frozen=True)
 class ModePage:
     """One learning mode of one topic, pre-rendered."""
 
@@ -51,6 +79,7 @@ class ModePage:
     headings: tuple[Heading, ...]
     text: str  # plain text for search
     sections: tuple[Section, ...] = ()
+    practice: PracticePage | None = None  # the practice mode's questions, solutions kept apart
 
     @property
     def label(self) -> str:

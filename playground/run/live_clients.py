@@ -10,6 +10,7 @@ from typing import Any
 from channels.exceptions import ChannelFull
 
 from config.layer import quietly
+from playground.live import OWNER_ALIVE
 from playground.run.page_messages import frame
 from playground.sandbox.shared import protocol
 
@@ -93,6 +94,12 @@ class LiveClients:
                         "line": None,
                     }
                 )
+
+    async def tell_alive(self) -> None:
+        """The owner's beat to its accepted clients' proxies: one that stops hearing it closes its client (4012)."""
+        for client, live in list(self.clients.items()):
+            if live.accepted:
+                await quietly(self.send(client, {"type": OWNER_ALIVE}), f"telling {client} the run is alive")
 
     async def close_all(self) -> None:
         """The run ended: every client still connected is closed (going away), whatever state the layer is in."""

@@ -64,10 +64,22 @@ def beat(run_id: int) -> None:
 
 
 @database_sync_to_async
+def record_first_error(run_id: int) -> None:
+    """The learner's code raised for the first time in this run: the dashboards count it at once, not at the end."""
+    Run.objects.filter(pk=run_id, error_count=0).update(error_count=1)
+
+
+@database_sync_to_async
 def close_run(
-    run_id: int, reason: str, detail: str, events: list[dict[str, Any]], event_count: int, truncated: bool
+    run_id: int,
+    reason: str,
+    detail: str,
+    events: list[dict[str, Any]],
+    event_count: int,
+    truncated: bool,
+    error_count: int = 0,
 ) -> None:
-    """End the run's row once, with why it ended and the trace events kept for its replay."""
+    """End the run's row once, with why it ended, the errors its code raised and the trace kept for its replay."""
     Run.objects.filter(pk=run_id, ended_at__isnull=True).update(
         ended_at=timezone.now(),
         end_reason=reason,
@@ -75,4 +87,5 @@ def close_run(
         events=events,
         event_count=event_count,
         events_truncated=truncated,
+        error_count=error_count,
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from django.urls import reverse
@@ -25,7 +26,7 @@ from playground.run.live_clients import LiveClients
 from playground.run.outbox import Notify, PageOutbox
 from playground.run.page_messages import page_message
 from playground.run.recorder import TraceRecorder
-from playground.run.records import close_run
+from playground.run.records import close_run, record_first_error
 from playground.sandbox.shared import protocol
 from playground.watch import watch_group
 
@@ -42,18 +43,23 @@ class RunSession:
         self.notify = notify
         self.live_token = secrets.token_urlsafe(24)
         self.membership = GroupMembership(channel_layer, owner_channel)
-        self.heartbeat = Heartbeat(run.pk)
         self.outbox = PageOutbox(notify)
         self.recorder = TraceRecorder(run_limits().max_events)
         self.live = LiveClients(channel_layer, owner_channel, run.pk, tell_page=self.outbox.post)
+        self.heartbeat = Heartbeat(run.pk, self.live.tell_alive)
         self.end = EndReason()
         self.pump_task: asyncio.Task[None] | None = None
         self.ended = False
+        self.errors = 0  # exceptions the learner's code raised
 
-    async def start(self, code: str) -> None:
-        await aannounce(self.learner, "run_started", run_id=self.run.pk, starter=self.run.starter)
+    async def start(self, code: str, live_url: Callable[[str], Awaitable[None]]) -> None:
+        """Join the run's groups, then hand out the live URL (`live_url(token)`), then load the code: a live client
+        that connects the moment it has the URL finds the owner in the live group, and its connect is handled after
+        the load (the owner's messages are handled one at a time), so it waits for the run and then connects."""
         await self.membership.join(live_group_name(self.live_token))
         await self.membership.join(watch_group(self.run.pk))
+        await live_url(self.live_token)
+        await aannounce(self.learner, "run_started", run_id=self.run.pk, starter=self.run.starter)
         self.heartbeat.start()
         self.pump_task = asyncio.create_task(self.pump())
         await self.sandbox.load(code)
@@ -80,6 +86,9 @@ class RunSession:
         elif message := page_message(event):
             self.outbox.post(message)
             if kind == protocol.ERROR and event.get("source") != "host":
+                self.errors += 1
+                if self.errors == 1:
+                    await record_first_error(self.run.pk)
                 await aannounce(
                     self.learner, "run_error", run_id=self.run.pk, message=str(event.get("message", ""))[:200]
                 )
@@ -129,7 +138,7 @@ class RunSession:
         await self.membership.leave_all()
         await quietly(self.outbox.flush_now(), "the last page messages")
         reason, detail, trace = self.end.reason, self.end.detail, self.recorder
-        await close_run(self.run.pk, reason, detail, trace.events, trace.count, trace.truncated)
+        await close_run(self.run.pk, reason, detail, trace.events, trace.count, trace.truncated, self.errors)
         await aannounce(self.learner, "run_ended", run_id=self.run.pk, reason=reason)
         stopped = {
             "type": protocol.STATUS,

@@ -1,4 +1,4 @@
-// Lesson pages: keyboard tabs (arrow keys, Home, End) and copy buttons on code blocks.
+// Lesson pages: keyboard tabs (arrow keys, Home, End), copy buttons on code blocks, focus after a practice check.
 // Everything here is an enhancement: tabs are real links and work without it.
 import { Visualizer } from "./visualizer.js";
 
@@ -77,4 +77,13 @@ document.body.addEventListener("htmx:afterSwap", () => {
   enhance(region);
   // Keyboard users keep focus on the tablist: the tab now selected takes it after each swap.
   if (focusWasOnTabs) region.querySelector('[role="tab"][aria-selected="true"]').focus();
+});
+
+// A checked practice question is swapped in whole; focus moves to its verdict (or error) so it is read out.
+document.body.addEventListener("htmx:afterSwap", (event) => {
+  const id = event.detail.target && event.detail.target.id;
+  if (!id || !id.startsWith("practice-")) return;
+  const article = document.getElementById(id);
+  const message = article && (article.querySelector(".form-errors") || article.querySelector(".result"));
+  if (message) message.focus();
 });

@@ -5,6 +5,7 @@ import { connectWithRetry } from "./reconnect.js";
 import * as protocol from "./protocol.js";
 import { Visualizer } from "./visualizer.js";
 
+const CLOSE_TOO_MANY_SOCKETS = 4013;  // config/socket_caps.py: this user or address holds too many sockets
 const root = document.getElementById("playground");
 const statusBadge = document.getElementById("run-status");
 const runButton = document.getElementById("run-button");
@@ -27,6 +28,7 @@ function setUpEditor() {
     fallback.value = code;
     return { getValue: () => fallback.value, gotoLine: () => fallback.focus() };
   }
+  window.ace.config.set("useStrictCSP", true);  // its CSS is linked by the page (playground/_ace_styles.html)
   const instance = window.ace.edit("editor");
   instance.session.setMode("ace/mode/python");
   const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
@@ -163,9 +165,11 @@ function connect() {
       root.dataset.connected = "false";
       if (running) setStatus(protocol.RUN_STATE.STOPPED, "connection to the server lost");
       connectionState.hidden = false;
-      connectionState.textContent = retrying
-        ? "Connection lost: reconnecting…"
-        : "Not connected: sign in again to run code.";
+      connectionState.textContent = !retrying
+        ? "Not connected: sign in again to run code."
+        : event.code === CLOSE_TOO_MANY_SOCKETS
+          ? "Too many open pages: close some of your other tabs; trying again…"
+          : "Connection lost: reconnecting…";
     },
   });
 }

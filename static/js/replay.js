@@ -5,6 +5,7 @@ import { followLive } from "./watch.js";
 
 const code = JSON.parse(document.getElementById("run-code").textContent);
 const events = JSON.parse(document.getElementById("run-events").textContent);
+window.ace.config.set("useStrictCSP", true);  // its CSS is linked by the page (playground/_ace_styles.html)
 const editor = window.ace.edit("editor");
 editor.session.setMode("ace/mode/python");
 editor.setTheme(window.matchMedia("(prefers-color-scheme: dark)").matches ? "ace/theme/tomorrow_night" : "ace/theme/chrome");

@@ -90,6 +90,102 @@ def test_instructor_removes_a_learner_and_adds_a_co_instructor(client, instructo
     assert roles == {"teacher": "instructor", "helper": "instructor"}
 
 
+def test_remove_asks_first_and_can_be_undone_within_the_window(client, instructor, settings):
+    learner = make_user("maybe")
+    cohort = make_cohort(instructor, learners=[learner])
+    joined = timezone.now() - timedelta(days=3)
+    Membership.objects.filter(user=learner).update(joined_at=joined)
+    url = f"/dashboard/cohorts/{cohort.pk}/members/{learner.pk}/remove/"
+    assert f'href="{url}"' in client.get(f"/dashboard/cohorts/{cohort.pk}/").text  # a link to a question, not a POST
+    confirm = client.get(url)
+    assert confirm.status_code == 200 and "Remove maybe from Spring cohort?" in confirm.text
+    assert Membership.objects.filter(user=learner).exists()  # asking changes nothing
+
+    page = client.post(url, follow=True)
+    assert not Membership.objects.filter(user=learner).exists()
+    assert "maybe was removed from the cohort." in page.text
+    undo = f"/dashboard/cohorts/{cohort.pk}/members/{learner.pk}/undo-remove/"
+    assert f'action="{undo}"' in page.text
+    assert client.get(undo).status_code == 405  # undo is a POST with its CSRF token, never a link
+
+    page = client.post(undo, follow=True)
+    assert "maybe is back in the cohort." in page.text
+    membership = Membership.objects.get(user=learner)
+    assert (membership.role, membership.joined_at) == ("learner", joined)  # the same place, join date kept
+    assert f'action="{undo}"' not in page.text
+    again = client.post(undo, follow=True)  # undone once: nothing left to undo
+    assert "can no longer be undone" in again.text
+
+
+def _age_removals(client, seconds):
+    session = client.session
+    for entry in session["dashboards.removals"]:
+        entry["removed_at"] = (timezone.now() - timedelta(seconds=seconds)).isoformat()
+    session.save()
+
+
+def test_undo_is_refused_once_the_window_has_passed(client, instructor, settings):
+    settings.DASHBOARD_REMOVE_UNDO_SECONDS = 120
+    early, late = make_user("early"), make_user("late")
+    cohort = make_cohort(instructor, learners=[early, late])
+    base = f"/dashboard/cohorts/{cohort.pk}/members"
+    client.post(f"{base}/{early.pk}/remove/")
+    _age_removals(client, 115)  # inside the window (a few seconds of slack for a slow machine)
+    client.post(f"{base}/{early.pk}/undo-remove/")
+    assert Membership.objects.filter(user=early).exists()
+    client.post(f"{base}/{late.pk}/remove/")
+    _age_removals(client, 121)
+    page = client.post(f"{base}/{late.pk}/undo-remove/", follow=True)
+    assert "can no longer be undone" in page.text
+    assert not Membership.objects.filter(user=late).exists()
+
+
+def test_undo_belongs_to_the_cohort_it_was_removed_from(client, instructor):
+    learner = make_user("moved")
+    cohort, other = make_cohort(instructor, learners=[learner]), make_cohort(instructor, "Other")
+    client.post(f"/dashboard/cohorts/{cohort.pk}/members/{learner.pk}/remove/")
+    client.post(f"/dashboard/cohorts/{other.pk}/members/{learner.pk}/undo-remove/")
+    assert not Membership.objects.filter(user=learner).exists()
+    stranger = make_user("stranger-teacher", instructor=True)
+    client.force_login(stranger)
+    assert client.post(f"/dashboard/cohorts/{cohort.pk}/members/{learner.pk}/undo-remove/").status_code == 404
+    assert client.get(f"/dashboard/cohorts/{cohort.pk}/members/{learner.pk}/remove/").status_code == 404
+
+
+def test_an_empty_filter_result_says_so_and_offers_to_clear_it(client, instructor):
+    cohort = make_cohort(instructor, learners=[make_user("present")])
+    page = client.get(f"/dashboard/cohorts/{cohort.pk}/", {"q": "nobody-like-this"})
+    assert "No learners match this filter." in page.text and "No learners yet" not in page.text
+    assert f'href="/dashboard/cohorts/{cohort.pk}/">Clear the filter' in page.text
+    empty = make_cohort(instructor, "Empty")
+    assert "No learners yet: share the join link." in client.get(f"/dashboard/cohorts/{empty.pk}/").text
+
+
+def test_drill_down_shows_question_and_choice_text_hints_per_question_and_titles(client, instructor):
+    from quizzes.bank import get_bank
+    from quizzes.services import submit_answer
+
+    learner = make_user("detailed")
+    cohort = make_cohort(instructor, learners=[learner])
+    attempt = make_attempt(learner, "groups", mode="practice", seed=1)
+    first, second = attempt.question_ids[:2]
+    submit_answer(attempt, first, [wrong_key(first)])
+    now = timezone.now()
+    for index in (0, 1):
+        HintReveal.objects.create(attempt=attempt, question_id=second, hint_index=index, revealed_at=now)
+    page = client.get(f"/dashboard/cohorts/{cohort.pk}/learners/{learner.pk}/")
+    text = page.text
+    bank = get_bank().questions
+    assert bank[first].stem_html in text and bank[first].choices[wrong_key(first)].text_html in text
+    assert "Groups and broadcast · Practice · started" in text
+    assert "Practice: one question" not in text and "Practice: …" not in text
+    view = page.context["attempts"][0]
+    hints = {line.question_id: line.hints for line in view.lines}
+    assert hints[second] == 2 and hints[first] == 0 and view.hints == 2
+    assert len(view.lines) == len(attempt.question_ids)  # unanswered questions are listed too
+    assert f"<td>{first}</td>" not in text
+
+
 def test_last_instructor_cannot_be_removed(client, instructor):
     cohort = make_cohort(instructor)
     response = client.post(
@@ -107,7 +203,7 @@ def test_other_instructors_and_learners_get_404_for_every_cohort_page(client):
         for url in (
             f"/dashboard/cohorts/{cohort.pk}/",
             f"/dashboard/cohorts/{cohort.pk}/learners/{learner.pk}/",
-            f"/dashboard/cohorts/{cohort.pk}/export/progress.csv",
+            f"/dashboard/cohorts/{cohort.pk}/export/gradebook.csv",
         ):
             assert client.get(url).status_code in (403, 404), (user, url)
         assert client.post(f"/dashboard/cohorts/{cohort.pk}/rotate/").status_code in (403, 404)
@@ -149,11 +245,44 @@ def test_matrix_flags_learners_who_look_stuck(client, instructor, settings):
 
     for seed in (1, 2):
         finish_attempt(make_attempt(failing, "groups", seed=seed))
+    Membership.objects.filter(user=idle).update(joined_at=timezone.now() - timedelta(days=8))
     rows = {r.username: r for r in client.get(f"/dashboard/cohorts/{cohort.pk}/").context["rows"]}
     assert rows["idle"].flags == ["no progress for 7+ days"]
-    assert rows["failing"].flags == ["2 failed quiz attempts on groups"]
+    assert rows["failing"].flags == ["2 failed quiz attempts on Groups and broadcast"]
     stuck_only = client.get(f"/dashboard/cohorts/{cohort.pk}/", {"stuck": "1", "sort": "stuck"}).context["rows"]
     assert {r.username for r in stuck_only} == {"idle", "failing"}
+
+
+def test_a_learner_who_just_joined_is_not_flagged_idle_but_one_idle_since_joining_is(client, instructor, settings):
+    newcomer, settled, returning = make_user("newcomer"), make_user("settled"), make_user("returning")
+    cohort = make_cohort(instructor, learners=[newcomer, settled, returning])
+    days = settings.DASHBOARD_STUCK_IDLE_DAYS
+    Membership.objects.filter(user=settled).update(joined_at=timezone.now() - timedelta(days=days, minutes=1))
+    # Active long ago, then joined today: idle time counts from joining.
+    long_ago = timezone.now() - timedelta(days=30)
+    ModeVisit.objects.create(user=returning, topic="groups", mode="concept", first_seen=long_ago, last_seen=long_ago)
+    rows = {r.username: r for r in client.get(f"/dashboard/cohorts/{cohort.pk}/").context["rows"]}
+    assert rows["newcomer"].flags == [] and rows["returning"].flags == []
+    assert rows["settled"].flags == [f"no progress for {days}+ days"]
+
+
+def test_runs_whose_code_raised_count_toward_the_run_errors_flag(client, instructor, settings):
+    settings.DASHBOARD_STUCK_RUN_ERRORS = 3
+    learner = make_user("crashy")
+    cohort = make_cohort(instructor, learners=[learner])
+    now = timezone.now()
+
+    def run(**fields):
+        Run.objects.create(learner=learner, starter="echo", code="", started_at=now, ended_at=now, **fields)
+
+    run(end_reason=Run.EndReason.ERROR)  # failed to load
+    run(end_reason=Run.EndReason.STOPPED, error_count=2)  # connect() raised, then the learner stopped it
+    run(end_reason=Run.EndReason.STOPPED)  # a clean run
+    row = client.get(f"/dashboard/cohorts/{cohort.pk}/").context["rows"][0]
+    assert row.run_errors_recently == 2 and row.flags == []
+    Run.objects.create(learner=learner, starter="echo", code="", started_at=now, error_count=1)  # still running
+    row = client.get(f"/dashboard/cohorts/{cohort.pk}/").context["rows"][0]
+    assert row.flags == ["3 playground runs hit errors today"]
 
 
 def test_matrix_query_count_does_not_grow_with_learners(client, instructor, django_assert_max_num_queries):
@@ -169,15 +298,6 @@ def test_matrix_query_count_does_not_grow_with_learners(client, instructor, djan
         client.get(f"/dashboard/cohorts/{cohort.pk}/")
 
 
-def test_progress_csv_is_streamed_with_a_row_per_learner_and_topic(client, instructor):
-    cohort = make_cohort(instructor, learners=[make_user("csvkid")])
-    response = client.get(f"/dashboard/cohorts/{cohort.pk}/export/progress.csv")
-    assert response.streaming and response["Content-Type"].startswith("text/csv")
-    lines = b"".join(response.streaming_content).decode().splitlines()
-    assert lines[0].startswith("learner,topic,modes_seen")
-    assert len(lines) == 1 + 20 and lines[1].startswith("csvkid,")
-
-
 def test_instructor_sees_a_learners_drill_down_and_run_replays(client, instructor):
     learner = make_user("drilled")
     cohort = make_cohort(instructor, learners=[learner])
@@ -187,7 +307,10 @@ def test_instructor_sees_a_learners_drill_down_and_run_replays(client, instructo
     )
     page = client.get(f"/dashboard/cohorts/{cohort.pk}/learners/{learner.pk}/")
     assert f'href="/playground/runs/{run.pk}/"' in page.text
-    assert [text for _, text in page.context["timeline"]] == ["read groups · concept", "ran echo in the playground"]
+    assert [text for _, text in page.context["timeline"]] == [
+        "read Groups and broadcast · Concept",
+        "ran echo in the playground",
+    ]
     assert client.get(f"/playground/runs/{run.pk}/").status_code == 200
     client.force_login(make_user("outsider", instructor=True))
     assert client.get(f"/playground/runs/{run.pk}/").status_code == 404
@@ -229,18 +352,19 @@ def test_question_statistics_page_and_csv(client, instructor):
         finish_attempt(attempt)
     page = client.get(f"/dashboard/cohorts/{cohort.pk}/questions/groups/")
     assert page.status_code == 200
-    first = page.context["reports"][0]
+    report = page.context["report"]
+    first = report.questions[0]
     assert first.stats.n == 4 and first.stats.facility == 75.0
     assert "more attempts needed" in " ".join(first.stats.flags)
-    assert page.context["quiz"].n == 4 and page.context["quiz"].alpha is not None
-    assert sum(bar.count for bar in page.context["bars"]) == 4
+    assert report.quiz.n == 4 and report.quiz.alpha is not None
+    assert sum(bar.count for bar in report.scores.bars) == 4
     lines = (
         b"".join(client.get(f"/dashboard/cohorts/{cohort.pk}/questions/groups/export.csv").streaming_content)
         .decode()
         .splitlines()
     )
-    assert lines[0].startswith("question,difficulty,attempts,facility") and len(lines) == 1 + len(
-        page.context["reports"]
+    assert lines[0].startswith('"question","difficulty","attempts","facility"') and len(lines) == 1 + len(
+        report.questions
     )
     answers = (
         b"".join(client.get(f"/dashboard/cohorts/{cohort.pk}/export/answers.csv").streaming_content)
@@ -263,8 +387,8 @@ def test_cohort_charts_count_completions_and_daily_answers(client, instructor):
     attempt = make_attempt(done, "groups")
     submit_answer(attempt, attempt.question_ids[0], [wrong_key(attempt.question_ids[0])])
     page = client.get(f"/dashboard/cohorts/{cohort.pk}/")
-    completion = {bar.label: bar.count for bar in page.context["completion_bars"]}
+    completion = {bar.label: bar.count for bar in page.context["completion_chart"].bars}
     assert completion["9. Groups and broadcast"] == 1 and sum(completion.values()) == 1
-    activity = page.context["activity_bars"]
+    activity = page.context["activity_chart"].bars
     assert len(activity) == 14 and activity[-1].count == 1 and sum(bar.count for bar in activity) == 1
     assert "Learners who completed each topic" in page.text and "<title>9. Groups and broadcast: 1</title>" in page.text

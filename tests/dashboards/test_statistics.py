@@ -9,6 +9,7 @@ import pytest
 from dashboards.statistics import (
     MIN_ATTEMPTS_TO_JUDGE,
     AttemptScores,
+    TakenAttempt,
     choice_frequencies,
     cronbach_alpha,
     discrimination_index,
@@ -16,7 +17,12 @@ from dashboards.statistics import (
     facility_index,
     flags,
     item_statistics,
+    kurtosis,
+    median,
+    pick_attempts,
     quiz_statistics,
+    random_guess_score,
+    skewness,
     standard_deviation,
 )
 
@@ -226,9 +232,9 @@ def test_flags_medium_band_edges():
 
 
 def test_flags_label_is_case_insensitive_and_unknown_labels_are_ignored():
-    assert len(flags("Easy", 10.0, 40.0, ENOUGH)) == 1
-    assert flags("brutal", 10.0, 40.0, ENOUGH) == []
-    assert flags(None, 10.0, 40.0, ENOUGH) == []
+    assert len(flags("Easy", 30.0, 40.0, ENOUGH)) == 1
+    assert flags("brutal", 30.0, 40.0, ENOUGH) == []
+    assert flags(None, 30.0, 40.0, ENOUGH) == []
 
 
 def test_flags_efficiency_at_threshold_is_quiet():
@@ -310,3 +316,101 @@ def test_quiz_statistics_one_attempt_has_mean_but_no_spread():
     stats = quiz_statistics(SET_A[:1], ["q1", "q2", "q3"])
     assert stats.mean_score == pytest.approx(100.0)
     assert (stats.sd_score, stats.alpha) == (None, None)
+
+
+def test_quiz_statistics_shape_of_the_scores():
+    # Scores 3, 2, 1, 1, 0 of 3 (as percentages; skewness and kurtosis do not depend on the scale): median 1 -> 33.33 %
+    # Mean 1.4; d = 1.6, 0.6, -0.4, -0.4, -1.4
+    # sum d^2 = 5.2 -> m2 = 1.04; sum d^3 = 4.096 + 0.216 - 0.064 - 0.064 - 2.744 = 1.44 -> m3 = 0.288
+    # sum d^4 = 6.5536 + 0.1296 + 0.0256 + 0.0256 + 3.8416 = 10.576 -> m4 = 2.1152
+    # k2 = 5 * 1.04 / 4 = 1.3; k3 = 25 * 0.288 / (4 * 3) = 0.6; skewness = 0.6 / 1.3^1.5 = 0.404796
+    # k4 = 25 * (6 * 2.1152 - 3 * 4 * 1.04^2) / (4 * 3 * 2) = 25 * (12.6912 - 12.9792) / 24 = -0.3
+    # kurtosis = -0.3 / 1.3^2 = -0.177515
+    stats = quiz_statistics(SET_A, ["q1", "q2", "q3"])
+    assert stats.median_score == pytest.approx(100 / 3)
+    assert stats.skewness == pytest.approx(0.404796, abs=1e-6)
+    assert stats.kurtosis == pytest.approx(-0.177515, abs=1e-6)
+
+
+def test_median_is_the_middle_or_the_mean_of_the_middle_two():
+    assert median([3.0, 1.0, 2.0]) == 2.0
+    assert median([4.0, 1.0, 3.0, 2.0]) == 2.5  # (2 + 3) / 2
+    assert median([7.0]) == 7.0
+    assert median([]) is None
+
+
+def test_skewness_and_kurtosis_of_one_high_score():
+    # 0, 0, 0, 3: mean 0.75; d = -0.75 (x3), 2.25
+    # sum d^2 = 3 * 0.5625 + 5.0625 = 6.75 -> m2 = 1.6875
+    # sum d^3 = 3 * -0.421875 + 11.390625 = 10.125 -> m3 = 2.53125
+    # sum d^4 = 3 * 0.31640625 + 25.62890625 = 26.578125 -> m4 = 6.64453125
+    # k2 = 4 * 1.6875 / 3 = 2.25; k3 = 16 * 2.53125 / (3 * 2) = 6.75; skewness = 6.75 / 2.25^1.5 = 6.75 / 3.375 = 2
+    # k4 = 16 * (5 * 6.64453125 - 3 * 3 * 1.6875^2) / (3 * 2 * 1) = 16 * 7.59375 / 6 = 20.25; kurtosis = 20.25 / 5.0625 = 4
+    assert skewness([0.0, 0.0, 0.0, 3.0]) == pytest.approx(2.0)
+    assert kurtosis([0.0, 0.0, 0.0, 3.0]) == pytest.approx(4.0)
+
+
+def test_kurtosis_of_an_even_spread_is_negative():
+    # 1, 2, 3, 4: mean 2.5; d = -1.5, -0.5, 0.5, 1.5; m2 = 5 / 4 = 1.25; m4 = 10.25 / 4 = 2.5625
+    # k2 = 4 * 1.25 / 3 = 5/3; k4 = 16 * (5 * 2.5625 - 9 * 1.5625) / 6 = 16 * -1.25 / 6 = -10/3
+    # kurtosis = (-10/3) / (25/9) = -1.2; skewness 0 (symmetric)
+    assert kurtosis([1.0, 2.0, 3.0, 4.0]) == pytest.approx(-1.2)
+    assert skewness([1.0, 2.0, 3.0, 4.0]) == pytest.approx(0.0)
+
+
+def test_skewness_and_kurtosis_need_enough_differing_scores():
+    assert skewness([1.0, 2.0]) is None  # S - 2 = 0
+    assert kurtosis([1.0, 2.0, 3.0]) is None  # S - 3 = 0
+    assert skewness([5.0, 5.0, 5.0]) is None and kurtosis([5.0, 5.0, 5.0, 5.0]) is None  # k2 = 0
+
+
+def test_random_guess_score():
+    assert random_guess_score(4, 1) == pytest.approx(25.0)  # one right among four: 1/4
+    assert random_guess_score(3, 2) == pytest.approx(100 / 7)  # the one right set among 2^3 - 1 = 7 non-empty sets
+    assert random_guess_score(0, 1) is None and random_guess_score(4, 0) is None
+
+
+def test_pick_attempts_first_best_all():
+    taken = [
+        TakenAttempt(attempt_id=1, learner=1, started=1.0, score=40.0),
+        TakenAttempt(attempt_id=2, learner=1, started=2.0, score=80.0),
+        TakenAttempt(attempt_id=3, learner=1, started=3.0, score=80.0),  # ties the best: the earlier one counts
+        TakenAttempt(attempt_id=4, learner=2, started=0.5, score=50.0),
+    ]
+    assert sorted(pick_attempts(taken, "first")) == [1, 4]
+    assert sorted(pick_attempts(taken, "best")) == [2, 4]
+    assert pick_attempts(taken, "all") == [4, 1, 2, 3]
+    with pytest.raises(ValueError):
+        pick_attempts(taken, "latest")
+
+
+def test_flags_facility_band_edges():
+    assert flags(None, 20.0, 40.0, ENOUGH) == [] and flags(None, 90.0, 40.0, ENOUGH) == []
+    assert flags(None, 19.9, 40.0, ENOUGH) == ["too hard: learners earned only 19.9% of its marks (under 20%)"]
+    assert flags(None, 90.1, 40.0, ENOUGH) == ["too easy: learners earned 90.1% of its marks (over 90%)"]
+
+
+def test_flags_discrimination_index_edge():
+    assert flags(None, 60.0, 40.0, ENOUGH, discrimination=20.0) == []
+    assert flags(None, 60.0, 40.0, ENOUGH, discrimination=19.9) == [
+        "discrimination index is 19.9%, under 20%: "
+        "it barely separates learners who know the topic from those who do not"
+    ]
+
+
+def test_flags_a_distractor_nobody_picks():
+    assert flags(None, 60.0, 40.0, ENOUGH, unpicked=["c"]) == [
+        "nobody picked choice c: a distractor that distracts nobody"
+    ]
+    assert flags(None, 60.0, 40.0, ENOUGH - 1, unpicked=["c"]) == ["1 more attempt needed (have 19, need 20)"]
+
+
+def test_item_statistics_names_unpicked_distractors_and_the_guess_score():
+    # Choices a-d, a correct: d is a wrong choice nobody picked; b and c were picked. The correct key is never a
+    # distractor, even unpicked. Guessing one of four earns 25 %.
+    stats = item_statistics(
+        SET_A, "q1", None, [["a"], ["a"], ["a"], ["b"], ["c"]], choices="abcd", min_attempts=0, correct="a"
+    )
+    assert stats.random_guess == pytest.approx(25.0)
+    assert "nobody picked choice d: a distractor that distracts nobody" in stats.flags
+    assert not any("choice a" in flag or "choice b" in flag for flag in stats.flags)

@@ -1,13 +1,15 @@
-"""A learner reads a topic, switches learning modes by mouse and keyboard, completes it, and keeps it across log-in."""
+"""A learner reads a topic, switches learning modes by mouse and keyboard, completes it by passing its quiz, and keeps
+it across log-in."""
 
 from __future__ import annotations
 
 import re
 
 import pytest
+from django.contrib.auth.models import User
 from playwright.sync_api import expect
 
-from tests.factories import DEFAULT_PASSWORD, make_user
+from tests.factories import DEFAULT_PASSWORD, correct_keys, make_attempt, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -18,6 +20,16 @@ def log_in(page, base_url: str, username: str) -> None:
     page.get_by_label("Password:", exact=True).fill(DEFAULT_PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_test_id("current-user")).to_have_text(username)
+
+
+def pass_the_quiz(user, topic_slug: str) -> None:
+    """Answer every question right and submit, through the quiz services the pages use."""
+    from quizzes.services import finish_attempt, submit_answer
+
+    attempt = make_attempt(user, topic_slug)
+    for question_id in attempt.question_ids:
+        submit_answer(attempt, question_id, correct_keys(question_id))
+    finish_attempt(attempt)
 
 
 def test_outline_topic_modes_complete_and_progress_survives_login(page, daphne_server):
@@ -52,7 +64,13 @@ def test_outline_topic_modes_complete_and_progress_survives_login(page, daphne_s
     expect(viewer.locator(".viz-position")).to_have_text("Step 1 of 5")
     viewer.get_by_role("button", name="Forward").click()
     expect(viewer.locator('[data-variable="c1.connection_state"] td').last).to_have_text("Accepted")
-    page.get_by_role("button", name="Mark complete").click()
+    # Complete means passing the quiz: the page says so and offers no "Mark complete" that would pretend otherwise.
+    expect(page.get_by_test_id("completion-rule")).to_have_text(
+        "This topic is complete when you pass its quiz with 70% or more. Take the quiz"
+    )
+    expect(page.get_by_role("button", name="Mark complete")).to_have_count(0)
+    pass_the_quiz(User.objects.get(username="reader"), "consumer-lifecycle")
+    page.reload()
     expect(page.get_by_test_id("topic-completed")).to_be_visible()
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Lessons").click()

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from websockets.sync.client import connect as ws_connect
 
 from playground.models import Run
 from quizzes.models import Attempt
@@ -80,3 +81,34 @@ def test_killing_a_daphne_interrupts_its_runs_and_leaves_no_half_written_attempt
         else:
             assert None not in graded, f"attempt {attempt.pk} is finished but not fully graded: {graded}"
             assert attempt.correct_count == sum(answer.correct for answer in attempt.answers.all())
+
+
+def test_a_live_client_of_a_killed_owner_is_closed_and_the_run_is_swept_without_a_new_run(redis_servers):
+    """The live client sits on the surviving process; the run's owner (and sandbox) die with the other. The client gets
+    4012 (its proxy stops hearing the owner's beat), and the survivor's periodic sweep marks the run interrupted though
+    nobody starts a run anywhere."""
+    from playground.live import CLOSE_RUN_LOST
+
+    doomed, survivor = redis_servers(2, PLAYGROUND_HEARTBEAT_SECONDS=str(HEARTBEAT_SECONDS))
+    learner, bystander = make_user("owner-dies"), make_user("bystander")
+    page = open_socket(doomed, "/ws/playground/", learner)
+    live_url = run_starter_until_live(page, "echo", timeout=20)
+    run = Run.objects.get(learner=learner)
+    token_path = live_url.split("/ws/live/", 1)[1]
+    with (
+        open_socket(survivor, "/ws/playground/", bystander),  # an open page on the survivor, no run
+        ws_connect(f"{survivor.ws_url}/ws/live/{token_path}ws/echo/", open_timeout=15) as external,
+    ):
+        external.send("before")
+        assert external.recv(timeout=15) == "before"
+        os.killpg(doomed.proc.pid, signal.SIGKILL)
+        doomed.proc.wait(10)
+        assert close_code(external, time.monotonic() + 30) == CLOSE_RUN_LOST
+
+        deadline = time.monotonic() + 60
+        while Run.objects.get(pk=run.pk).ended_at is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+    run.refresh_from_db()
+    assert run.end_reason == Run.EndReason.INTERRUPTED, (run.end_reason, run.end_detail)
+    assert not Run.objects.filter(learner=bystander).exists()
+    assert "Traceback" not in survivor.log_text()

@@ -25,6 +25,10 @@ REQUIRED_SHARE = 0.9999  # at least 99.99 % of the steady clients' messages arri
 # Delivery is finished when every steady client has the last number, or when no steady client has received
 # anything for this long: a slow machine may take minutes to drain, but a lost message never arrives.
 STALL_SECONDS = 30
+# Sending pauses after each block until a churning client has left since the block began, so churn overlaps the
+# whole send however slow the machine; a churner that cannot come and go for this long fails the test.
+BLOCK = 100
+CHURN_WAIT_SECONDS = 120
 
 
 async def open_dashboard(url: str, origin: str, cookie: str):
@@ -89,10 +93,14 @@ async def scenario(servers, path: str, cookie: str, layer, group: str) -> tuple[
         asyncio.create_task(churn(*endpoints[n % len(endpoints)], cookie, churned, churning, stop_churning, rng))
         for n in range(CHURNING)
     ]
-    await asyncio.wait_for(churning.wait(), 60)  # send only once clients are coming and going
+    await asyncio.wait_for(churning.wait(), CHURN_WAIT_SECONDS)  # send only once clients are coming and going
     for n in range(1, MESSAGES + 1):
+        if n % BLOCK == 1:
+            churning.clear()
         await layer.group_send(group, {"type": "cohort.event", "event": {"kind": "sequence", "n": n}})
         await asyncio.sleep(1 / MESSAGES_PER_SECOND)
+        if n % BLOCK == 0:  # a slow machine sends more slowly rather than before any churner has come and gone
+            await asyncio.wait_for(churning.wait(), CHURN_WAIT_SECONDS)
     stop_churning.set()
     await until_delivery_finishes(listeners, steady)
     done.set()

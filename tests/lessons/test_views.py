@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+from types import MappingProxyType
+
 import pytest
 
 from lessons.catalogue import get_catalogue
@@ -78,23 +81,62 @@ def test_mark_complete_requires_post_and_csrf(client, topic):
     assert Client(enforce_csrf_checks=True).post(f"/lessons/{topic.slug}/complete/").status_code == 403
 
 
-def test_mark_complete_for_learner_is_idempotent(client, topic):
+def use_topic(monkeypatch, changed):
+    """Serve `changed` in place of the catalogue's topic of the same slug, to lesson and quiz pages alike."""
+    catalogue = get_catalogue()
+    patched = dataclasses.replace(
+        catalogue,
+        topics=tuple(changed if t.slug == changed.slug else t for t in catalogue.topics),
+        by_slug=MappingProxyType({**catalogue.by_slug, changed.slug: changed}),
+    )
+    monkeypatch.setattr("lessons.views.get_catalogue", lambda: patched)
+    return changed
+
+
+@pytest.fixture
+def quizless(monkeypatch, topic):
+    """The same topic without a quiz: the only kind a learner may mark complete by hand."""
+    return use_topic(monkeypatch, dataclasses.replace(topic, quiz=None))
+
+
+def test_topic_with_a_quiz_states_its_pass_mark_and_refuses_mark_complete(client, topic):
     user = make_user()
     client.force_login(user)
-    client.post(f"/lessons/{topic.slug}/complete/")
-    client.post(f"/lessons/{topic.slug}/complete/")
+    page = client.get(f"/lessons/{topic.slug}/").text
+    rule = f"This topic is complete when you pass its quiz with {topic.quiz.pass_percent}% or more."
+    assert rule in page and "Mark complete</button>" not in page
+    assert f'href="/quizzes/{topic.slug}/"' in page
+    response = client.post(f"/lessons/{topic.slug}/complete/")
+    assert response.status_code == 409 and rule in response.text
+    assert not TopicCompletion.objects.exists()
+
+
+def test_the_pass_mark_on_the_topic_page_is_the_quizs_own(client, topic, monkeypatch):
+    # One number: the topic page's rule and the quiz page both read the quiz's pass mark.
+    use_topic(monkeypatch, dataclasses.replace(topic, quiz=dataclasses.replace(topic.quiz, pass_percent=85)))
+    assert "pass its quiz with 85% or more" in client.get(f"/lessons/{topic.slug}/").text
+    assert "Pass with 85% to complete the topic" in client.get(f"/quizzes/{topic.slug}/").text
+
+
+def test_mark_complete_of_a_topic_without_quiz_is_idempotent(client, quizless):
+    user = make_user()
+    client.force_login(user)
+    page = client.get(f"/lessons/{quizless.slug}/").text
+    assert "it is complete when you mark it complete" in page and "Mark complete</button>" in page
+    client.post(f"/lessons/{quizless.slug}/complete/")
+    client.post(f"/lessons/{quizless.slug}/complete/")
     completion = TopicCompletion.objects.get(user=user)
-    assert completion.topic == topic.slug and completion.content_hash == topic.content_hash
+    assert completion.topic == quizless.slug and completion.content_hash == quizless.content_hash
     assert 'data-testid="completed"' in client.get("/lessons/").text
 
 
-def test_anonymous_progress_is_merged_at_login(client, topic):
+def test_anonymous_progress_is_merged_at_login(client, quizless):
     user = make_user("ada")
-    client.get(f"/lessons/{topic.slug}/practice/")
-    client.post(f"/lessons/{topic.slug}/complete/")
+    client.get(f"/lessons/{quizless.slug}/practice/")
+    client.post(f"/lessons/{quizless.slug}/complete/")
     client.post("/accounts/login/", {"username": "ada", "password": DEFAULT_PASSWORD})
-    assert TopicCompletion.objects.filter(user=user, topic=topic.slug).exists()
-    assert ModeVisit.objects.filter(user=user, topic=topic.slug, mode="practice").exists()
+    assert TopicCompletion.objects.filter(user=user, topic=quizless.slug).exists()
+    assert ModeVisit.objects.filter(user=user, topic=quizless.slug, mode="practice").exists()
     assert LearningPreference.objects.get(user=user).preferred_mode == "practice"
 
 

@@ -80,6 +80,25 @@ async def test_exception_in_receive_points_at_learner_line(page_factory):
     assert error["line"] == line and "boom" in error["message"]
 
 
+async def test_a_run_whose_connect_raises_records_the_error_at_once_and_its_total(page_factory):
+    page = await page_factory()
+    code = starter_code("echo").replace("await self.accept()", "raise RuntimeError('no entry')", 1)
+    assert "no entry" in code
+    await page.run(code)
+    run = await database_sync_to_async(Run.objects.get)()
+    assert run.error_count == 0
+    for client in ("c1", "c2"):
+        await page.send(type="client.connect", client=client, path="/ws/echo/")
+        error = await page.expect(lambda m: m["type"] == "error")
+        assert "no entry" in error["message"]
+    await run.arefresh_from_db()
+    assert run.error_count == 1 and run.ended_at is None  # counted while the run goes on
+    await page.send(type="stop")
+    await page.expect(lambda m: m["type"] == "status" and m["state"] == "stopped")
+    await run.arefresh_from_db()
+    assert (run.end_reason, run.error_count) == (Run.EndReason.STOPPED, 2)
+
+
 @pytest.mark.parametrize(
     ("message", "expected"),
     [

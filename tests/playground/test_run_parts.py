@@ -307,7 +307,12 @@ async def test_the_heartbeat_stamps_its_run_and_ends_the_silent_ones(transaction
     settings.PLAYGROUND_HEARTBEAT_SECONDS = 0.05
     ours, silent = await runs_beating_since(0.1)
     stamped_before = ours.heartbeat_at
-    heartbeat = Heartbeat(ours.pk)
+    told = []
+
+    async def tell_live_clients() -> None:
+        told.append(1)
+
+    heartbeat = Heartbeat(ours.pk, tell_live_clients)
     heartbeat.start()
     try:
         for _ in range(200):
@@ -320,5 +325,6 @@ async def test_the_heartbeat_stamps_its_run_and_ends_the_silent_ones(transaction
         heartbeat.stop()
     assert silent.end_reason == Run.EndReason.INTERRUPTED
     assert ours.ended_at is None and ours.heartbeat_at > stamped_before
+    assert len(told) >= 3  # the live clients hear it more often than the row is stamped
     await asyncio.wait([heartbeat.task])
     assert heartbeat.task.cancelled()

@@ -56,7 +56,11 @@ async def start_session() -> tuple[RunSession, ScriptedSandbox, list[dict]]:
     session = RunSession(
         run=run, learner=run.learner, sandbox=sandbox, notify=notify, channel_layer=layer, owner_channel=owner_channel
     )
-    await session.start("")
+
+    async def live_url(token: str) -> None:
+        """The owner hands the URL to its page; these tests look at what the run sends after it."""
+
+    await session.start("", live_url)
     return session, sandbox, page
 
 

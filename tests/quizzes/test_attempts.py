@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
 import pytest
 from django.db import connection
 from django.test import Client
+from django.utils.html import escape
 
 from lessons.catalogue import get_catalogue
 from lessons.models import TopicCompletion
 from quizzes.bank import get_bank
 from quizzes.models import Answer, Attempt, HintReveal
+from quizzes.views import CONFIRM_UNANSWERED
 from tests.factories import DEFAULT_PASSWORD, correct_keys, make_attempt, make_user, wrong_key
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +33,11 @@ def start(client, mode="test") -> Attempt:
     response = client.post(f"/quizzes/{TOPIC}/", {"mode": mode})
     assert response.status_code == 302
     return Attempt.objects.latest("pk")
+
+
+def submit_anyway(client, attempt, **extra):
+    """Submit, confirming the unanswered questions as the confirm step's button does."""
+    return client.post(f"/quizzes/attempt/{attempt.pk}/finish/", {"confirm": CONFIRM_UNANSWERED, **extra})
 
 
 def answer(client, attempt, question_id, *keys, headers=None, **extra):
@@ -98,7 +106,7 @@ def test_client_sent_correct_and_score_are_ignored(learner_client):
     qid = attempt.question_ids[0]
     answer(learner_client, attempt, qid, wrong_key(qid), correct="true", score="100")
     assert Answer.objects.get(attempt=attempt).correct is False
-    learner_client.post(f"/quizzes/attempt/{attempt.pk}/finish/", {"score_percent": "100", "passed": "1"})
+    submit_anyway(learner_client, attempt, score_percent="100", passed="1")
     attempt.refresh_from_db()
     assert attempt.score_percent == 0 and attempt.passed is False
 
@@ -148,7 +156,7 @@ def test_answering_a_finished_attempt_is_409_and_changes_nothing(learner_client)
     attempt = start(learner_client)
     qid = attempt.question_ids[0]
     answer(learner_client, attempt, qid, wrong_key(qid))
-    learner_client.post(f"/quizzes/attempt/{attempt.pk}/finish/")
+    submit_anyway(learner_client, attempt)
     response = answer(learner_client, attempt, qid, *correct_keys(qid))
     assert response.status_code == 409
     assert "attempt is finished" in response.text
@@ -170,7 +178,8 @@ def test_test_mode_answers_can_change_until_submitted(learner_client):
     attempt = start(learner_client, "test")
     qid = attempt.question_ids[0]
     answer(learner_client, attempt, qid, wrong_key(qid))
-    answer(learner_client, attempt, qid, *correct_keys(qid))
+    response = answer(learner_client, attempt, qid, *correct_keys(qid))
+    assert response["Location"] == f"/quizzes/attempt/{attempt.pk}/#question-1"  # an anchor the page has
     saved = Answer.objects.get(attempt=attempt)
     assert saved.correct and saved.changed_count == 1
 
@@ -242,7 +251,7 @@ def test_review_shows_answer_solution_mistakes_hints_and_time(learner_client):
     qid = attempt.question_ids[0]
     learner_client.post(f"/quizzes/attempt/{attempt.pk}/hint/", {"question": qid})
     answer(learner_client, attempt, qid, wrong_key(qid))
-    learner_client.post(f"/quizzes/attempt/{attempt.pk}/finish/")
+    submit_anyway(learner_client, attempt)
     page = learner_client.get(f"/quizzes/attempt/{attempt.pk}/review/").text
     question = get_bank().questions[qid]
     assert question.choices[wrong_key(qid)].feedback_html in page
@@ -281,3 +290,92 @@ def test_anonymous_visitors_cannot_see_each_others_attempts(client):
     attempt = start(client)
     stranger = Client()
     assert stranger.get(f"/quizzes/attempt/{attempt.pk}/").status_code == 404
+
+
+def test_practice_answer_shows_every_choices_feedback_and_the_mistakes_of_wrong_ones(learner_client):
+    attempt = start(learner_client, "practice")
+    first, second = attempt.question_ids[:2]
+    response = answer(learner_client, attempt, first, wrong_key(first), headers={"HX-Request": "true"})
+    question = get_bank().questions[first]
+    for choice in question.choices.values():
+        assert choice.feedback_html in response.text, choice.key
+        if choice.mistake:
+            assert escape(choice.mistake) in response.text, choice.key
+    assert response.text.count('class="verdict"') == len(question.choices)
+    for choice in get_bank().questions[second].choices.values():
+        assert choice.feedback_html not in response.text
+
+
+def test_results_show_every_choices_feedback_in_both_modes(learner_client):
+    for mode in ("test", "practice"):
+        attempt = start(learner_client, mode)
+        qid = attempt.question_ids[0]
+        answer(learner_client, attempt, qid, *correct_keys(qid))
+        submit_anyway(learner_client, attempt)
+        page = learner_client.get(f"/quizzes/attempt/{attempt.pk}/review/").text
+        for other in attempt.question_ids:  # answered or not, every choice explains itself
+            for choice in get_bank().questions[other].choices.values():
+                assert choice.feedback_html in page, (mode, other, choice.key)
+                if choice.mistake:
+                    assert escape(choice.mistake) in page, (mode, other, choice.key)
+
+
+def navigator_states(page: str) -> list[str]:
+    return re.findall(r'data-state="([^"]+)"', page)
+
+
+def test_practice_navigator_shows_right_wrong_unanswered_and_current_in_words(learner_client):
+    attempt = start(learner_client, "practice")
+    first, second = attempt.question_ids[:2]
+    answer(learner_client, attempt, first, *correct_keys(first))
+    answer(learner_client, attempt, second, wrong_key(second))
+    page = learner_client.get(f"/quizzes/attempt/{attempt.pk}/", {"q": 3}).text
+    assert navigator_states(page) == ["right", "wrong"] + ["not answered"] * 8
+    assert 'aria-label="Question 1, right"' in page and 'aria-label="Question 2, wrong"' in page
+    assert 'aria-label="Question 3, not answered"' in page
+    assert page.count('aria-current="step"') == 1
+    assert re.search(r'\?q=3"\s+aria-current="step"', page)
+
+
+def test_test_mode_navigator_says_answered_but_never_right_or_wrong(learner_client):
+    attempt = start(learner_client)
+    first, second = attempt.question_ids[:2]
+    answer(learner_client, attempt, first, *correct_keys(first))
+    fragment = answer(learner_client, attempt, second, wrong_key(second), headers={"HX-Request": "true"}).text
+    page = learner_client.get(f"/quizzes/attempt/{attempt.pk}/").text
+    for html in (page, fragment):
+        assert navigator_states(html) == ["answered", "answered"] + ["not answered"] * 8
+        assert "right" not in navigator_states(html) and ", wrong" not in html
+
+
+def test_submitting_with_unanswered_questions_asks_first(learner_client):
+    attempt = start(learner_client)
+    for qid in attempt.question_ids[:7]:
+        answer(learner_client, attempt, qid, *correct_keys(qid))
+    response = learner_client.post(f"/quizzes/attempt/{attempt.pk}/finish/")
+    assert response.status_code == 200
+    assert "3 of 10 unanswered: submit anyway?" in response.text
+    assert f'value="{CONFIRM_UNANSWERED}"' in response.text and "csrfmiddlewaretoken" in response.text
+    attempt.refresh_from_db()
+    assert not attempt.is_finished
+    wrong_confirm = learner_client.post(f"/quizzes/attempt/{attempt.pk}/finish/", {"confirm": "yes"})
+    assert wrong_confirm.status_code == 200 and not Attempt.objects.get(pk=attempt.pk).is_finished
+    assert submit_anyway(learner_client, attempt).status_code == 302
+    attempt.refresh_from_db()
+    assert attempt.is_finished and attempt.correct_count == 7 and attempt.passed
+
+
+def test_submitting_with_every_question_answered_needs_no_confirmation(learner_client):
+    attempt = start(learner_client)
+    for qid in attempt.question_ids:
+        answer(learner_client, attempt, qid, wrong_key(qid))
+    response = learner_client.post(f"/quizzes/attempt/{attempt.pk}/finish/")
+    assert response.status_code == 302 and Attempt.objects.get(pk=attempt.pk).is_finished
+
+
+def test_anonymous_visitor_who_passes_completes_the_topic_in_the_session(client):
+    attempt = start(client)
+    for qid in attempt.question_ids:
+        answer(client, attempt, qid, *correct_keys(qid))
+    client.post(f"/quizzes/attempt/{attempt.pk}/finish/")
+    assert 'data-testid="topic-completed"' in client.get(f"/lessons/{TOPIC}/").text

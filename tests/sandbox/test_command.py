@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from playground.sandbox.host.options import PROJECT_ROOT
+from tests.conftest import COMMAND_SECONDS
 
 from .consumers import ASYNC_COUNTER, RAISES_IN_RECEIVE
 
@@ -34,7 +35,7 @@ def run_command(tmp_path: Path, code: str, script: list[dict] | None, *extra: st
         (tmp_path / "script.jsonl").write_text("\n".join(json.dumps(op) for op in script) + "\n")
         argv += ["--script", str(tmp_path / "script.jsonl")]
     return subprocess.run(
-        argv, cwd=PROJECT_ROOT, env=command_env(tmp_path), capture_output=True, text=True, timeout=120
+        argv, cwd=PROJECT_ROOT, env=command_env(tmp_path), capture_output=True, text=True, timeout=COMMAND_SECONDS
     )
 
 
@@ -73,6 +74,6 @@ def test_run_consumer_rejects_a_bad_script(tmp_path):
 def test_run_consumer_reports_an_unreadable_file(tmp_path):
     result = subprocess.run(
         [sys.executable, "manage.py", "run_consumer", str(tmp_path / "nope.py")],
-        cwd=PROJECT_ROOT, env=command_env(tmp_path), capture_output=True, text=True, timeout=120,
+        cwd=PROJECT_ROOT, env=command_env(tmp_path), capture_output=True, text=True, timeout=COMMAND_SECONDS,
     )  # fmt: skip
     assert result.returncode == 1 and "cannot read" in result.stderr

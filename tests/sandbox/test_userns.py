@@ -13,6 +13,7 @@ import pyseccomp
 
 from playground.sandbox.host import envbuild
 from playground.sandbox.host.options import PROJECT_ROOT
+from tests.conftest import COMMAND_SECONDS
 
 NOBODY = 65534
 SCRIPT = r"""
@@ -84,7 +85,9 @@ def test_userns_mode_runs_consumers_for_an_unprivileged_user():
         if os.geteuid() == 0:  # become an ordinary user, as on a developer laptop
             command = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", *command]
         env = {"PATH": "/usr/bin:/bin", "HOME": str(folder), "PYTHONPATH": str(folder)}
-        result = subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=120, check=False)
+        result = subprocess.run(
+            command, cwd=folder, env=env, capture_output=True, text=True, timeout=COMMAND_SECONDS, check=False
+        )
         assert result.returncode == 0, result.stderr[-3000:]
         report = json.loads(result.stdout.splitlines()[-1])
     finally:

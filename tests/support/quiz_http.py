@@ -7,6 +7,8 @@ import secrets
 import urllib.parse
 import urllib.request
 
+from quizzes.views import CONFIRM_UNANSWERED
+
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
@@ -48,4 +50,5 @@ class QuizLearner:
         ]
 
     def finish(self, attempt_id: int) -> int:
-        return self.request("POST", f"/quizzes/attempt/{attempt_id}/finish/")[0]
+        """Submit, confirming any unanswered questions as the confirm step's button does."""
+        return self.request("POST", f"/quizzes/attempt/{attempt_id}/finish/", {"confirm": CONFIRM_UNANSWERED})[0]

@@ -1,0 +1,36 @@
+import operator
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.urls import path
+
+OPERATIONS = {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}
+
+
+def is_number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+class CalculatorConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        await self.accept()
+
+    async def receive_json(self, content, **kwargs):
+        if not isinstance(content, dict):  # a frame that is not JSON never gets here: decode_json raises
+            await self.send_json({"id": None, "error": "invalid-json"})
+            return
+        request_id = content.get("id")
+        operation = OPERATIONS.get(content.get("op"))
+        a, b = content.get("a"), content.get("b")
+        if operation is None:
+            await self.send_json({"id": request_id, "error": "unknown-op"})
+        elif not (is_number(a) and is_number(b)):
+            await self.send_json({"id": request_id, "error": "bad-arguments"})
+        elif content["op"] == "div" and b == 0:
+            await self.send_json({"id": request_id, "error": "division-by-zero"})
+        else:
+            await self.send_json({"id": request_id, "result": operation(a, b)})
+
+
+websocket_urlpatterns = [
+    path("ws/calc/", CalculatorConsumer.as_asgi()),
+]

@@ -1,0 +1,48 @@
+from urllib.parse import parse_qs
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.middleware import BaseMiddleware
+from channels.routing import URLRouter
+from django.urls import path
+
+TOKENS = {"t-ann": "ann", "t-bob": "bob"}
+
+
+class TokenUser:
+    is_authenticated = True
+
+    def __init__(self, username):
+        self.username = username
+
+
+class Anonymous:
+    is_authenticated = False
+    username = ""
+
+
+class TokenAuthMiddleware(BaseMiddleware):
+    async def __call__(self, scope, receive, send):
+        query = parse_qs(scope.get("query_string", b"").decode())
+        username = TOKENS.get((query.get("token") or [""])[0])
+        scope = dict(scope, user=TokenUser(username) if username else Anonymous())
+        return await super().__call__(scope, receive, send)
+
+
+class InboxConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.user = self.scope["user"]
+        await self.accept()
+        if not self.user.is_authenticated:
+            await self.close(code=4003)
+            return
+        await self.send(text_data=f"hello {self.user.username}")
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is not None:
+            await self.send(text_data=f"{self.user.username}: {text_data}")
+
+
+websocket_urlpatterns = [
+    path("ws/inbox/", InboxConsumer.as_asgi()),
+]
+application = TokenAuthMiddleware(URLRouter(websocket_urlpatterns))
