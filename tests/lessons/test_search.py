@@ -64,7 +64,8 @@ def test_group_send_finds_groups_and_broadcast_first():
 
 
 def test_each_result_names_the_section_that_matches():
-    for result in search(get_catalogue(), "DenyConnection", 8)[:10]:
+    results = [r for r in search(get_catalogue(), "DenyConnection", 8) if r.mode.key != "practice"]
+    for result in results[:10]:  # (practice pages are searched by their answer-free text and open at the top)
         assert result.anchor, f"{result.topic.slug}/{result.mode.key} has headings, so a section matches"
         assert f'id="{result.anchor}"' in result.mode.html
         section = next(s for s in result.mode.sections if s.anchor == result.anchor)
