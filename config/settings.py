@@ -253,9 +253,10 @@ USE_TZ = True
 CONTENT_DIR = Path(os.environ.get("ACADEMY_CONTENT_DIR", BASE_DIR / "content"))
 # Rendered content per content version (lessons/catalogue/snapshot.py): start-up reads it instead of re-rendering.
 CONTENT_CACHE_DIR = Path(os.environ.get("ACADEMY_CONTENT_CACHE_DIR", DATA_DIR / "content-cache"))
-# Lesson search refuses longer queries and ignores words past the limit.
+# Lesson search refuses longer queries and ignores words past the limit; results come this many to a page.
 LESSON_SEARCH_MAX_QUERY_CHARS = 200
 LESSON_SEARCH_MAX_TERMS = 8
+LESSON_SEARCH_PAGE_SIZE = env_int("LESSON_SEARCH_PAGE_SIZE", 10)
 
 # Playground: every limit of a run is a named field of playground.sandbox.shared.limits.SandboxLimits;
 # PLAYGROUND_LIMITS (JSON object) overrides any of them, e.g. {"cpu_seconds": 2, "max_clients": 5}.

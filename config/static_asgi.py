@@ -13,6 +13,8 @@ from django.conf import settings
 from whitenoise.base import WhiteNoise
 
 LARGE_FILE_BYTES = 256 * 1024
+# Paths browsers ask for at the site's root, answered with a static file (nginx serves the same files from disk).
+ROOT_FILES = {"/favicon.ico": "img/favicon.ico"}
 
 
 def build_static_index() -> WhiteNoise:
@@ -48,10 +50,13 @@ class StaticFilesApp:
         self.index = build_static_index()
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        path = scope["path"] if scope["type"] == "http" else ""
+        if path in ROOT_FILES:
+            path = self.prefix + ROOT_FILES[path]
+        if not path.startswith(self.prefix):
             await self.inner(scope, receive, send)
             return
-        static_file = self.index.files.get(scope["path"])
+        static_file = self.index.files.get(path)
         if static_file is None:
             await self.inner(scope, receive, send)
             return

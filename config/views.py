@@ -15,11 +15,16 @@ def home(request: HttpRequest) -> HttpResponse:
     from lessons.catalogue import get_catalogue
     from lessons.learner_progress import load_progress
 
-    context = {}
+    catalogue = get_catalogue()
+    context: dict[str, object] = {
+        # Where the Quizzes and Visualizer cards lead: the first topic that has a quiz, the first with a recorded run.
+        "quiz_topic": next((topic for topic in catalogue.topics if topic.quiz), None),
+        "execution_topic": next((topic for topic in catalogue.topics if "execution" in topic.modes), None),
+    }
     last = load_progress(request).last
-    topic = get_catalogue().get(last[0]) if last else None
+    topic = catalogue.get(last[0]) if last else None
     if topic and last and last[1] in topic.modes:
-        context = {"continue_topic": topic, "continue_mode": topic.modes[last[1]]}
+        context.update(continue_topic=topic, continue_mode=topic.modes[last[1]])
     return render(request, "home.html", context)
 
 

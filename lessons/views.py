@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -61,9 +62,11 @@ def render_mode(
 ) -> HttpResponse:
     record_visit(request, topic, mode, chosen=chosen)
     progress = load_progress(request)
-    previous_topic, next_topic = get_catalogue().neighbours(topic)
+    catalogue = get_catalogue()
+    previous_topic, next_topic = catalogue.neighbours(topic)
     context = {
         "topic": topic,
+        "prerequisites": [catalogue.by_slug[slug] for slug in topic.prerequisites],
         "page": topic.modes[mode],
         "progress": progress,
         "completed": topic.slug in progress.completed,
@@ -114,7 +117,7 @@ def practice_answer(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
-    """Ranked results with highlighted snippets; an over-long query is refused with a message."""
+    """Ranked results with highlighted snippets, a page at a time; an over-long query is refused with a message."""
     query = request.GET.get("q", "").strip()
     error = None
     results = []
@@ -122,10 +125,11 @@ def search(request: HttpRequest) -> HttpResponse:
         error = f"Search for at most {settings.LESSON_SEARCH_MAX_QUERY_CHARS} characters."
     elif query:
         results = run_search(get_catalogue(), query, settings.LESSON_SEARCH_MAX_TERMS)
+    page = Paginator(results, settings.LESSON_SEARCH_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "lessons/search.html",
-        {"query": query, "results": results, "error": error},
+        {"query": query, "results": page, "total": len(results), "error": error},
         status=400 if error else 200,
     )
 

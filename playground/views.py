@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -24,16 +25,20 @@ def playground(request: HttpRequest, starter: str = "echo") -> HttpResponse:
 def replay(request: HttpRequest, pk: int) -> HttpResponse:
     """A recorded run with the step-through viewer: its owner, its owner's instructors, or anyone with its share link.
 
+    A visitor who is not signed in and has no share link of the run is asked to sign in (the link may be their own run).
+
     While the run is still going, its owner and their instructors follow it live over the watch socket.
     """
     run = Run.objects.filter(pk=pk).select_related("learner").first()
+    user = request.user
+    link = sharing.link_state(run, request.GET.get("share", "")) if run is not None else "invalid"
+    if not user.is_authenticated and link == "invalid":
+        return redirect_to_login(request.get_full_path())  # whether the run exists is told only after sign-in
     if run is None:
         raise Http404("No such run.")
-    user = request.user
     is_learner = user.is_authenticated and run.learner_id == user.pk
     may_watch = is_learner or (user.is_authenticated and instructs_learner(user, run.learner_id))
     if not may_watch:
-        link = sharing.link_state(run, request.GET.get("share", ""))
         if link == "expired":
             return render(request, "playground/share_expired.html", status=410)
         if link != "valid":

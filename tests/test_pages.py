@@ -34,6 +34,23 @@ def test_home_escapes_username(client, db):
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
 
 
+def test_home_cards_link_to_lessons_quizzes_playground_and_visualizer(client):
+    from lessons.catalogue import get_catalogue
+
+    topics = get_catalogue().topics
+    quiz_topic = next(topic for topic in topics if topic.quiz)
+    execution_topic = next(topic for topic in topics if "execution" in topic.modes)
+    text = client.get("/").text
+    features = text[text.index('class="features"') :]
+    for href, name in [
+        ("/lessons/", "Lessons"),
+        (f"/quizzes/{quiz_topic.slug}/", "Quizzes"),
+        ("/playground/", "Playground"),
+        (f"/lessons/{execution_topic.slug}/execution/", "Visualizer"),
+    ]:
+        assert f'<h2><a href="{href}">{name}</a></h2>' in features
+
+
 def test_unknown_url_gets_friendly_404(client):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
@@ -104,6 +121,17 @@ def test_static_files_served_with_cache_headers(daphne_server):
     with pytest.raises(urllib.error.HTTPError) as excinfo:
         urllib.request.urlopen(request, timeout=30)
     assert excinfo.value.code == 304
+
+
+@pytest.mark.django_db(transaction=True)
+def test_favicon_ico_is_served_at_the_root_and_linked(daphne_server):
+    with urllib.request.urlopen(daphne_server.url + "/favicon.ico", timeout=30) as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] in ("image/x-icon", "image/vnd.microsoft.icon")
+        assert "max-age=" in response.headers["Cache-Control"]
+        assert response.read(4) == b"\x00\x00\x01\x00"  # an ICO file's header
+    with urllib.request.urlopen(daphne_server.url + "/", timeout=30) as response:
+        assert '<link rel="icon" href="/static/img/favicon.ico"' in response.read().decode()
 
 
 @pytest.mark.django_db(transaction=True)

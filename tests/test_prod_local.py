@@ -154,6 +154,9 @@ def test_prod_local_serves_through_nginx_and_survives_losing_a_daphne(prod_local
         )
         sock.sendall(b"x" * 1024)
         assert sock.recv(64).startswith(b"HTTP/1.1 413 ")  # nginx answers from the header, before the body
+    with urllib.request.urlopen(url + "/favicon.ico", timeout=30) as response:
+        assert response.headers["Expires"], "from disk (nginx's expires), not through Daphne"
+        assert response.read(4) == b"\x00\x00\x01\x00"  # the collected static/img/favicon.ico
 
     with pytest.raises(InvalidStatus):
         ws_connect(url.replace("http", "ws") + "/ws/playground/", origin="https://evil.example", open_timeout=10)

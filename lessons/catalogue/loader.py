@@ -14,7 +14,7 @@ from django.conf import settings
 from lessons.catalogue import snapshot
 from lessons.catalogue.errors import CatalogueError, ContentError
 from lessons.catalogue.practice import PracticeReader
-from lessons.catalogue.rendering import highlight_python, plain_text, render_markdown
+from lessons.catalogue.rendering import highlight_python, plain_text, render_markdown, split_sections
 from lessons.catalogue.trace_files import load_trace
 from lessons.catalogue.types import MIN_MODES, MODES, Catalogue, ModePage, QuizConfig, Topic
 from lessons.catalogue.yaml_lines import LineDict, load_yaml
@@ -158,7 +158,9 @@ class TopicReader:
         text = md_path.read_text(encoding="utf-8")
         rendered, headings = render_markdown(text)
         if mode != "practice":
-            return ModePage(key=mode, html=rendered, headings=headings, text=plain_text(rendered))
+            return ModePage(
+                key=mode, html=rendered, headings=headings, text=plain_text(rendered), sections=split_sections(rendered)
+            )
         practice = PracticeReader(md_path.relative_to(self.content_dir.parent), self.errors).read(text)
         return ModePage(key=mode, html=practice.intro_html, headings=headings, text=practice.text, practice=practice)
 

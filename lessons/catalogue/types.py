@@ -35,6 +35,14 @@ class Heading:
 
 
 @dataclass(frozen=True)
+class Section:
+    """The text under one h2/h3 heading (anchor "" for text before the first), so search can link to it."""
+
+    anchor: str
+    text: str
+
+
+@dataclass(frozen=True)
 class PracticeChoice:
     key: str
     text_html: str
@@ -70,6 +78,7 @@ class ModePage:
     html: str
     headings: tuple[Heading, ...]
     text: str  # plain text for search
+    sections: tuple[Section, ...] = ()
     practice: PracticePage | None = None  # the practice mode's questions, solutions kept apart
 
     @property

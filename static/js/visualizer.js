@@ -40,12 +40,10 @@ export class Visualizer {
     this.slider.addEventListener("input", () => this.show(parseInt(this.slider.value, 10)));
     this.root.querySelector(".viz-goto-form").addEventListener("submit", (event) => {
       event.preventDefault();
-      const step = parseInt(this.goto.value, 10);
-      const index = this.events.findIndex((e) => e.step === step);
-      if (index >= 0) this.show(index);
+      this.goToStep(parseInt(this.goto.value, 10));
     });
     this.root.addEventListener("keydown", (event) => {
-      if (event.target.matches("input, select, textarea")) return;
+      if (event.target.matches("input, select, textarea, [role=region]")) return;  // a focused table scrolls itself
       if (event.key === "ArrowRight") { event.preventDefault(); this.show(this.current + 1); }
       if (event.key === "ArrowLeft") { event.preventDefault(); this.show(this.current - 1); }
       if (event.key === "Home") { event.preventDefault(); this.show(0); }
@@ -55,6 +53,22 @@ export class Visualizer {
       const row = event.target.closest("tr[data-index]");
       if (row) this.show(parseInt(row.dataset.index, 10));
     });
+  }
+
+  // A step that is not in the trace is refused in words, next to the field, instead of silently ignored.
+  goToStep(step) {
+    const index = this.events.findIndex((e) => e.step === step);
+    const message = this.root.querySelector(".viz-goto-message");
+    if (index >= 0) {
+      message.textContent = "";
+      this.goto.removeAttribute("aria-invalid");
+      this.show(index);
+      return;
+    }
+    const total = this.events.length;
+    const range = total ? `steps run from ${this.events[0].step} to ${this.events[total - 1].step}` : "there are no steps yet";
+    message.textContent = Number.isNaN(step) ? `Type a step number: ${range}.` : `There is no step ${step}: ${range}.`;
+    this.goto.setAttribute("aria-invalid", "true");
   }
 
   reset() {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
@@ -37,7 +39,8 @@ def test_owner_revokes_the_share_link_and_only_the_new_one_works(page, browser, 
 
     stranger = browser.new_context()
     other = stranger.new_page()
-    assert other.goto(old_link).status == 404
+    other.goto(old_link)  # the revoked link shows nothing of the run: a visitor is asked to sign in
+    expect(other).to_have_url(re.compile(r"/accounts/login/\?next="))
     assert other.goto(new_link).status == 200
     expect(other.get_by_role("heading", name=f"Replay of run {run.pk}")).to_be_visible()
     expect(other.get_by_label("Share link")).to_have_count(0)  # only the owner sees and changes the link

@@ -51,6 +51,15 @@ def test_echo_run_steps_live_and_replays_from_a_share_link(page, browser, daphne
     rows.nth(0).click()
     expect(viz.locator(".viz-position")).to_have_text(re.compile(r"^Step 1 "))
     expect(state_row.locator("td")).to_have_count(1)
+    viz.get_by_label("Go to step").fill("99")
+    viz.get_by_role("button", name="Go", exact=True).click()
+    expect(viz.get_by_test_id("goto-message")).to_have_text("There is no step 99: steps run from 1 to 5.")
+    expect(viz.get_by_label("Go to step")).to_have_attribute("aria-invalid", "true")
+    expect(viz.locator(".viz-position")).to_have_text(re.compile(r"^Step 1 "))
+    viz.get_by_label("Go to step").fill("3")
+    viz.get_by_role("button", name="Go", exact=True).click()
+    expect(viz.locator(".viz-position")).to_have_text(re.compile(r"^Step 3 "))
+    expect(viz.get_by_test_id("goto-message")).to_have_text("")
 
     page.get_by_role("button", name="Stop").click()
     page.get_by_role("link", name="Replay this run").click()
@@ -61,7 +70,9 @@ def test_echo_run_steps_live_and_replays_from_a_share_link(page, browser, daphne
     stranger = browser.new_context()
     other = stranger.new_page()
     run = Run.objects.get()
-    assert other.goto(f"{daphne_server.url}/playground/runs/{run.pk}/").status == 404
+    other.goto(f"{daphne_server.url}/playground/runs/{run.pk}/")  # without the share token: asked to sign in
+    expect(other).to_have_url(re.compile(rf"/accounts/login/\?next=/playground/runs/{run.pk}/$"))
+    expect(other.get_by_label("Username")).to_be_visible()
     assert other.goto(share_url).status == 200
     expect(other.locator(".viz-table tbody tr")).to_have_count(5)
     stranger.close()

@@ -184,3 +184,13 @@ def test_search_query_length_limit_at_edge(client, settings):
 def test_search_with_no_match_says_so(client):
     response = client.get("/lessons/search/", {"q": "zzyzxq"})
     assert "0 results" in response.text
+
+
+def test_builds_on_names_prerequisites_by_title_with_links(client):
+    topic = get_catalogue().get("groups")
+    text = client.get("/lessons/groups/").text
+    titles = [get_catalogue().get(slug).title for slug in topic.prerequisites]
+    links = "; ".join(
+        f'<a href="/lessons/{slug}/">{title}</a>' for slug, title in zip(topic.prerequisites, titles, strict=True)
+    )
+    assert f"Builds on: {links}</span>" in text

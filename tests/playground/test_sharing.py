@@ -51,14 +51,15 @@ def owner_client(run: Run, csrf: bool = False) -> Client:
     return client
 
 
-def test_owner_revokes_the_link_old_token_404_new_token_200():
+def test_owner_revokes_the_link_old_token_refused_new_token_200():
     run = make_run()
     old = run.share_token
     response = owner_client(run).post(f"/playground/runs/{run.pk}/share/", {"action": "revoke", "expires": "never"})
     assert response.status_code == 302
     run.refresh_from_db()
     assert run.share_token != old and run.share_expires_at is None
-    assert Client().get(f"/playground/runs/{run.pk}/?share={old}").status_code == 404
+    stale = Client().get(f"/playground/runs/{run.pk}/?share={old}")  # a visitor: asked to sign in, not shown the run
+    assert stale.status_code == 302 and stale["Location"].startswith("/accounts/login/?next=")
     assert Client().get(f"/playground/runs/{run.pk}/?share={run.share_token}").status_code == 200
 
 
