@@ -257,6 +257,9 @@ CONTENT_CACHE_DIR = Path(os.environ.get("ACADEMY_CONTENT_CACHE_DIR", DATA_DIR / 
 LESSON_SEARCH_MAX_QUERY_CHARS = 200
 LESSON_SEARCH_MAX_TERMS = 8
 LESSON_SEARCH_PAGE_SIZE = env_int("LESSON_SEARCH_PAGE_SIZE", 10)
+# Re-opening the page a learner last read writes nothing (no row, no session, no feed item) unless the last visit was
+# recorded longer ago than this; the dashboards' "last seen" is at most this stale.
+LESSON_VISIT_REFRESH_SECONDS = env_int("LESSON_VISIT_REFRESH_SECONDS", 300)
 
 # Playground: every limit of a run is a named field of playground.sandbox.shared.limits.SandboxLimits;
 # PLAYGROUND_LIMITS (JSON object) overrides any of them, e.g. {"cpu_seconds": 2, "max_clients": 5}.
