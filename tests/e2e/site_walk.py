@@ -27,6 +27,7 @@ from lessons.catalogue import get_catalogue
 from playground.models import Run
 from quizzes import services
 from tests.e2e.test_lessons_flow import log_in
+from tests.e2e.views import BROWSER_WAIT_MS
 from tests.factories import correct_keys, make_attempt, make_user, wrong_key
 
 WALKED_TOPIC = "groups"  # offers all ten learning modes, a recorded trace and a starter
@@ -198,7 +199,7 @@ def walk_every_page(
     if init_script is not None:
         context.add_init_script(path=str(init_script))
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(BROWSER_WAIT_MS)
     if reader == "visitor":
         open_and_check(page, base_url, anonymous_pages(data), counted)
         open_rendered(page, base_url, "server-error", loader.get_template("errors/500.html").render(), 500, counted)
