@@ -278,6 +278,8 @@ PLAYGROUND_HEARTBEAT_SECONDS = env_int("PLAYGROUND_HEARTBEAT_SECONDS", 10)
 PLAYGROUND_LIVE_HANDSHAKE_SECONDS = env_int("PLAYGROUND_LIVE_HANDSHAKE_SECONDS", 3)
 # "minimal" (~15 MB per idle sandbox; routed consumers load in ~70 ms) or "full" (~27 MB; ~12 ms).
 PLAYGROUND_SANDBOX_PRELOAD = os.environ.get("PLAYGROUND_SANDBOX_PRELOAD", "minimal")
+# Learner code runs at this nice level (0-19) so that a run storm leaves the CPU to page requests first.
+PLAYGROUND_SANDBOX_NICENESS = env_int("PLAYGROUND_SANDBOX_NICENESS", 10)
 PLAYGROUND_SANDBOX_ENV = Path(os.environ.get("PLAYGROUND_SANDBOX_ENV", BASE_DIR / ".sandbox-env"))
 # Runs learner code without bubblewrap (a plain child process). Development only: `check --deploy` refuses it.
 PLAYGROUND_UNSANDBOXED_DEVELOPMENT = env_bool("PLAYGROUND_UNSANDBOXED_DEVELOPMENT", False)
