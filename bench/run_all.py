@@ -27,7 +27,8 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:543
 # embedded defaults (SQLite, in-memory layer) its notes describe, so REDIS_URL and DATABASE_URL are not passed on;
 # the Redis ones get the URL as --redis-url, the PostgreSQL ones the server as --database-url (each makes its own database).
 BENCHMARKS = [
-    ("Lessons pages", ["lessons_bench.py", "--seconds", "8"], "lessons_RESULTS.md"),
+    ("Where a request's time goes", ["request_profile.py", "--requests", "40"], "request_profile_RESULTS.md"),
+    ("Pages against Django's floor", ["lessons_bench.py", "--seconds", "8"], "lessons_RESULTS.md"),
     (
         "Quiz attempts",
         ["quiz_bench.py", "--learners", "50", "--rounds", "3", "--database-url", DATABASE_URL],
