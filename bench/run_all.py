@@ -43,7 +43,17 @@ BENCHMARKS = [
     ("Database connections on PostgreSQL", ["db_pool_bench.py", "--database-url", DATABASE_URL], "db_pool_RESULTS.md"),
     (
         "Readiness with 200 playground sockets over Redis",
-        ["health_bench.py", "--sockets", "200", "--probes", "100", "--redis-url", REDIS_URL],
+        [
+            "health_bench.py",
+            "--sockets",
+            "200",
+            "--probes",
+            "100",
+            "--redis-url",
+            REDIS_URL,
+            "--database-url",
+            DATABASE_URL,
+        ],
         "health_RESULTS.md",
     ),
     (

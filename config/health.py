@@ -13,6 +13,7 @@ import asyncio
 import hmac
 import json
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
@@ -37,11 +38,46 @@ def probe_connection_params() -> dict[str, Any]:
     return params
 
 
+# Readiness's own PostgreSQL connection, one per event loop (one per server process), kept between probes: opening a
+# connection per probe (a server process forked per connection) was most of a probe's time on a loaded machine.
+_probe_connections: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, psycopg.AsyncConnection[Any]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def forget_connections_of_closed_loops() -> None:
+    """Close (without a loop: libpq's own close) the probe connections of event loops that are gone (tests)."""
+    for loop in [loop for loop in list(_probe_connections) if loop.is_closed()]:
+        _probe_connections.pop(loop).pgconn.finish()
+
+
 async def select_one_on_the_loop() -> None:
-    """SELECT 1 on a new connection, as a request makes one (CONN_MAX_AGE 0): a server that has run out of
-    connections is not ready. Async psycopg, so no thread and no pool slot is waited for."""
-    async with await psycopg.AsyncConnection.connect(**probe_connection_params(), autocommit=True) as probe:
-        await probe.execute("SELECT 1")
+    """SELECT 1 on this process's probe connection; one that fails (a restarted server) is replaced once at once."""
+    forget_connections_of_closed_loops()
+    loop = asyncio.get_running_loop()
+    while True:
+        probe = _probe_connections.get(loop)
+        fresh = probe is None or probe.closed
+        try:
+            if probe is None or probe.closed:
+                probe = _probe_connections[loop] = await psycopg.AsyncConnection.connect(
+                    **probe_connection_params(), autocommit=True
+                )
+            await probe.execute("SELECT 1")
+            return
+        except psycopg.OperationalError:
+            await drop_probe_connection(loop)
+            if fresh:  # a connection just opened failed: the database is not reachable
+                raise
+        except BaseException:  # cancelled (timed out) mid-query: the connection is in no known state
+            await drop_probe_connection(loop)
+            raise
+
+
+async def drop_probe_connection(loop: asyncio.AbstractEventLoop) -> None:
+    dropped = _probe_connections.pop(loop, None)
+    if dropped is not None:
+        await asyncio.shield(dropped.close())
 
 
 def select_one_in_django() -> None:

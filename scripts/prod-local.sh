@@ -57,16 +57,15 @@ if [ "$(id -u)" = 0 ]; then
   if [ "$execution" = workers ]; then
     web_user="${PROD_LOCAL_USER:-nobody}"
     id -u "$web_user" >/dev/null || { echo "PROD_LOCAL_USER $web_user does not exist" >&2; exit 1; }
-    setpriv --reuid="$web_user" --regid="$(id -g "$web_user")" --clear-groups test -r "$root/manage.py" || {
-      echo "$web_user cannot read $root: the checkout must be world-readable, as deploy/README.md installs it" >&2
-      exit 1
-    }
     # The rendered content, copied where that user can read it (snapshots are private to whoever wrote them).
     web_home="$(mktemp -d -t academy-web.XXXXXX)"
     cp -p "${ACADEMY_CONTENT_CACHE_DIR:-$dir/content-cache}"/*.pickle "$web_home/" 2>/dev/null || true
     chown -R "$web_user:" "$web_home"
-    web=(env ACADEMY_CONTENT_CACHE_DIR="$web_home" setpriv --reuid="$web_user" --regid="$(id -g "$web_user")"
-      --clear-groups --inh-caps=-all --bounding-set=-all --no-new-privs --)
+    web=(env ACADEMY_CONTENT_CACHE_DIR="$web_home" bash "$root/scripts/as-web-user.sh" "$web_user")
+    "${web[@]}" "$PY" -c "import config.settings" || {
+      echo "$web_user cannot run the site from $root: the checkout must be world-readable, as deploy/README.md installs it" >&2
+      exit 1
+    }
   else
     web=("${sandboxing[@]}")
   fi

@@ -30,6 +30,7 @@ os.environ.setdefault("ACADEMY_CONTENT_CACHE_DIR", str(ROOT / "data" / "content-
 # worker draws one at the end and finishes alone.
 LONG_FIRST = (
     "tests/test_prod_local.py",
+    "tests/test_upgrade.py",
     "tests/faults/",
     "tests/test_make_run.py",
     "tests/playground/test_cross_process.py",

@@ -10,6 +10,7 @@ import urllib.error
 import urllib.request
 import uuid
 
+import psycopg
 import pytest
 from asgiref.sync import sync_to_async
 from django.test import AsyncClient
@@ -30,6 +31,15 @@ def no_sandbox_in_this_process(settings):
     (the real-Daphne tests below run it): in workers mode the check starts no sandbox pool in the test's event loop,
     which pytest-asyncio closes when the test ends, possibly while the pool is still starting a sandbox."""
     settings.PLAYGROUND_EXECUTION = "workers"
+
+
+@pytest.fixture(autouse=True)
+def no_probe_connection_left():
+    """Readiness keeps a database connection per event loop; none may outlive its test (the test database is dropped
+    at the end of the session)."""
+    yield
+    while health._probe_connections:
+        health._probe_connections.popitem()[1].pgconn.finish()
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
@@ -135,6 +145,26 @@ async def test_readiness_does_not_wait_for_the_request_threads(settings, no_sand
     finally:
         release.set()
         await busy
+
+
+@pytest.mark.django_db
+async def test_readiness_keeps_its_database_connection_and_replaces_a_broken_one(no_sandbox_in_this_process):
+    """One connection of its own between probes (opening one per probe was most of a probe's time under load); when
+    the server drops it (a restart, an administrator), the next probe opens another at once and still answers 200."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the probe connection is PostgreSQL's (SQLite is checked in a thread)")
+    assert (await health.check_database())["ok"] is True
+    probe = health._probe_connections[asyncio.get_running_loop()]
+    assert (await health.check_database())["ok"] is True
+    assert health._probe_connections[asyncio.get_running_loop()] is probe, "a new connection for each probe"
+    async with await psycopg.AsyncConnection.connect(**health.probe_connection_params(), autocommit=True) as admin:
+        await admin.execute("SELECT pg_terminate_backend(%s)", [probe.info.backend_pid])
+    status, body = await health.answer(show_details=True)
+    assert status == 200 and body["checks"]["database"]["ok"] is True, body
+    assert health._probe_connections[asyncio.get_running_loop()] is not probe
+    await health.drop_probe_connection(asyncio.get_running_loop())
 
 
 def test_liveness_answers_with_the_database_and_redis_unreachable(collected_static, tmp_path):
