@@ -334,7 +334,8 @@ class TestWorkersLayoutOverTls:
         """Issue 20 item 2: nginx ends TLS; the live URL shown on the page is wss:// and a real client reaches the
         learner's consumer, which runs on the playground worker, through it."""
         url, context = workers_tls_layout["url"], workers_tls_layout["ssl"]
-        assert health_details(url, healthz_token(workers_tls_layout))["checks"]["sandbox"]["execution"] == "workers"
+        daphne = f"http://127.0.0.1:{workers_tls_layout['daphne_ports'][0]}"  # a probe straight to one process
+        assert health_details(daphne, healthz_token(workers_tls_layout))["checks"]["sandbox"]["execution"] == "workers"
         assert runworker_pids(workers_tls_layout["dir"])
         cookie = log_in(url, "demo-learner", demo_password(workers_tls_layout), context)
         wss = url.replace("https", "wss")

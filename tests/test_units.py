@@ -1,5 +1,6 @@
-"""The systemd units of deploy/: least privilege, rated by systemd-analyze, and the sandboxing capability set proved
-sufficient (and each of its parts necessary) by running a real sandbox under it."""
+"""The systemd units of deploy/: least privilege, rated by systemd-analyze, the sandboxing capability set proved
+sufficient (and each of its parts necessary) by running a real sandbox under it, and the units started by a real
+systemd (pid 1 of namespaces of its own, since this machine's pid 1 is not systemd)."""
 
 from __future__ import annotations
 
