@@ -295,6 +295,13 @@ CHALLENGE_GRADING_PARALLEL = env_int("CHALLENGE_GRADING_PARALLEL", 2)
 CHALLENGE_GRADES_PER_MINUTE = env_int("CHALLENGE_GRADES_PER_MINUTE", 6)
 CHALLENGE_CONCURRENT_GRADES = env_int("CHALLENGE_CONCURRENT_GRADES", 1)
 
+# Drafts (playground/drafts.py): a learner's code is kept per starter as they type, for this many starters at most,
+# saved at most this many times a minute (the page saves once typing pauses); its size limit is the run's
+# max_code_bytes (PLAYGROUND_LIMITS). The runs page lists this many of the learner's runs to a page.
+PLAYGROUND_DRAFTS_PER_LEARNER = env_int("PLAYGROUND_DRAFTS_PER_LEARNER", 50)
+PLAYGROUND_DRAFT_SAVES_PER_MINUTE = env_int("PLAYGROUND_DRAFT_SAVES_PER_MINUTE", 60)
+PLAYGROUND_RUNS_PAGE_SIZE = env_int("PLAYGROUND_RUNS_PAGE_SIZE", 20)
+
 # How long a run's owner may make its share link last, in days (besides "until revoked"); the longest is the cap.
 PLAYGROUND_SHARE_LINK_DAYS = [int(days) for days in env_list("PLAYGROUND_SHARE_LINK_DAYS", ["1", "7", "30"])]
 

@@ -1,5 +1,6 @@
 // The playground page: editor, run/stop over /ws/playground/, output console, client panel, live URL.
 import { ClientPanel } from "./playground/clients.js";
+import { setUpDrafts } from "./playground/drafts.js";
 import { setUpCopyButtons } from "./copy.js";
 import { connectWithRetry } from "./reconnect.js";
 import * as protocol from "./protocol.js";
@@ -26,7 +27,12 @@ function setUpEditor() {
   if (!window.ace) {
     fallback.hidden = false;
     fallback.value = code;
-    return { getValue: () => fallback.value, gotoLine: () => fallback.focus() };
+    return {
+      getValue: () => fallback.value,
+      setValue: (text) => { fallback.value = text; },
+      onChange: (handler) => fallback.addEventListener("input", () => handler(fallback.value)),
+      gotoLine: () => fallback.focus(),
+    };
   }
   window.ace.config.set("useStrictCSP", true);  // its CSS is linked by the page (playground/_ace_styles.html)
   const instance = window.ace.edit("editor");
@@ -38,6 +44,8 @@ function setUpEditor() {
   instance.textInput.getElement().setAttribute("aria-label", "Consumer code editor");
   return {
     getValue: () => instance.getValue(),
+    setValue: (text) => instance.setValue(text, -1),
+    onChange: (handler) => instance.session.on("change", () => handler(instance.getValue())),
     gotoLine: (line) => {
       instance.gotoLine(line, 0, true);
       instance.focus();
@@ -186,7 +194,20 @@ const visualizer = new Visualizer(document.querySelector(".visualizer"), {
     lineMarker = session.addMarker(new Range(event.line - 1, 0, event.line - 1, 1), "viz-current-line", "fullLine");
   },
 });
-document.getElementById("starter-select").addEventListener("change", (event) => {
+const drafts = setUpDrafts({
+  editor,
+  root,
+  starterCode: JSON.parse(document.getElementById("starter-code").textContent),
+});
+const starterSelect = document.getElementById("starter-select");
+const thisStarter = starterSelect.value;
+starterSelect.addEventListener("change", async (event) => {
+  // The draft is saved before the page changes; when it cannot be, the learner decides.
+  const saved = await drafts.flush();
+  if (!saved && !window.confirm("Your latest changes could not be saved. Change starter anyway?")) {
+    event.target.value = thisStarter;
+    return;
+  }
   window.location.href = event.target.value;
 });
 runButton.addEventListener("click", () => {
@@ -210,4 +231,4 @@ document.getElementById("add-client-form").addEventListener("submit", (event) =>
 setUpCopyButtons();
 if (canRun) connect();
 setStatus(protocol.RUN_STATE.STOPPED);
-window.playground = { editor, panel, send, visualizer };
+window.playground = { editor, panel, send, visualizer, drafts };
