@@ -286,6 +286,9 @@ PLAYGROUND_WORKER_CHANNEL = "playground-runs"  # the channel runworker listens o
 # to confirm a stop after the second (kept under Daphne's 10 s for a closed socket's consumer to finish).
 PLAYGROUND_WORKER_START_SECONDS = float(env_int("PLAYGROUND_WORKER_START_SECONDS", 10))
 PLAYGROUND_WORKER_STOP_SECONDS = 8.0
+# A run whose page closes (a reload, a lost connection) goes on this long for the page to attach again
+# (playground/attach.py), then ends as "page closed"; 0 ends it at once.
+PLAYGROUND_REATTACH_SECONDS = env_int("PLAYGROUND_REATTACH_SECONDS", 20)
 
 # Challenges: each test runs in its own sandbox, at most CHALLENGE_TEST_SECONDS of wall clock, this many sandboxes
 # at once per grading; a learner may ask for CHALLENGE_GRADES_PER_MINUTE gradings a minute, CHALLENGE_CONCURRENT_GRADES

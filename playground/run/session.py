@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from activity import aannounce
 from config.layer import GroupMembership, quietly
+from playground.attach import owner_group
 from playground.live import live_group_name
 from playground.models import Run
 from playground.run.end_reason import EndReason
@@ -58,6 +59,7 @@ class RunSession:
         the load (the owner's messages are handled one at a time), so it waits for the run and then connects."""
         await self.membership.join(live_group_name(self.live_token))
         await self.membership.join(watch_group(self.run.pk))
+        await self.membership.join(owner_group(self.run.pk))  # a reloaded page finds the run's owner here
         await live_url(self.live_token)
         await aannounce(self.learner, "run_started", run_id=self.run.pk, starter=self.run.starter)
         self.heartbeat.start()
