@@ -147,6 +147,9 @@ class PlaygroundConsumer(UserSocketsMixin, FaultTolerantMixin, AsyncWebsocketCon
         if type(run_id) is not int or self.running:
             await self.send_json({"type": protocol.ERROR, "message": "attach: name one run, on a page showing none."})
             return
+        if not await still_signed_in(self.scope, self.user.pk):  # logged out elsewhere while this socket stayed open
+            await self.close(code=CLOSE_SIGNED_OUT)
+            return
         run = await own_run(self.user.pk, run_id)
         if run is None:
             await self.send_json({"type": protocol.ERROR, "message": "attach: you have no such run."})

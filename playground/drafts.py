@@ -9,7 +9,7 @@ PLAYGROUND_DRAFT_SAVES_PER_MINUTE saves.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
@@ -32,11 +32,12 @@ SAVE_WINDOW_SECONDS = 60
 class DraftError(Exception):
     """A draft that is not saved; `message` is shown to the learner after "Not saved:", `status` is the HTTP answer."""
 
-    def __init__(self, message: str, status: int, retry_after: int = 0) -> None:
+    def __init__(self, message: str, status: int, retry_after: int = 0, conflict: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
         self.retry_after = retry_after
+        self.conflict = conflict  # saved elsewhere since this page last saw it
 
 
 @dataclass(frozen=True)
@@ -109,13 +110,31 @@ def too_many(count: int) -> DraftError:
     )
 
 
-def save_draft(request: HttpRequest, starter: str, code: Any) -> SavedDraft:
-    """Save the learner's code for `starter` (checked by check_save); a new starter counts against the draft limit."""
+def check_base(current: SavedDraft | None, base: str | None) -> None:
+    """Refuse to overwrite a draft saved elsewhere (another tab, another device) since the page last saw it; `base` is
+    the saved_at the page knows ("" for none), None when the learner chose to keep this page's text."""
+    if base is None or current is None:
+        return
+    known = parse_datetime(base) if base else None
+    if known != current.saved_at:
+        at = current.saved_at.astimezone(UTC).strftime("%H:%M:%S")
+        raise DraftError(
+            f"this starter's code was changed on another page or device at {at} (UTC). Keep this version, or "
+            "reload to get that one.",
+            409,
+            conflict=True,
+        )
+
+
+def save_draft(request: HttpRequest, starter: str, code: Any, base: str | None = None) -> SavedDraft:
+    """Save the learner's code for `starter` (checked by check_save and check_base); a new starter counts against the
+    draft limit."""
     code = check_save(request, starter, code)
     now = timezone.now()
     user = learner(request)
     if user is None:
         drafts = session_drafts(request)
+        check_base(from_session(drafts.get(starter)), base)
         if starter not in drafts and len(drafts) >= settings.PLAYGROUND_DRAFTS_PER_LEARNER:
             raise too_many(len(drafts))
         drafts[starter] = {"code": code, "saved_at": now.isoformat()}
@@ -123,7 +142,11 @@ def save_draft(request: HttpRequest, starter: str, code: Any) -> SavedDraft:
         return SavedDraft(code, now)
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one learner's saves, one at a time
-        if not Draft.objects.filter(learner_id=user.pk, starter=starter).update(code=code, saved_at=now):
+        row = Draft.objects.filter(learner_id=user.pk, starter=starter).only("saved_at").first()
+        check_base(SavedDraft("", row.saved_at) if row else None, base)
+        if row is not None:
+            Draft.objects.filter(pk=row.pk).update(code=code, saved_at=now)
+        else:
             count = Draft.objects.filter(learner_id=user.pk).count()
             if count >= settings.PLAYGROUND_DRAFTS_PER_LEARNER:
                 raise too_many(count)

@@ -124,12 +124,14 @@ class RunOwner:
         self.page_channel = message["page"]
         await self.channel_layer.send(message["reply_channel"], {"type": "run.attached", "owner": self.channel_name})
         replay = reverse("playground:replay", args=[session.run.pk])
-        for content in (
-            {"type": protocol.ATTACHED, "run": session.run.pk, "replay": replay},
+        snapshot: list[dict[str, Any]] = [
+            {"type": protocol.ATTACHED, "run": session.run.pk, "replay": replay, "paused": session.paused},
             {"type": protocol.STATUS, "state": "running", "reason": None},
             {"type": protocol.LIVE, "url": self.live_url, "run": session.run.pk},
             {"type": protocol.EVENTS, "events": list(session.recorder.events)},
-        ):
+            *session.held.values(),  # calls still waiting for a step, oldest first
+        ]
+        for content in snapshot:
             await self.relay_to_page(content)
 
     def shown_on_own_socket(self) -> bool:

@@ -33,7 +33,7 @@ def playground(request: HttpRequest, starter: str = "echo") -> HttpResponse:
 
 
 def draft_refused(error: drafts.DraftError) -> JsonResponse:
-    response = JsonResponse({"error": error.message}, status=error.status)
+    response = JsonResponse({"error": error.message, "conflict": error.conflict}, status=error.status)
     if error.retry_after:
         response["Retry-After"] = str(error.retry_after)
     return response
@@ -41,9 +41,10 @@ def draft_refused(error: drafts.DraftError) -> JsonResponse:
 
 @require_POST
 def save_draft(request: HttpRequest, starter: str) -> JsonResponse:
-    """The editor's text for this starter, sent as the learner pauses typing; the answer says when it was saved."""
+    """The editor's text for this starter, sent as the learner pauses typing; the answer says when it was saved.
+    `base` is the saved_at of the draft the page holds ("" for none); without it the page's text wins."""
     try:
-        saved = drafts.save_draft(request, starter, request.POST.get("code"))
+        saved = drafts.save_draft(request, starter, request.POST.get("code"), request.POST.get("base"))
     except drafts.DraftError as error:
         return draft_refused(error)
     return JsonResponse({"saved_at": saved.saved_at.isoformat()})

@@ -137,7 +137,16 @@ function shownRun() {
     const shown = JSON.parse(sessionStorage.getItem(SHOWN_RUN_KEY));
     return shown && shown.starter === root.dataset.starter ? shown.run : null;
   } catch {
-    return null;
+    return null;  // storage refused (a privacy setting): no re-attaching, nothing else changes
+  }
+}
+
+function rememberShownRun(run) {
+  try {
+    if (run) sessionStorage.setItem(SHOWN_RUN_KEY, JSON.stringify({ run, starter: root.dataset.starter }));
+    else sessionStorage.removeItem(SHOWN_RUN_KEY);
+  } catch {
+    // as above
   }
 }
 
@@ -164,7 +173,7 @@ const handlers = {
   [protocol.STATUS]: (m) => {
     setStatus(m.state, m.reason);
     if (m.state === protocol.RUN_STATE.STOPPED) {
-      sessionStorage.removeItem(SHOWN_RUN_KEY);
+      rememberShownRun(null);
       if (m.reason) {
         const line = say(`Run ended: ${m.reason}`, "status");
         if (m.replay) line.append(" ", replayLink(m.replay));
@@ -176,11 +185,12 @@ const handlers = {
   },
   [protocol.LIVE]: (m) => {
     setLiveUrl(m.url);
-    if (m.run) sessionStorage.setItem(SHOWN_RUN_KEY, JSON.stringify({ run: m.run, starter: root.dataset.starter }));
+    if (m.run) rememberShownRun(m.run);
   },
-  [protocol.ATTACHED]: () => {
+  [protocol.ATTACHED]: (m) => {
     visualizer.reset();
     adoptClients = true;
+    pauseToggle.checked = Boolean(m.paused);  // the calls still held follow as `paused` messages
     tell("Your run went on while the page reloaded; it is shown here again.");
   },
   [protocol.OUTPUT]: (m) => say(m.text, "output"),

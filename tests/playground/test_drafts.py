@@ -186,3 +186,32 @@ def test_learner_typed_code_is_escaped_in_the_page():
     html = client.get("/playground/echo/").content.decode()
     assert "</script><script>alert(1)" not in html
     assert page_draft(client)["code"] == "</script><script>alert(1)</script>"
+
+
+def test_a_draft_saved_elsewhere_since_is_not_overwritten_unless_the_learner_keeps_this_version():
+    learner = make_user("two-tabs")
+    first_tab, second_tab = Client(), Client()
+    first_tab.force_login(learner)
+    second_tab.force_login(learner)
+    assert page_draft(second_tab) is None  # the second tab opened before any save: its base is ""
+    saved = first_tab.post("/playground/echo/draft/", {"code": "first tab", "base": ""}).json()["saved_at"]
+    assert first_tab.post("/playground/echo/draft/", {"code": "first tab, more", "base": saved}).status_code == 200
+
+    stale = second_tab.post("/playground/echo/draft/", {"code": "second tab", "base": ""})
+    assert stale.status_code == 409
+    assert stale.json()["conflict"] is True
+    assert "changed on another page or device" in stale.json()["error"]
+    assert Draft.objects.get().code == "first tab, more"
+
+    kept = second_tab.post("/playground/echo/draft/", {"code": "second tab"})  # "Keep this version": no base
+    assert kept.status_code == 200
+    assert Draft.objects.get().code == "second tab"
+    assert page_draft(first_tab)["saved_at"] == kept.json()["saved_at"]
+
+
+def test_a_visitors_two_tabs_are_protected_the_same_way():
+    visitor = Client()
+    saved = visitor.post("/playground/echo/draft/", {"code": "one", "base": ""}).json()["saved_at"]
+    assert visitor.post("/playground/echo/draft/", {"code": "two", "base": ""}).status_code == 409
+    assert visitor.post("/playground/echo/draft/", {"code": "two", "base": saved}).status_code == 200
+    assert page_draft(visitor)["code"] == "two"

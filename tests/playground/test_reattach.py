@@ -140,3 +140,28 @@ async def test_a_second_tab_takes_a_worker_run_over_and_the_first_is_told(page_f
     assert told["reason"] == "This run is now shown on another page."
     await second.send(type="stop")
     await second.expect(lambda m: m["type"] == "status" and m["state"] == "stopped")
+
+
+async def test_a_paused_run_is_still_paused_on_the_reloaded_page_with_its_held_calls(page_factory, reattach):
+    first = await page_factory()
+    await first.send(type="run", code=starter_code("echo"), starter="echo")
+    live = await first.expect(lambda m: m["type"] == "live")
+    await first.expect(lambda m: m["type"] == "status" and m["state"] == "running")
+    await first.send(type="pause", on=True)
+    await first.send(type="client.connect", client="c1", path="/ws/echo/")
+    held = await first.expect(lambda m: m["type"] == "paused")
+    await first.communicator.disconnect()
+
+    reloaded = await page_factory(first.user)
+    await reloaded.send(type="attach", run=live["run"])
+    attached = await reloaded.expect(lambda m: m["type"] == "attached")
+    assert attached["paused"] is True
+    still_held = await reloaded.expect(lambda m: m["type"] == "paused")
+    assert still_held == held
+    await reloaded.send(type="step")
+    resumed = await reloaded.expect(lambda m: m["type"] == "resumed")
+    assert resumed["id"] == held["id"]
+    await reloaded.send(type="pause", on=False)
+    await reloaded.expect(lambda m: m["type"] == "consumer.accept" and m["client"] == "c1")
+    await reloaded.send(type="stop")
+    await reloaded.expect(lambda m: m["type"] == "status" and m["state"] == "stopped")

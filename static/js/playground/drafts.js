@@ -15,9 +15,12 @@ export function setUpDrafts({ editor, root, starterCode }) {
   const status = document.getElementById("draft-status");
   const resetButton = document.getElementById("reset-button");
   const undoButton = document.getElementById("undo-reset-button");
+  const keepButton = document.getElementById("keep-mine-button");
+  const reloadButton = document.getElementById("load-theirs-button");
   const draft = JSON.parse(document.getElementById("draft").textContent);
   const csrfToken = root.dataset.csrfToken;
   let savedText = draft ? draft.code : starterCode;  // what the server keeps for this starter
+  let base = draft ? draft.saved_at : "";  // when that was saved: a draft saved elsewhere since is not overwritten
   let timer = null;
   let firstUnsaved = 0;  // when the oldest unsaved change was made
   let saving = null;  // the save in flight, one at a time
@@ -48,10 +51,10 @@ export function setUpDrafts({ editor, root, starterCode }) {
         keepalive,
       });
       const answer = await response.json().catch(() => ({}));
-      if (response.ok) return { ok: true };
+      if (response.ok) return { ok: true, savedAt: answer.saved_at };
       const retryAfter = Number(response.headers.get("Retry-After")) || 0;
       const retry = response.status === 429 || response.status >= 500;
-      return { ok: false, message: answer.error || problemOf(response.status), retry, retryAfter };
+      return { ok: false, message: answer.error || problemOf(response.status), retry, retryAfter, conflict: Boolean(answer.conflict) };
     } catch {
       return { ok: false, message: "no connection to the server; trying again.", retry: true, retryAfter: 0 };
     }
@@ -62,11 +65,13 @@ export function setUpDrafts({ editor, root, starterCode }) {
     timer = setTimeout(save, delay);
   }
 
-  async function save() {
+  // `force`: the learner chose to keep this page's text over a version saved elsewhere.
+  async function save({ force = false } = {}) {
     clearTimeout(timer);
     timer = null;
     while (saving) await saving;
-    if (!dirty()) {
+    keepButton.hidden = reloadButton.hidden = true;
+    if (!dirty() && !force) {
       if (status.dataset.state !== "starter") show("saved", "Saved");
       return true;
     }
@@ -74,11 +79,12 @@ export function setUpDrafts({ editor, root, starterCode }) {
     show("saving", "Saving…");
     let done;
     saving = new Promise((resolve) => { done = resolve; });
-    const answer = await post(root.dataset.draftUrl, { code: text });
+    const answer = await post(root.dataset.draftUrl, force ? { code: text } : { code: text, base });
     saving = null;
     done();
     if (answer.ok) {
       savedText = text;
+      base = answer.savedAt;
       retries = 0;
       firstUnsaved = dirty() ? Date.now() : 0;
       if (dirty()) schedule(SAVE_AFTER_MS);  // typed while the save was on its way
@@ -86,6 +92,7 @@ export function setUpDrafts({ editor, root, starterCode }) {
       return !dirty();
     }
     show("failed", `Not saved: ${answer.message}`);  // the text stays in the editor
+    keepButton.hidden = reloadButton.hidden = !answer.conflict;
     if (answer.retry) {
       schedule(answer.retryAfter ? answer.retryAfter * 1000 : RETRY_MS[Math.min(retries, RETRY_MS.length - 1)]);
       retries += 1;
@@ -118,10 +125,17 @@ export function setUpDrafts({ editor, root, starterCode }) {
     }
     beforeReset = previous;
     savedText = starterCode;
+    base = "";
     firstUnsaved = 0;
     setText(starterCode);
     show("starter", "Reset to the starter code. Undo reset brings your code back.");
     undoButton.hidden = false;
+  });
+
+  keepButton.addEventListener("click", () => save({ force: true }));
+  reloadButton.addEventListener("click", () => {
+    savedText = editor.getValue();  // given up for the other version: nothing to send on the way out
+    window.location.reload();
   });
 
   undoButton.addEventListener("click", () => {
@@ -136,8 +150,8 @@ export function setUpDrafts({ editor, root, starterCode }) {
   window.addEventListener("beforeunload", (event) => {
     if (!dirty()) return;
     const text = editor.getValue();
-    if (new URLSearchParams({ code: text }).toString().length < KEEPALIVE_MAX_BYTES) {
-      post(root.dataset.draftUrl, { code: text }, true);
+    if (new URLSearchParams({ code: text, base }).toString().length < KEEPALIVE_MAX_BYTES) {
+      post(root.dataset.draftUrl, { code: text, base }, true);
     } else {
       event.preventDefault();
     }
