@@ -119,8 +119,8 @@ def check_base(current: SavedDraft | None, base: str | None) -> None:
     if known != current.saved_at:
         at = current.saved_at.astimezone(UTC).strftime("%H:%M:%S")
         raise DraftError(
-            f"this starter's code was changed on another page or device at {at} (UTC). Keep this version, or "
-            "reload to get that one.",
+            f"this starter's code was changed on another page or device at {at} (UTC). Keep this version, or load "
+            "the other one.",
             409,
             conflict=True,
         )
