@@ -85,3 +85,21 @@ def test_the_playground_page_and_the_nav_link_to_the_runs_page():
     html = client.get("/playground/").content.decode()
     assert html.count('href="/playground/runs/"') == 2  # account menu and beside the Run button
     assert 'href="/playground/runs/"' not in Client().get("/playground/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PLAYGROUND_RUNS_PAGE_SIZE", 0),
+        ("PLAYGROUND_DRAFTS_PER_LEARNER", 0),
+        ("PLAYGROUND_DRAFT_SAVES_PER_MINUTE", -1),
+        ("PLAYGROUND_REATTACH_SECONDS", -1),
+    ],
+)
+def test_a_setting_below_its_least_fails_the_system_check(settings, name, value):
+    from playground.checks import valid_nothing_lost_settings
+
+    assert valid_nothing_lost_settings() == []
+    setattr(settings, name, value)
+    (error,) = valid_nothing_lost_settings()
+    assert error.id == "playground.E004" and name in error.msg
