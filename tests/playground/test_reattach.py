@@ -65,7 +65,7 @@ async def test_a_reloaded_page_attaches_to_its_run_and_carries_on(page_factory, 
     reloaded = await page_factory(first.user)
     await reloaded.send(type="attach", run=run_id)
     attached = await reloaded.expect(lambda m: m["type"] == "attached")
-    assert attached == {"type": "attached", "run": run_id, "replay": f"/playground/runs/{run_id}/"}
+    assert attached == {"type": "attached", "run": run_id, "replay": f"/playground/runs/{run_id}/", "paused": False}
     await reloaded.expect(lambda m: m["type"] == "status" and m["state"] == "running")
     live = await reloaded.expect(lambda m: m["type"] == "live")
     assert live["url"] == live_url
