@@ -175,9 +175,8 @@ const handlers = {
     if (m.state === protocol.RUN_STATE.STOPPED) {
       rememberShownRun(null);
       if (m.reason) {
-        const line = say(`Run ended: ${m.reason}`, "status");
-        if (m.replay) line.append(" ", replayLink(m.replay));
-        tell(`Run ended: ${m.reason}.`, m.replay);
+        say(`Run ended: ${m.reason}`, "status");
+        tell(`Run ended: ${m.reason}.`, m.replay);  // the replay link beside the Run button, where the eye is
       }
     } else if (m.state === protocol.RUN_STATE.STARTING) {
       runNotice.hidden = true;
