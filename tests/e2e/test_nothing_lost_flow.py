@@ -21,16 +21,6 @@ from tests.playground.conftest import starter_code
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def patient_on_a_loaded_machine(page):
-    """The playground page loads Ace and opens a socket; on the shared, loaded machine that can take longer than the
-    10 s the other browser tests allow (a bound, not a goal)."""
-    page.set_default_navigation_timeout(60_000)
-    expect.set_options(timeout=30_000)
-    yield
-    expect.set_options(timeout=5_000)
-
-
 class ConsoleErrors:
     """Every console error and uncaught exception of the page, so a test can demand none."""
 
@@ -169,7 +159,7 @@ def test_a_failed_save_says_why_keeps_the_text_and_saves_once_it_can(page, daphn
     assert editor_text(page).endswith("# typed while the server was away\n")
     shoot_both_widths(page, output_path, "draft-not-saved")
     page.unroute("**/playground/echo/draft/")
-    expect(status).to_have_text("Saved", timeout=30_000)  # the retry after 2 s
+    expect(status).to_have_text("Saved")  # the retry after 2 s
     assert Draft.objects.get(learner__username="unlucky").code.endswith("# typed while the server was away\n")
 
     too_large = "#" * (run_limits().max_code_bytes + 1)
