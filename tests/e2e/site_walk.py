@@ -125,6 +125,7 @@ def learner_pages(data: Seeded) -> list[tuple[str, str]]:
         ("quiz-test", f"/quizzes/attempt/{data.test.pk}/"),
         ("quiz-review", f"/quizzes/attempt/{data.finished.pk}/review/"),
         ("replay-own", f"/playground/runs/{data.run.pk}/"),
+        ("my-runs", "/playground/runs/"),
         ("my-cohorts", "/dashboard/my-cohorts/"),
         ("join", f"/dashboard/join/{data.other_cohort.join_code}/"),
         ("password-change", "/accounts/password/change/"),

@@ -56,6 +56,8 @@ STATUS = "status"  # {"state": "starting" | "running" | "stopped", "reason", "re
 LIVE = "live"  # {"url"}: the run's live endpoint
 EVENTS = "events"  # {"events": [trace rows]}
 BATCH = "batch"  # {"messages": [page messages]}: a flood, in order
+ATTACH = "attach"  # {"run"}: a reloaded page asks to show its run, still going, again
+ATTACHED = "attached"  # {"run", "replay"}: it does; status, live URL and the trace so far follow
 RUN_STATES = ("starting", "running", "stopped")
 
 TRACE_KINDS = (

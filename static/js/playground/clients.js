@@ -121,6 +121,17 @@ export class ClientPanel {
     }
   }
 
+  // A client of a run the page showed before a reload: its card comes back under its own name, in its state.
+  adopt(id, path, state) {
+    const number = Number(/^c(\d+)$/.exec(id)?.[1]);
+    if (!number || this.clients.has(id)) return;
+    const highest = this.counter;
+    this.counter = number - 1;
+    const client = this.add(path, "");
+    this.counter = Math.max(highest, number);
+    this.setState(client, state);
+  }
+
   closeAll() {
     for (const client of this.clients.values()) {
       if (client.state === "open" || client.state === "connecting") this.setState(client, "closed");
