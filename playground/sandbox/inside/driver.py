@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,8 @@ class Client:
         self.pending = 0  # messages received but not yet dispatched
         self.var_order: list[str] = []
         self.failed = False
+        self.offered: list[str] = [str(s) for s in op.get("subprotocols", [])]
+        self.unanswerable = False  # accept() chose a subprotocol the client did not offer: no handshake can complete
 
     @property
     def live(self) -> bool:
@@ -138,7 +141,7 @@ class Driver(Outgoing):
             if client is not None:
                 client.busy -= 1
             flush_output()
-        if client is not None and kind == "connect" and client.state == "connecting":
+        if client is not None and kind == "connect" and client.state == "connecting" and not client.unanswerable:
             self.diagnostics.connect_returned(client, consumer, method)
         if client is not None and kind == "connect" and client.state == "accepted":
             client.state = "open"
@@ -218,11 +221,22 @@ class Driver(Outgoing):
     def scope_for(self, op: dict[str, Any], client: Client) -> dict[str, Any]:
         """The websocket scope a real ASGI server would build for this connect."""
         subprotocols = [str(s) for s in op.get("subprotocols", [])]
-        headers = [(b"host", b"playground"), (b"origin", b"http://playground")]
-        headers += [
+        # Every handshake carries these; Daphne passes them on in the scope (tests/fidelity checks the names).
+        key = base64.b64encode(os.urandom(16))
+        headers = [
+            (b"host", b"playground"),
+            (b"upgrade", b"websocket"),
+            (b"connection", b"Upgrade"),
+            (b"sec-websocket-key", key),
+            (b"sec-websocket-version", b"13"),
+            (b"origin", b"http://playground"),
+        ]
+        given = [
             (str(k).lower().encode("latin-1", "replace"), str(v).encode("latin-1", "replace"))
             for k, v in op.get("headers", [])
         ]
+        replaced = {name for name, _ in given}  # a client's own Origin (or Host) replaces the default, once
+        headers = [(name, value) for name, value in headers if name not in replaced] + given
         if subprotocols:
             headers.append((b"sec-websocket-protocol", ", ".join(subprotocols).encode("latin-1", "replace")))
         path = op.get("path", "/")
