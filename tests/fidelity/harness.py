@@ -332,6 +332,7 @@ class Play:
         self.readers: dict[str, asyncio.Task[None]] = {}
         self.closing: dict[str, int | None] = {}  # client -> the code it closed with (None: the harness's own close)
         self.changed = asyncio.Event()
+        self.played = 0  # ops played so far
 
     def observe(self, client: str, observation: dict[str, Any]) -> None:
         self.side.observe(client, observation)
@@ -341,6 +342,7 @@ class Play:
         """Each op, then wait for what the sandbox had seen after it; at the end, for the sandbox's totals."""
         per_op, final = marks[:-1], marks[-1]
         for number, op in enumerate(self.case.script):
+            self.played = number + 1
             expected = per_op[number] if number < len(per_op) else final
             kind = op.get("type")
             if kind == WAIT:
@@ -354,6 +356,15 @@ class Play:
                     with contextlib.suppress(ConnectionClosed):
                         await socket.send(base64.b64decode(op["bytes"]) if "bytes" in op else op["text"])
             elif kind == protocol.CLIENT_CLOSE:
+                handshake = self.handshakes.get(op["client"])
+                if handshake is not None and not handshake.done():  # leaving mid-handshake drops the connection
+                    await self.handshakes_reached_daphne()
+                    handshake.cancel()
+                    await asyncio.gather(handshake, return_exceptions=True)
+                    self.side.timing[op["client"]] = PENDING  # nobody answered it: the client gave up first
+                    self.observe(
+                        op["client"], {"type": protocol.CONSUMER_CLOSE, "code": ABNORMAL_CLOSURE, "by": "client"}
+                    )
                 socket = self.sockets.get(op["client"])
                 if socket is not None and op["client"] not in self.closing:
                     code = op.get("code", 1000)
@@ -369,6 +380,16 @@ class Play:
         await self.catch_up(final)
         if self.handshakes:
             await asyncio.wait(self.handshakes.values(), timeout=HANDSHAKE_WAIT_SECONDS)
+
+    async def handshakes_reached_daphne(self) -> None:
+        """Wait until Daphne's access log shows every handshake the script started (WSCONNECTING), or give up."""
+        wanted = sum(op.get("type") == protocol.CLIENT_CONNECT for op in self.case.script[: self.played])
+        line = f'"WSCONNECTING /case/{self.case.name}/'
+        deadline = time.monotonic() + OP_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if self.server.stdout_path.read_text(errors="replace").count(line) >= wanted:
+                return
+            await asyncio.sleep(0.05)  # polling the log file for a line, not waiting a fixed time
 
     async def catch_up(self, expected: dict[str, int]) -> None:
         """Wait until every client has seen as much as the sandbox's clients had after the same op (or give up)."""

@@ -23,7 +23,7 @@ CLAIM = re.compile(
     r"|Exception inside application|Daphne (logs|answers|refuses|drops|gives up)",
     re.IGNORECASE,
 )
-MARKER = re.compile(r"checked: (?P<refs>[^>\n]+?)\s*(-->|$)", re.MULTILINE)
+MARKER = re.compile(r"<!-- checked: (?P<refs>[^>\n]+?) -->|^\s*# checked: (?P<yaml>[^\n]+?)\s*$", re.MULTILINE)
 SOURCE_REF = re.compile(r"^(?P<package>daphne|channels|autobahn)/(?P<path>[\w/]+\.py):(?P<line>\d+)$")
 TEST_REF = re.compile(r"^(?P<path>tests/fidelity/\w+\.py)::(?P<name>\w+)$")
 SITE_PACKAGES = next(Path(p) for p in sys.path if p.endswith("site-packages") and (Path(p) / "daphne").is_dir())
@@ -84,7 +84,7 @@ def claims_without_reference() -> list[str]:
                 missing.append(f"{path.relative_to(ROOT)}:{line}: {CLAIM.search(block)[0]}")  # type: ignore[index]
     for path in sorted((ROOT / "content/quizzes").glob("*.yaml")):
         for line, question in yaml_questions(path.read_text(encoding="utf-8")):
-            if CLAIM.search(question) and not re.search(r"^\s*# checked: ", question, re.MULTILINE):
+            if CLAIM.search(question) and not MARKER.search(question):
                 missing.append(f"{path.relative_to(ROOT)}:{line}: {CLAIM.search(question)[0]}")  # type: ignore[index]
     return missing
 
@@ -93,7 +93,8 @@ def references() -> list[tuple[str, str]]:
     found = []
     for path in sorted([*(ROOT / "content/topics").glob("*/*.md"), *(ROOT / "content/quizzes").glob("*.yaml")]):
         for marker in MARKER.finditer(path.read_text(encoding="utf-8")):
-            found += [(str(path.relative_to(ROOT)), ref.strip()) for ref in marker["refs"].split(",")]
+            refs = marker["refs"] or marker["yaml"]
+            found += [(str(path.relative_to(ROOT)), ref.strip()) for ref in refs.split(",")]
     return found
 
 

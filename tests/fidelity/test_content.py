@@ -1,4 +1,4 @@
-"""Every starter and every quiz verify block, run in the sandbox and under a real Daphne: the client sees the same, or
+"""Every starter, every quiz verify block and every complete consumer module in a lesson, run in the sandbox and under a real Daphne: the client sees the same, or
 the difference is a known one stated to the learner (tests/fidelity/differences.py)."""
 
 from __future__ import annotations
@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ROOT
-from tests.fidelity.cases import quiz_cases, starter_cases
+from tests.fidelity.cases import lesson_cases, quiz_cases, starter_cases
 from tests.fidelity.differences import KNOWN, unexplained
 from tests.fidelity.harness import run_case
 
-CASES = {case.name: case for case in starter_cases() + quiz_cases()}
+CASES = {case.name: case for case in starter_cases() + quiz_cases() + lesson_cases()}
 
 
 def test_every_starter_and_nearly_every_verify_block_is_a_case():
@@ -21,6 +21,7 @@ def test_every_starter_and_nearly_every_verify_block_is_a_case():
         list((ROOT / "content/starters").glob("*.py"))
     )
     assert len([name for name in CASES if name.startswith("quiz_")]) >= len(verified) - 3  # pause/step scripts only
+    assert len([name for name in CASES if name.startswith("lesson_")]) >= 50
 
 
 @pytest.mark.parametrize("name", sorted(CASES))

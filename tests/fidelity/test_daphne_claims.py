@@ -187,3 +187,46 @@ async def test_accepting_a_subprotocol_the_client_did_not_offer_fails_the_handsh
     assert result.daphne.timing["c1"] == AFTER_TIMEOUT
     assert "disconnect 1006" in result.daphne.log and not access(result.daphne.log, "WSREJECT")
     assert {explain(difference, result).id for difference in result.differences()} == {"pending-handshake"}
+
+
+STOPS = module("""
+from channels.exceptions import StopConsumer
+
+
+class Consumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        if self.scope["query_string"] == b"slow":
+            print("connect() waits")
+            return
+        await self.accept()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        raise StopConsumer()
+
+    async def disconnect(self, code):
+        print("disconnect", code)
+""")
+
+
+async def test_a_consumer_that_stops_leaves_its_socket_open_and_a_client_leaving_mid_handshake_means_1006(
+    fidelity_daphne,
+):
+    """Daphne closes nothing when an application returns (daphne/server.py, application_checker): after
+    StopConsumer the socket stays open and later frames vanish. A client that gives up during the handshake can only
+    drop the connection, so the consumer's disconnect() gets 1006."""
+    script = (
+        connect(),
+        send("stop"),
+        send("into the void"),
+        {"type": "client.close", "client": "c1", "code": 1000},
+        connect("c2", query="slow"),
+        {"type": "client.close", "client": "c2", "code": 1000},
+    )
+    result = await run_case(fidelity_daphne, Case("claim_stops", STOPS, script))
+    assert result.differences() == []
+    assert result.daphne.clients["c1"] == [
+        {"type": "consumer.accept", "subprotocol": None},
+        {"type": "consumer.close", "code": 1000, "by": "client"},
+    ]
+    assert result.daphne.clients["c2"] == [{"type": "consumer.close", "code": 1006, "by": "client"}]
+    assert "disconnect 1006" in result.daphne.log

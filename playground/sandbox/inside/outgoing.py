@@ -199,8 +199,17 @@ class Outgoing:
                 evaluation="the server refuses the WebSocket handshake with HTTP 500",
                 result=f"{client.id} never opens: {close_meaning(500)}",
             )  # fmt: skip
+        elif client.state in ("accepted", "open") and not client.failed:
+            # Daphne closes nothing when the application returns (daphne/server.py, application_checker).
+            self.tracer.trace(
+                "close", client,
+                action="the consumer stopped without calling close()",
+                evaluation="the server does not close the socket for it: it stays open with no consumer behind it",
+                result=f"{client.id} stays connected; what it sends is dropped until it leaves",
+            )  # fmt: skip
+            return
         elif client.state in ("accepted", "open"):
-            code = 1011 if client.failed else 1000
+            code = 1011
             self.tracer.emitter.emit(
                 {"type": protocol.CONSUMER_CLOSE, "client": client.id, "code": code, "reason": "", "by": "server"}
             )
