@@ -29,7 +29,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidMessage, InvalidStatus
 
 from playground.run.limits import run_limits
-from playground.sandbox import Sandbox
+from playground.sandbox import Sandbox, SandboxPool
 from playground.sandbox.shared import protocol
 from playground.sandbox_supply import sandbox_options
 from tests.conftest import ROOT, free_port, stop_process, wait_for_http
@@ -176,11 +176,12 @@ def exception_type(message: str) -> str:
 # -- the sandbox side --------------------------------------------------------------------------------------------
 
 
-async def run_in_sandbox(case: Case) -> tuple[Side, list[dict[str, int]]]:
-    """The sandbox's view, and after each op how many observations each client had (what Daphne must catch up to)."""
+async def run_in_sandbox(case: Case, pool: SandboxPool | None = None) -> tuple[Side, list[dict[str, int]]]:
+    """The sandbox's view, and after each op how many observations each client had (what Daphne must catch up to).
+    A pool's warm sandbox saves a start; it is one as any run gets."""
     side = Side("sandbox")
     marks: list[dict[str, int]] = []
-    sandbox = await Sandbox.start(run_limits(), sandbox_options())
+    sandbox = await pool.acquire() if pool is not None else await Sandbox.start(run_limits(), sandbox_options())
 
     def drain() -> None:
         for event in sandbox.queued():
@@ -519,8 +520,8 @@ def logged_exceptions(lines: list[str]) -> list[str]:
     return found
 
 
-async def run_case(server: DaphneUnderTest, case: Case) -> Result:
+async def run_case(server: DaphneUnderTest, case: Case, pool: SandboxPool | None = None) -> Result:
     """Both sides of one case."""
-    sandbox, marks = await run_in_sandbox(case)
+    sandbox, marks = await run_in_sandbox(case, pool)
     daphne = await server.run(case, marks)
     return Result(case, sandbox, daphne)
