@@ -188,6 +188,13 @@ class Sandbox:
             if not done:
                 return None
 
+    def queued(self) -> list[dict[str, Any]]:
+        """The events queued now, without waiting: after settle(), everything the consumers did before it."""
+        events = []
+        while not self._queue.empty():
+            events.append(self._queue.get_nowait())
+        return events
+
     async def events(self) -> AsyncIterator[dict[str, Any]]:
         """Every event in order, ending with `exit`."""
         while (event := await self.next_event()) is not None:
