@@ -132,6 +132,7 @@ const handlers = {
   [protocol.CONSUMER_SEND]: (m) => panel.receive(m),
   [protocol.CONSUMER_CLOSE]: (m) => panel.receive(m),
   [protocol.CONSUMER_REJECT]: (m) => panel.receive(m),
+  [protocol.CONSUMER_DROP]: (m) => panel.receive(m),
   [protocol.EVENTS]: (m) => visualizer.add(m.events),
   [protocol.BATCH]: (m) => m.messages.forEach(dispatch),  // what the server queued while the page was busy, in order
   [protocol.PAUSED]: (m) => {
