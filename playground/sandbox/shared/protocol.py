@@ -71,7 +71,7 @@ RESUMED_BY = ("step", "unpause", "cancelled")
 # `topic` of a `note` trace row: which diagnostic wrote it (see diagnose.py).
 NOTE_TOPICS = (
     "pending_handshake", "unawaited", "await_without_call", "await_sync_result", "not_called", "blocking",
-    "group_send_type", "group_send_handler", "send_before_accept", "loop_held", "handshake_timeout",
+    "group_send_type", "group_send_handler", "send_before_accept", "loop_held",
 )  # fmt: skip
 # A client's connection state in trace rows, and how the visualizer and lessons label it.
 STATE_LABELS = {
