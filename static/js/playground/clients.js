@@ -122,7 +122,7 @@ export class ClientPanel {
         [CONSUMER_DROP]: "dropped: no answer to the handshake",
       }[message.type];
       const direction = message.type === CONSUMER_CLOSE && message.by === "client" ? "sent" : "received";
-      this.log(client, direction, "close", 0, `${what}${message.explanation ? ` · ${message.explanation}` : ""}`);
+      this.log(client, direction, "close", 0, what, message.explanation);
     }
   }
 
@@ -132,15 +132,19 @@ export class ClientPanel {
     }
   }
 
-  log(client, direction, frame, size, data) {
-    const entry = { direction, frame, size, data, time: new Date() };
+  // `why` (optional) explains the entry on a full-width line under it: the Data column is too narrow for sentences.
+  log(client, direction, frame, size, data, why = "") {
+    const entry = { direction, frame, size, data, why, time: new Date() };
     client.entries.push(entry);
     // Append one row instead of redrawing the log: a flood of messages stays linear.
     const row = this.row(client, entry);
     if (!row) return;
     const body = client.card.querySelector(".client-log tbody");
     body.append(row);
-    if (body.childElementCount > LOG_ROWS) body.firstElementChild.remove();
+    while (body.querySelectorAll("tr:not(.log-why)").length > LOG_ROWS) {
+      body.firstElementChild.remove();
+      if (body.firstElementChild?.classList.contains("log-why")) body.firstElementChild.remove();
+    }
   }
 
   render(client) {
@@ -170,7 +174,16 @@ export class ClientPanel {
       pre.textContent = data;  // textContent: whatever the consumer sent is never parsed as HTML
       cell.append(pre);
       row.append(cell);
-      return row;
+      if (!entry.why) return row;
+      const why = document.createElement("tr");
+      why.className = "log-why";
+      const text = document.createElement("td");
+      text.colSpan = 5;
+      text.textContent = entry.why;
+      why.append(text);
+      const both = document.createDocumentFragment();
+      both.append(row, why);
+      return both;
     }
   }
 }
