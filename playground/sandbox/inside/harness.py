@@ -183,7 +183,6 @@ def main(argv: list[str]) -> None:
     tracer = tracing.Tracer(emitter, filename)
     drv = driver.Driver(tracer, int(limits["max_message_bytes"]), float(limits.get("handshake_timeout_seconds", 5.0)))
     drv.install()
-    signal.signal(signal.SIGXCPU, lambda signum, frame: cpu_exhausted(drv, frame, int(limits["cpu_seconds"])))
 
     def tracer_ref() -> tuple[tracing.Tracer, Any] | None:
         return tracer, tracing.CURRENT_CLIENT.get()
@@ -209,6 +208,9 @@ def main(argv: list[str]) -> None:
     loaded = drv.loaded
     emitter.emit({"type": protocol.LOADED, "mode": loaded.mode, "consumers": loaded.consumers, "routes": loaded.routes})
     drv.diagnostics.static_notes(op["code"])
+    # From here on a CPU limit names the handler and line still running (module code keeps the kernel's default:
+    # a Python handler would run only after a long C call returns, leaving the kill to the hard limit a second later).
+    signal.signal(signal.SIGXCPU, lambda signum, frame: cpu_exhausted(drv, frame, int(limits["cpu_seconds"])))
     import asyncio
 
     try:
