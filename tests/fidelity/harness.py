@@ -53,7 +53,9 @@ IMMEDIATE = "immediate"  # the handshake ended as soon as the consumer decided
 AFTER_TIMEOUT = "after handshake timeout"  # Daphne ended it: the consumer never accepted nor refused
 PENDING = "pending"  # nothing ended it (the sandbox has no handshake timeout)
 
-HANDSHAKE_DROPPED = "handshake.dropped"  # the TCP connection closed before any HTTP answer to the handshake
+HANDSHAKE_DROPPED = "handshake.dropped"
+ABNORMAL_CLOSURE = 1006
+CASE_SECONDS = 180.0  # one case's Daphne side, all waits included: an outer bound that turns a hang into a failure  # the TCP connection closed before any HTTP answer to the handshake
 
 
 @dataclass(frozen=True)
@@ -85,28 +87,67 @@ class Side:
         return {client: len(seen) for client, seen in self.clients.items()}
 
 
+@dataclass(frozen=True)
+class Difference:
+    """One way the sides differ: what one client saw (`seen`), when its handshake ended (`handshake`), the
+    exceptions raised (`exceptions`) or whether the module loaded (`load`)."""
+
+    aspect: str
+    client: str | None
+    sandbox: Any
+    daphne: Any
+
+    def __str__(self) -> str:
+        who = f"{self.client} " if self.client else ""
+        return f"{who}{self.aspect}: sandbox {self.sandbox}, daphne {self.daphne}"
+
+
 @dataclass
 class Result:
     case: Case
     sandbox: Side
     daphne: Side
 
-    def differences(self) -> list[str]:
-        """Each way the two sides differ, in words (empty when the sandbox behaved as Daphne did)."""
+    def differences(self) -> list[Difference]:
+        """Each way the two sides differ (empty when the sandbox behaved as Daphne did)."""
         found = []
         if self.sandbox.load_error != self.daphne.load_error:
-            found.append(f"load error: sandbox {self.sandbox.load_error!r}, daphne {self.daphne.load_error!r}")
+            found.append(Difference("load", None, self.sandbox.load_error, self.daphne.load_error))
         for client in sorted(set(self.sandbox.clients) | set(self.daphne.clients)):
-            seen = self.sandbox.clients.get(client, []), self.daphne.clients.get(client, [])
+            seen = masked(self.sandbox.clients.get(client, [])), masked(self.daphne.clients.get(client, []))
             if seen[0] != seen[1]:
-                found.append(f"{client}: sandbox saw {seen[0]}, daphne {seen[1]}")
+                found.append(Difference("seen", client, *seen))
         for client in sorted(set(self.sandbox.timing) | set(self.daphne.timing)):
             timing = self.sandbox.timing.get(client), self.daphne.timing.get(client)
             if timing[0] != timing[1]:
-                found.append(f"{client} handshake ended: sandbox {timing[0]}, daphne {timing[1]}")
+                found.append(Difference("handshake", client, *timing))
         if sorted(self.sandbox.exceptions) != sorted(self.daphne.exceptions):
-            found.append(f"exceptions: sandbox {self.sandbox.exceptions}, daphne log {self.daphne.exceptions}")
+            found.append(Difference("exceptions", None, self.sandbox.exceptions, self.daphne.exceptions))
         return found
+
+
+# Values that differ between any two runs, even two runs under Daphne, masked on both sides before comparing: the
+# client's port, the process id, random channel names, clock readings and measured latencies.
+VOLATILE = (
+    (re.compile(r'"(?P<key>peer)": \["127\.0\.0\.1", \d+\]'), '"peer": ["127.0.0.1", PORT]'),
+    (re.compile(r'"tab": \d+'), '"tab": PORT'),
+    (re.compile(r'"process": \d+'), '"process": PID'),
+    (re.compile(r"specific\.\.inmemory![A-Za-z]+"), "specific..inmemory!RANDOM"),
+    (re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(\+00:00|Z)?"), "TIME"),
+    (re.compile(r'"lag_ms": [\d.]+'), '"lag_ms": MS'),
+)
+
+
+def masked(observations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    result = []
+    for observation in observations:
+        if isinstance(observation.get("text"), str):
+            text = observation["text"]
+            for pattern, replacement in VOLATILE:
+                text = pattern.sub(replacement, text)
+            observation = {**observation, "text": text}
+        result.append(observation)
+    return result
 
 
 def client_view(event: dict[str, Any]) -> dict[str, Any] | None:
@@ -147,7 +188,7 @@ async def run_in_sandbox(case: Case) -> tuple[Side, list[dict[str, int]]]:
 
     def take(event: dict[str, Any]) -> None:
         kind = event["type"]
-        if kind == protocol.ERROR and event.get("source") == "sandbox":
+        if kind == protocol.ERROR and event.get("source") == "sandbox" and event.get("traceback"):
             if event.get("method") is None and event.get("client") is None:
                 side.load_error = exception_type(event.get("message", ""))
             else:
@@ -186,6 +227,7 @@ async def run_in_sandbox(case: Case) -> tuple[Side, list[dict[str, int]]]:
                     side.load_error = exception_type(event.get("detail", ""))
             elif event["type"] != protocol.ERROR or event.get("source") != "host":
                 take(event)
+    marks.append(side.counts())  # everything, including what came after the last settle gave up waiting
     return side, marks
 
 
@@ -263,7 +305,8 @@ class DaphneUnderTest:
         start = self.log_size()
         play = Play(self, case, side)
         try:
-            await play.run(marks)
+            async with asyncio.timeout(CASE_SECONDS):
+                await play.run(marks)
         finally:
             await play.close_all()
         token = f"{case.name}-{next(self.tokens)}"
@@ -289,18 +332,23 @@ class Play:
         self.readers: dict[str, asyncio.Task[None]] = {}
         self.closing: dict[str, int | None] = {}  # client -> the code it closed with (None: the harness's own close)
         self.changed = asyncio.Event()
+        self.played = 0  # ops played so far
 
     def observe(self, client: str, observation: dict[str, Any]) -> None:
         self.side.observe(client, observation)
         self.changed.set()
 
     async def run(self, marks: list[dict[str, int]]) -> None:
-        for op, expected in itertools.zip_longest(self.case.script, marks, fillvalue={}):
-            assert isinstance(op, dict)
+        """Each op, then wait for what the sandbox had seen after it; at the end, for the sandbox's totals."""
+        per_op, final = marks[:-1], marks[-1]
+        for number, op in enumerate(self.case.script):
+            self.played = number + 1
+            expected = per_op[number] if number < len(per_op) else final
             kind = op.get("type")
             if kind == WAIT:
                 await asyncio.sleep(float(op.get("seconds", 0)))
             elif kind == protocol.CLIENT_CONNECT:
+                self.closing.pop(op["client"], None)  # a client id may connect again after it closed
                 self.handshakes[op["client"]] = asyncio.create_task(self.connect(op))
             elif kind == protocol.CLIENT_SEND:
                 socket = self.sockets.get(op["client"])
@@ -308,14 +356,40 @@ class Play:
                     with contextlib.suppress(ConnectionClosed):
                         await socket.send(base64.b64decode(op["bytes"]) if "bytes" in op else op["text"])
             elif kind == protocol.CLIENT_CLOSE:
+                handshake = self.handshakes.get(op["client"])
+                if handshake is not None and not handshake.done():  # leaving mid-handshake drops the connection
+                    await self.handshakes_reached_daphne()
+                    handshake.cancel()
+                    await asyncio.gather(handshake, return_exceptions=True)
+                    self.side.timing[op["client"]] = PENDING  # nobody answered it: the client gave up first
+                    self.observe(
+                        op["client"], {"type": protocol.CONSUMER_CLOSE, "code": ABNORMAL_CLOSURE, "by": "client"}
+                    )
                 socket = self.sockets.get(op["client"])
                 if socket is not None and op["client"] not in self.closing:
-                    self.closing[op["client"]] = op.get("code", 1000)
-                    await socket.close(op.get("code", 1000))
+                    code = op.get("code", 1000)
+                    self.closing[op["client"]] = code
+                    if code == ABNORMAL_CLOSURE:
+                        socket.transport.abort()  # 1006 is never sent: it names a connection lost without a close frame
+                    else:
+                        await socket.close(code)
+                    await asyncio.wait({self.readers[op["client"]]}, timeout=OP_WAIT_SECONDS)  # its close is recorded
             else:
                 raise ValueError(f"{self.case.source}: the fidelity harness cannot play {kind!r}")
             await self.catch_up(expected)
-        await asyncio.wait(self.handshakes.values(), timeout=HANDSHAKE_WAIT_SECONDS)
+        await self.catch_up(final)
+        if self.handshakes:
+            await asyncio.wait(self.handshakes.values(), timeout=HANDSHAKE_WAIT_SECONDS)
+
+    async def handshakes_reached_daphne(self) -> None:
+        """Wait until Daphne's access log shows every handshake the script started (WSCONNECTING), or give up."""
+        wanted = sum(op.get("type") == protocol.CLIENT_CONNECT for op in self.case.script[: self.played])
+        line = f'"WSCONNECTING /case/{self.case.name}/'
+        deadline = time.monotonic() + OP_WAIT_SECONDS
+        while time.monotonic() < deadline:
+            if self.server.stdout_path.read_text(errors="replace").count(line) >= wanted:
+                return
+            await asyncio.sleep(0.05)  # polling the log file for a line, not waiting a fixed time
 
     async def catch_up(self, expected: dict[str, int]) -> None:
         """Wait until every client has seen as much as the sandbox's clients had after the same op (or give up)."""
@@ -403,7 +477,11 @@ class Play:
                 self.closing[client] = None
                 with contextlib.suppress(ConnectionClosed):
                     await socket.close()
-        await asyncio.gather(*self.readers.values(), *self.handshakes.values(), return_exceptions=True)
+        tasks = [*self.readers.values(), *self.handshakes.values()]
+        await asyncio.wait(tasks, timeout=OP_WAIT_SECONDS)
+        for task in tasks:
+            task.cancel()  # a socket the harness lost track of must not hang the case
+        await asyncio.gather(*tasks, return_exceptions=True)
 
 
 ACCESS_LINE = re.compile(r'^\S+ - - \[[^\]]*\] "(?P<what>[A-Z]+) (?P<path>\S*)" (?P<status>\S+) (?P<size>\S+)$')

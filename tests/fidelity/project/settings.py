@@ -8,7 +8,9 @@ DEBUG = False
 # The sandbox's clients come from http://playground; the harness's clients send the same Origin, so the learner's
 # own origin checks see the same value on both sides.
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "playground"]
+# FIDELITY_APPS_BEFORE lets a claim test put apps first in a chosen order (daphne after staticfiles: daphne.E001).
 INSTALLED_APPS = [
+    *filter(None, os.environ.get("FIDELITY_APPS_BEFORE", "").split(",")),
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
