@@ -16,7 +16,7 @@ from playground.run.page_messages import page_message
 from playground.sandbox import run_script
 from playground.sandbox_supply import sandbox_options
 from tests.conftest import COMMAND_SECONDS, ROOT
-from tests.fidelity.harness import AFTER_TIMEOUT, HANDSHAKE_DROPPED, IMMEDIATE, Case, DaphneUnderTest
+from tests.fidelity.harness import AFTER_TIMEOUT, HANDSHAKE_DROPPED, IMMEDIATE, Case, DaphneUnderTest, run_case
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -127,7 +127,7 @@ def daphne(tmp_path_factory):
 
 async def test_no_route_is_http_500_with_the_cause_on_the_page(daphne):
     script = [connect("c1", "/ws/wrong/")]
-    real = await daphne.run(Case("diag_no_route", ECHO, tuple(script)), [])
+    real = (await run_case(daphne, Case("diag_no_route", ECHO, tuple(script)))).daphne
     assert real.clients["c1"] == [{"type": "consumer.reject", "status": 500}]
     assert real.timing["c1"] == IMMEDIATE
     assert "ERROR    Exception inside application: No route found for path 'ws/wrong/'." in real.log
@@ -175,7 +175,7 @@ async def test_send_without_await_sends_nothing_and_daphne_logs_nothing_at_its_d
         {"type": "client.send", "client": "c1", "text": "hi"},
         {"type": "wait", "seconds": 1},
     ]
-    real = await daphne.run(Case("diag_unawaited", FORGETS_AWAIT, tuple(script)), [])
+    real = (await run_case(daphne, Case("diag_unawaited", FORGETS_AWAIT, tuple(script)))).daphne
     assert real.clients["c1"][0] == {"type": "consumer.accept", "subprotocol": None}
     assert not [seen for seen in real.clients["c1"] if seen["type"] == "consumer.send"]
     assert not [line for line in real.log if "never awaited" in line or "RuntimeWarning" in line]
@@ -190,7 +190,7 @@ async def test_send_without_await_sends_nothing_and_daphne_logs_nothing_at_its_d
 
 async def test_a_handshake_nobody_answers_is_dropped_after_the_timeout_on_both_sides(daphne):
     script = [connect("c1", "/ws/silent/"), {"type": "wait", "seconds": 7}]
-    real = await daphne.run(Case("diag_never_accepts", NEVER_ACCEPTS, tuple(script)), [])
+    real = (await run_case(daphne, Case("diag_never_accepts", NEVER_ACCEPTS, tuple(script)))).daphne
     assert real.clients["c1"] == [{"type": HANDSHAKE_DROPPED}]
     assert real.timing["c1"] == AFTER_TIMEOUT
     assert '"WSDISCONNECT /ws/silent/" - -' in real.log and "disconnect 1006" in real.log
