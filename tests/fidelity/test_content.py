@@ -4,7 +4,11 @@ the difference is a known one stated to the learner (tests/fidelity/differences.
 from __future__ import annotations
 
 import pytest
+import pytest_asyncio
 
+from playground.run.limits import run_limits
+from playground.sandbox import SandboxPool
+from playground.sandbox_supply import sandbox_options
 from tests.conftest import ROOT
 from tests.fidelity.cases import lesson_cases, quiz_cases, starter_cases
 from tests.fidelity.differences import KNOWN, unexplained
@@ -24,9 +28,19 @@ def test_every_starter_and_nearly_every_verify_block_is_a_case():
     assert len([name for name in CASES if name.startswith("lesson_")]) >= 50
 
 
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def warm_sandbox():
+    """One sandbox starting while the previous case plays against Daphne."""
+    pool = SandboxPool(1, run_limits(), sandbox_options())
+    await pool.start()
+    yield pool
+    await pool.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
 @pytest.mark.parametrize("name", sorted(CASES))
-async def test_the_sandbox_behaves_as_daphne_or_says_how_it_differs(fidelity_daphne, name):
-    result = await run_case(fidelity_daphne, CASES[name])
+async def test_the_sandbox_behaves_as_daphne_or_says_how_it_differs(fidelity_daphne, warm_sandbox, name):
+    result = await run_case(fidelity_daphne, CASES[name], warm_sandbox)
     problems = unexplained(result)
     assert not problems, (CASES[name].source, [str(problem) for problem in problems], result.daphne.log[-20:])
 
