@@ -198,6 +198,7 @@ const handlers = {
   [protocol.CONSUMER_SEND]: (m) => panel.receive(m),
   [protocol.CONSUMER_CLOSE]: (m) => panel.receive(m),
   [protocol.CONSUMER_REJECT]: (m) => panel.receive(m),
+  [protocol.CONSUMER_DROP]: (m) => panel.receive(m),
   [protocol.EVENTS]: (m) => {
     visualizer.add(m.events);
     if (adoptClients) adoptClientsOf(m.events);

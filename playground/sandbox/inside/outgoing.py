@@ -175,6 +175,22 @@ class Outgoing:
             )  # fmt: skip
             client.queue.put_nowait({"type": "websocket.disconnect", "code": code})
 
+    def drop_handshake(self, client: Any, seconds: float) -> None:
+        """The handshake timeout ran out: Daphne closes the TCP connection with no HTTP answer; disconnect(1006) runs."""
+        reason = f"no accept() or close() within {seconds:g} s: Daphne's handshake timeout dropped the connection"
+        self.tracer.emitter.emit({"type": protocol.CONSUMER_DROP, "client": client.id, "reason": reason})
+        client.state = "closed"
+        self.tracer.trace(
+            "reject", client,
+            action=f"{seconds:g} s passed and the consumer neither accepted nor refused {client.id}",
+            evaluation=f"Daphne's handshake timeout ({seconds:g} s by default) drops the TCP connection without any "
+            "HTTP answer and logs WSDISCONNECT (no WSREJECT, no 403)",
+            result=f"{client.id} never opens: a browser reports close code 1006"
+            + ("; Channels then calls disconnect(1006)" if client.live else " (its application has already returned)"),
+        )  # fmt: skip
+        if client.live:
+            client.queue.put_nowait({"type": "websocket.disconnect", "code": 1006})
+
     def finish_client(self, client: Any) -> None:
         """The consumer has stopped: close what is still open, as a real server would, and say why."""
         if client.channel_name:
@@ -191,14 +207,28 @@ class Outgoing:
             )  # fmt: skip
             return
         if client.state in PENDING_STATES:
-            self.tracer.emitter.emit({"type": protocol.CONSUMER_REJECT, "client": client.id, "status": 500})
+            status = 500  # only an exception reaches here: an application that simply returned is answered nothing
+            event = {"type": protocol.CONSUMER_REJECT, "client": client.id, "status": status}
+            if client.refusal:
+                event["reason"] = client.refusal
+            self.tracer.emitter.emit(event)
             client.state = "closed"
-            self.tracer.trace(
-                "reject", client,
-                action="the consumer stopped before accept() (it raised an exception)",
-                evaluation="the server refuses the WebSocket handshake with HTTP 500",
-                result=f"{client.id} never opens: {close_meaning(500)}",
-            )  # fmt: skip
+            if client.refusal:
+                self.tracer.trace(
+                    "reject", client,
+                    action=f"{client.id} asks for {client.path}: {client.refusal}",
+                    evaluation="URLRouter raises ValueError: No route found for path; Daphne answers the handshake with "
+                    "HTTP 500 and logs the exception (ERROR Exception inside application)",
+                    result=f"{client.id} never opens: a browser sees close code 1006 and no reason. Fix the client's "
+                    "path or add a route to websocket_urlpatterns",
+                )  # fmt: skip
+            else:
+                self.tracer.trace(
+                    "reject", client,
+                    action="the consumer stopped before accept() (it raised an exception)",
+                    evaluation=f"the server refuses the WebSocket handshake with HTTP {status}",
+                    result=f"{client.id} never opens: {close_meaning(status)}",
+                )  # fmt: skip
         elif client.state in ("accepted", "open") and not client.failed:
             # Daphne closes nothing when the application returns (daphne/server.py, application_checker).
             self.tracer.trace(
