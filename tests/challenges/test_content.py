@@ -24,7 +24,7 @@ from playground.sandbox import SandboxPool
 from playground.sandbox.host import envbuild
 from playground.sandbox_supply import sandbox_options
 
-pytestmark = pytest.mark.asyncio(loop_scope="module")
+SHARED_LOOP = pytest.mark.asyncio(loop_scope="module")  # the loop the module's pool lives on
 
 CHALLENGES = get_challenges().challenges
 WRONG = [(challenge.slug, wrong.file) for challenge in CHALLENGES for wrong in challenge.known_wrong]
@@ -61,6 +61,7 @@ def test_every_topic_has_a_challenge_and_every_challenge_two_known_wrong_solutio
     assert any(len(challenge.tests) == 10 for challenge in CHALLENGES)  # the grading benchmark's challenge
 
 
+@SHARED_LOOP
 @pytest.mark.parametrize("slug", [challenge.slug for challenge in CHALLENGES])
 async def test_model_solution_passes_every_test(slug, warm_pool):
     challenge = get_challenges().get(slug)
@@ -69,6 +70,7 @@ async def test_model_solution_passes_every_test(slug, warm_pool):
     assert len(results) == len(challenge.tests)
 
 
+@SHARED_LOOP
 @pytest.mark.parametrize(("slug", "file"), WRONG)
 async def test_known_wrong_solution_fails_the_test_its_note_names(slug, file, warm_pool):
     challenge = get_challenges().get(slug)
@@ -81,6 +83,7 @@ async def test_known_wrong_solution_fails_the_test_its_note_names(slug, file, wa
         assert wrong.fails in failed, (wrong.mistake, failed)
 
 
+@SHARED_LOOP
 @pytest.mark.parametrize("slug", [challenge.slug for challenge in CHALLENGES])
 async def test_the_starter_does_not_pass_already(slug, warm_pool):
     challenge = get_challenges().get(slug)
