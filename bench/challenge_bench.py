@@ -4,7 +4,8 @@ Run: .venv/bin/python bench/challenge_bench.py [--rounds 20] [--write bench/chal
 
 Each test runs in its own sandbox, as the grader always does. Scenarios: sandboxes from a warm pool refilled between
 gradings (a server that is not grading all the time) with the site's PLAYGROUND_POOL_SIZE and with one warm sandbox per
-test, and every sandbox started cold (`manage.py grade_challenge`). Tests run CHALLENGE_GRADING_PARALLEL at a time.
+test, with Django's URL machinery preloaded or not, with and without loading the next tests' module while others play,
+and every sandbox started cold (`manage.py grade_challenge`). Tests play CHALLENGE_GRADING_PARALLEL at a time.
 """
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-async def scenario(rounds: int, pool_size: int, options: SandboxOptions) -> list[float]:
-    """Seconds per grading of the 10-test challenge's model solution; every grading must pass every test."""
+async def scenario(rounds: int, pool_size: int, options: SandboxOptions, ahead: int | None = None) -> list[float]:
+    """Seconds per grading of the 10-test challenge's model solution; every grading must pass every test. `ahead`:
+    tests loading their sandbox while others play (None: the grader's default, 0: load only at a test's turn)."""
     challenge = next(c for c in get_challenges().challenges if len(c.tests) == TESTS)
     pool = SandboxPool(pool_size, run_limits(), options) if pool_size else None
 
@@ -67,6 +69,7 @@ async def scenario(rounds: int, pool_size: int, options: SandboxOptions) -> list
                 acquire,
                 parallel=settings.CHALLENGE_GRADING_PARALLEL,
                 test_seconds=settings.CHALLENGE_TEST_SECONDS,
+                ahead=ahead,
             )
             times.append(time.perf_counter() - started)
             failed = [r.reason for r in results if not r.passed]
@@ -101,8 +104,12 @@ async def measure() -> tuple[str, str | None]:
     lines = [
         "| scenario | p50 | p95 | mean | goal | verdict |",
         "| --- | --- | --- | --- | --- | --- |",
-        row(f"warm pool of {TESTS}, preload={base.preload}", await scenario(args.rounds, TESTS, base)),
         row(f"warm pool of {TESTS}, preload=full", await scenario(args.rounds, TESTS, full)),
+        row(
+            f"warm pool of {TESTS}, preload=full, no module loaded ahead (the grader before)",
+            await scenario(args.rounds, TESTS, full, ahead=0),
+        ),
+        row(f"warm pool of {TESTS}, preload={base.preload}", await scenario(args.rounds, TESTS, base)),
         row(
             f"warm pool of {settings.PLAYGROUND_POOL_SIZE} (PLAYGROUND_POOL_SIZE), preload={base.preload}",
             await scenario(args.rounds, settings.PLAYGROUND_POOL_SIZE, base),

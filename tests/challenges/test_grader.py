@@ -341,3 +341,15 @@ def test_a_connect_step_refuses_a_user_that_is_not_a_username(tmp_path, user):
     assert [(error.line, error.message) for error in errors] == [
         (4, "user must be a username (1 to 150 characters): the client signs in as them")
     ]
+
+
+async def test_waiting_for_a_turn_to_play_is_not_counted_against_a_tests_time(tmp_path):
+    """One test plays at a time and the next ones load meanwhile: three tests of 2 s of silence outlast one test's
+    budget together, yet each passes."""
+    quiet = "tests:\n" + "".join(
+        f"  - name: quiet {n}\n    steps:\n      - connect: a\n      - accepted: a\n      - silent: a\n        seconds: 2\n"
+        for n in range(3)
+    )
+    tests = scripts(tmp_path, quiet)
+    results = await grade(tests, ECHO, acquire_with(), parallel=1, ahead=2, test_seconds=5)
+    assert [(r.name, r.passed, r.reason) for r in results] == [(f"quiet {n}", True, "passed") for n in range(3)]
