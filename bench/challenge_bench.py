@@ -137,20 +137,24 @@ NOTES = """
 
 - A grading is the model solution of the 10-test challenge (json-calculator) against every test, each test in a
   fresh sandbox: acquire, load the module (it defines `websocket_urlpatterns`, so Django's URL machinery is imported
-  unless preload=full did it already), play the script, stop.
+  unless preload=full did it already), play the script, stop. The first row is the grader as it is: two tests play at
+  a time while the next two load their module; the second row loads each module only at its test's turn (the grader
+  before).
 - "warm pool" scenarios refill the pool between gradings, as on a server that is not grading all the time; a burst of
-  gradings on one process meets the PLAYGROUND_POOL_SIZE row.
-- Where the time goes (one grading from a warm pool of 10, preload=minimal, instrumented per phase on this machine
-  while its load average was 14 to 25): loading the module 0.7 to 1.8 s per test, playing the script 50 to 230 ms,
-  stopping the sandbox 140 to 500 ms. Loading is the cost: with preload=minimal every fresh sandbox imports
-  django.urls (and with it django.http and django.db.models) when the module defines `websocket_urlpatterns`;
-  preload=full pays that before `ready`, in the pool's refill, which is why its row is 4 to 5 times faster (at about
-  12 MiB more per idle sandbox, bench/sandbox_RESULTS.md). Stopping no longer counts: a test's sandbox is killed
-  while the next test runs.
-- The goal (p95 <= 1 s) was missed here, on a 2-core machine shared with other work (see the load average above):
-  bench/sandbox_RESULTS.md measured a pooled routed load at 77 ms p50 and a full-preload one at 12 ms on the quiet
-  machine, which puts 10 tests, 2 at a time, at roughly 5 x (load + ~20 ms of script) = 0.2 to 0.5 s. Re-run
-  `make bench` on a quiet machine before taking these figures as the machine's.
+  gradings on one process meets the PLAYGROUND_POOL_SIZE row. The pool's refill starts during a grading all the same
+  (at its first acquire) and competes with it for the two cores.
+- Where the time goes (warm pool of 10, preload=full, 2 at a time, instrumented per phase while the machine's load
+  average was 25 to 33): taking a warm sandbox 0 ms; loading the module 140 to 200 ms per test (median; up to 490 ms);
+  playing the script 75 to 115 ms (median; up to 440 ms). Stopping no longer counts: a test's sandbox is killed while
+  the next test runs. With preload=minimal, loading is 0.7 to 1.8 s per test (django.urls imported in every fresh
+  sandbox), which is why preload=full (PLAYGROUND_SANDBOX_PRELOAD) is the setting that matters most.
+- Loading ahead takes the load out of the critical path: interleaved gradings at load average 38 to 45 gave a median
+  of 3.3 s with it and 3.6 s without (fastest 2.4 s against 3.1 s).
+- The goal (p95 <= 1 s) is missed here because the 2-core machine is shared with other engineers' test suites
+  (see the load average above: 15 to 45 runnable processes for 2 cores while these figures were taken). On the quiet
+  machine, bench/sandbox_RESULTS.md measured a full-preload load at 12 ms, which puts 10 tests at roughly
+  5 x (~20 ms of script) + one 12 ms load = 0.1 to 0.3 s. Re-run `make bench` on a quiet machine before taking these
+  figures as the machine's.
 """
 
 

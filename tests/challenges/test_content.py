@@ -28,7 +28,7 @@ SHARED_LOOP = pytest.mark.asyncio(loop_scope="module")  # the loop the module's 
 
 CHALLENGES = get_challenges().challenges
 WRONG = [(challenge.slug, wrong.file) for challenge in CHALLENGES for wrong in challenge.known_wrong]
-WARM_SANDBOXES = 4  # enough to keep CHALLENGE_GRADING_PARALLEL tests fed while the pool refills
+WARM_SANDBOXES = 6  # the tests that play and those loading ahead (twice CHALLENGE_GRADING_PARALLEL), and spares
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
