@@ -232,13 +232,13 @@ async def run_test(
     turn: asyncio.Semaphore | None = None,
 ) -> TestResult:
     """One test in a fresh sandbox: load the module, then (holding `turn`, the tests that play at once) play the script;
-    any failure is a failed test with its reason. Waiting for the turn counts neither against `test_seconds` nor in
-    the test's time. The sandbox's stop is appended to `stopping` (the verdict is known before the sandbox is gone)."""
-    started = time.monotonic()
+    any failure is a failed test with its reason. The test's time is loading and playing: neither getting a sandbox
+    nor waiting for the turn counts in it or against `test_seconds`. The sandbox's stop is appended to `stopping` (the verdict is known before the sandbox is gone)."""
     try:
         sandbox = await acquire()
     except Exception as exc:  # noqa: BLE001 - no sandbox (full, switched off, failed to start) fails the test, with why
         return TestResult(test.name, test.hidden, False, f"no sandbox for this test: {exc}", None, None, 0.0, None)
+    started = time.monotonic()
     run = ScriptRun(sandbox, test)
     loop = asyncio.get_running_loop()
     collector = loop.create_task(run.collect())
