@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import statistics
 import sys
@@ -98,7 +99,7 @@ async def measure() -> tuple[str, str | None]:
     args = parser.parse_args()
     envbuild.build()
     base = sandbox_options()
-    full = SandboxOptions(env_dir=base.env_dir, unsandboxed_development=base.unsandboxed_development, preload="full")
+    full = dataclasses.replace(base, preload="full")  # the site's options (niceness included) but for the preload
     parallel = settings.CHALLENGE_GRADING_PARALLEL
     load_before = os.getloadavg()[0]
     lines = [
