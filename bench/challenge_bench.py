@@ -149,8 +149,10 @@ NOTES = """
   playing the script 75 to 115 ms (median; up to 440 ms). Stopping no longer counts: a test's sandbox is killed while
   the next test runs. With preload=minimal, loading is 0.7 to 1.8 s per test (django.urls imported in every fresh
   sandbox), which is why preload=full (PLAYGROUND_SANDBOX_PRELOAD) is the setting that matters most.
-- Loading ahead takes the load out of the critical path: interleaved gradings at load average 38 to 45 gave a median
-  of 3.3 s with it and 3.6 s without (fastest 2.4 s against 3.1 s).
+- Loading ahead takes loading out of a test's turn. Measured three times on the loaded machine: p95 lower every time
+  (1278 against 2299 ms and 1370 against 1754 ms in the two bench runs here; interleaved gradings at load average 38 to
+  45 gave medians of 3.3 s against 3.6 s), p50 lower in two of the three (947 against 1561 ms, but 1062 against 928 ms
+  in the run above). Within this machine's noise, it mostly cuts the slow tail.
 - The goal (p95 <= 1 s) is missed here because the 2-core machine is shared with other engineers' test suites
   (see the load average above: 15 to 45 runnable processes for 2 cores while these figures were taken). On the quiet
   machine, bench/sandbox_RESULTS.md measured a full-preload load at 12 ms, which puts 10 tests at roughly
