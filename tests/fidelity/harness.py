@@ -434,21 +434,23 @@ class Play:
                 user_agent_header=None,
             )
         except InvalidStatus as refused:
-            self.timed(client, started)
+            self.timed(client, started, answered=True)
             self.observe(client, {"type": protocol.CONSUMER_REJECT, "status": refused.response.status_code})
             return
         except (InvalidMessage, OSError, EOFError):
-            self.timed(client, started)
+            self.timed(client, started, answered=False)
             self.observe(client, {"type": HANDSHAKE_DROPPED})
             return
-        self.timed(client, started)
+        self.timed(client, started, answered=True)
         self.sockets[client] = socket
         self.observe(client, {"type": protocol.CONSUMER_ACCEPT, "subprotocol": socket.subprotocol})
         self.readers[client] = asyncio.create_task(self.read(client, socket))
 
-    def timed(self, client: str, started: float) -> None:
+    def timed(self, client: str, started: float, *, answered: bool) -> None:
+        """An accept or an HTTP refusal is the consumer's decision, however long a loaded machine took to deliver it;
+        only a handshake dropped without an answer can have been ended by Daphne's timeout."""
         elapsed = time.monotonic() - started
-        self.side.timing[client] = AFTER_TIMEOUT if elapsed >= TIMED_OUT_AFTER else IMMEDIATE
+        self.side.timing[client] = AFTER_TIMEOUT if not answered and elapsed >= TIMED_OUT_AFTER else IMMEDIATE
 
     async def read(self, client: str, socket: ClientConnection) -> None:
         with contextlib.suppress(ConnectionClosed):
