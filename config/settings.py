@@ -294,6 +294,8 @@ CHALLENGE_TEST_SECONDS = float(env_int("CHALLENGE_TEST_SECONDS", 10))
 CHALLENGE_GRADING_PARALLEL = env_int("CHALLENGE_GRADING_PARALLEL", 2)
 CHALLENGE_GRADES_PER_MINUTE = env_int("CHALLENGE_GRADES_PER_MINUTE", 6)
 CHALLENGE_CONCURRENT_GRADES = env_int("CHALLENGE_CONCURRENT_GRADES", 1)
+# The trace rows kept of each failed test's run for the step-through (the learner's latest grading only).
+CHALLENGE_TRACE_ROWS = env_int("CHALLENGE_TRACE_ROWS", 2000)
 
 # How long a run's owner may make its share link last, in days (besides "until revoked"); the longest is the cap.
 PLAYGROUND_SHARE_LINK_DAYS = [int(days) for days in env_list("PLAYGROUND_SHARE_LINK_DAYS", ["1", "7", "30"])]
