@@ -4,10 +4,11 @@ number of learners (the challenge list, the outline and the instructor's matrix 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Max, Min, Q
 
 from challenges.models import HintsTaken, Submission
 
@@ -23,6 +24,7 @@ class ChallengeStatus:
     passes: int = 0
     best_seconds: float | None = None
     hints_used: int = 0
+    last_graded: datetime | None = None
 
     @property
     def state(self) -> str:
@@ -40,15 +42,18 @@ def statuses(user_ids: Iterable[int]) -> dict[tuple[int, str], ChallengeStatus]:
     graded = Submission.objects.filter(learner_id__in=ids, finished_at__isnull=False).values_list(
         "learner_id", "challenge"
     )
-    for user_id, slug, attempts, passes, best in graded.annotate(
-        attempts=Count("id"), passes=Count("id", filter=Q(passed=True)), best=Min("seconds", filter=Q(passed=True))
+    for user_id, slug, attempts, passes, best, last in graded.annotate(
+        attempts=Count("id"),
+        passes=Count("id", filter=Q(passed=True)),
+        best=Min("seconds", filter=Q(passed=True)),
+        last=Max("started_at"),
     ):
-        found[(user_id, slug)] = ChallengeStatus(attempts, passes, best)
+        found[(user_id, slug)] = ChallengeStatus(attempts, passes, best, 0, last)
     for user_id, slug, count in HintsTaken.objects.filter(learner_id__in=ids, count__gt=0).values_list(
         "learner_id", "challenge", "count"
     ):
         status = found.get((user_id, slug), ChallengeStatus())
-        found[(user_id, slug)] = ChallengeStatus(status.attempts, status.passes, status.best_seconds, count)
+        found[(user_id, slug)] = replace(status, hints_used=count)
     return found
 
 
