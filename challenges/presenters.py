@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +12,15 @@ from challenges.models import GradingRun, Submission
 from challenges.types import Step
 
 FRAME_FIELDS = ("text", "json", "regex", "bytes", "subprotocol", "code", "status")
+_LEADING_H1 = re.compile(r"^\s*<h1\b[^>]*>.*?</h1>\s*", re.S)
+_HEADING_TAG = re.compile(r"<(/?)h([1-5])\b")
+
+
+def brief_body(brief_html: str) -> str:
+    """The brief under the page's own "The brief" heading: its title (the page's h1 already) dropped, and every other
+    heading one level down."""
+    body = _LEADING_H1.sub("", brief_html, count=1)
+    return _HEADING_TAG.sub(lambda match: f"<{match[1]}h{int(match[2]) + 1}", body)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from challenges import services
 from challenges.loader import get_challenges
 from challenges.models import GradingRun
-from challenges.presenters import result_rows, step_text
+from challenges.presenters import brief_body, result_rows, step_text
 from challenges.progress import statuses_of
 from challenges.types import DIFFICULTIES, Challenge
 from cohorts.access import instructs_learner
@@ -52,6 +52,7 @@ def challenge_context(request: HttpRequest, challenge: Challenge) -> dict[str, A
     opened = services.hints_taken(request.user, challenge.slug)
     return {
         "challenge": challenge,
+        "brief_html": brief_body(challenge.brief_html),
         "topic": get_catalogue().get(challenge.topic),
         "code": latest.code if latest else challenge.starter,
         "submission": latest,

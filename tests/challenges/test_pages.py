@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from challenges.loader import get_challenges
 from challenges.models import GradingRun, HintsTaken, Submission
+from challenges.presenters import brief_body
 from challenges.runs import first_wrong_row
 from playground.run.limits import run_limits
 from tests.factories import make_cohort, make_user
@@ -77,6 +78,7 @@ def test_a_visitor_reads_the_brief_and_examples_but_must_sign_in_to_run_tests(cl
     challenge = get_challenges().get(SLUG)
     page = client.get(f"/challenges/{SLUG}/").content.decode()
     assert challenge.title in page and 'data-testid="login-to-run"' in page and "Run tests</button>" not in page
+    assert page.count("<h1") == 1  # the brief's own title is the page's heading
     assert "shouts a word back" in page  # a visible example's name and steps
     assert "keeps the order of several messages" not in page  # a hidden test's name is not shown before grading
     assert "TWO WORDS" not in page  # nor anything of its script
@@ -210,3 +212,8 @@ def test_the_step_through_opens_at_the_wrong_frames_row_or_the_last_row_before_a
     assert first_wrong_row(events, 9) == 4  # nothing came: the last row before the test gave up
     assert first_wrong_row(events, None) is None
     assert first_wrong_row([{"type": "loaded"}, {"type": "exit"}], 1) is None  # nothing traced
+
+
+def test_the_brief_drops_its_title_and_sits_under_the_pages_heading():
+    html = '<h1 id="t">Title</h1>\n<p>a</p><h2 id="s">Part</h2><h3>Sub</h3></h3>'
+    assert brief_body(html) == '<p>a</p><h3 id="s">Part</h3><h4>Sub</h4></h4>'
