@@ -1,5 +1,6 @@
 // The playground page: editor, run/stop over /ws/playground/, output console, client panel, live URL.
 import { ClientPanel } from "./playground/clients.js";
+import { createEditor } from "./playground/editor.js";
 import { setUpCopyButtons } from "./copy.js";
 import { connectWithRetry } from "./reconnect.js";
 import * as protocol from "./protocol.js";
@@ -20,32 +21,6 @@ let connection = null;  // the page's socket, replaced on each reconnect
 let running = false;
 let editor = null;
 
-function setUpEditor() {
-  const code = JSON.parse(document.getElementById("starter-code").textContent);
-  const fallback = document.getElementById("code-fallback");
-  if (!window.ace) {
-    fallback.hidden = false;
-    fallback.value = code;
-    return { getValue: () => fallback.value, gotoLine: () => fallback.focus() };
-  }
-  window.ace.config.set("useStrictCSP", true);  // its CSS is linked by the page (playground/_ace_styles.html)
-  const instance = window.ace.edit("editor");
-  instance.session.setMode("ace/mode/python");
-  const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
-  instance.setTheme(dark ? "ace/theme/tomorrow_night" : "ace/theme/chrome");
-  instance.setOptions({ fontSize: "14px", tabSize: 4, useSoftTabs: true, showPrintMargin: false });
-  instance.setValue(code, -1);
-  instance.textInput.getElement().setAttribute("aria-label", "Consumer code editor");
-  return {
-    getValue: () => instance.getValue(),
-    gotoLine: (line) => {
-      instance.gotoLine(line, 0, true);
-      instance.focus();
-    },
-    raw: instance,
-  };
-}
-
 function say(text, kind = "output") {
   const line = document.createElement("div");
   line.className = `console-line console-${kind}`;
@@ -62,7 +37,7 @@ function sayError(message, line) {
     jump.type = "button";
     jump.className = "link-button";
     jump.textContent = `Go to line ${line}`;
-    jump.addEventListener("click", () => editor.gotoLine(line));
+    jump.addEventListener("click", () => editor.goToLine(line));
     entry.append(" ", jump);
   }
 }
@@ -174,17 +149,13 @@ function connect() {
   });
 }
 
-editor = setUpEditor();
-let lineMarker = null;
+editor = createEditor(document.getElementById("editor"), {
+  code: JSON.parse(document.getElementById("starter-code").textContent),
+  label: "Consumer code editor",
+  fallback: document.getElementById("code-fallback"),
+});
 const visualizer = new Visualizer(document.querySelector(".visualizer"), {
-  onStep: (event) => {
-    // Highlight the learner's line of the current step in the editor.
-    if (!editor.raw || !event.line) return;
-    const session = editor.raw.session;
-    if (lineMarker !== null) session.removeMarker(lineMarker);
-    const Range = window.ace.require("ace/range").Range;
-    lineMarker = session.addMarker(new Range(event.line - 1, 0, event.line - 1, 1), "viz-current-line", "fullLine");
-  },
+  onStep: (event) => editor.highlightLine(event.line),  // the learner's line of the current step
 });
 document.getElementById("starter-select").addEventListener("change", (event) => {
   window.location.href = event.target.value;
