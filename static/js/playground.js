@@ -30,16 +30,47 @@ function say(text, kind = "output") {
   return line;
 }
 
+const LEARNER_FRAME = /File "([^"/]+\.py)", line (\d+)/g;  // a frame of the learner's module (a bare file name)
+
+function lineButton(line, text = `Go to line ${line}`) {
+  const jump = document.createElement("button");
+  jump.type = "button";
+  jump.className = "link-button";
+  jump.textContent = text;
+  jump.addEventListener("click", () => editor.goToLine(line));
+  return jump;
+}
+
+// A traceback in Output, each line of the learner's file a link into the editor.
 function sayError(message, line) {
-  const entry = say(message, "error");
-  if (line) {
-    const jump = document.createElement("button");
-    jump.type = "button";
-    jump.className = "link-button";
-    jump.textContent = `Go to line ${line}`;
-    jump.addEventListener("click", () => editor.goToLine(line));
-    entry.append(" ", jump);
+  const entry = say("", "error");
+  let from = 0;
+  for (const match of message.matchAll(LEARNER_FRAME)) {
+    entry.append(message.slice(from, match.index), `File "${match[1]}", `, lineButton(Number(match[2]), `line ${match[2]}`));
+    from = match.index + match[0].length;
   }
+  entry.append(message.slice(from));
+  if (line) entry.append(" ", lineButton(line));
+}
+
+// Errors where the eye is: a mark in the editor's gutter and the last line of the error beside Run.
+function showProblem(message, line) {
+  const last = message.split("\n").map((text) => text.trim()).filter(Boolean).pop() || message;
+  if (line) editor.markError(line, last);
+  const problem = document.getElementById("run-problem");
+  const text = document.createElement("span");
+  text.textContent = line ? `Line ${line}: ${last}` : last;  // learner-chosen text, shown as text
+  const more = document.createElement("a");
+  more.href = "#console-heading";
+  more.textContent = "Full text in Output";
+  problem.replaceChildren(text, " ", ...(line ? [lineButton(line), " "] : []), more);
+  problem.hidden = false;
+}
+
+function clearProblems() {
+  editor.clearMarks();
+  document.getElementById("run-problem").hidden = true;
+  document.getElementById("run-problem").replaceChildren();
 }
 
 function setStatus(state, reason) {
@@ -102,7 +133,10 @@ const handlers = {
   },
   [protocol.LIVE]: (m) => setLiveUrl(m.url),
   [protocol.OUTPUT]: (m) => say(m.text, "output"),
-  [protocol.ERROR]: (m) => sayError(m.message, m.line),
+  [protocol.ERROR]: (m) => {
+    sayError(m.message, m.line);
+    showProblem(m.message, m.line);
+  },
   [protocol.CONSUMER_ACCEPT]: (m) => panel.receive(m),
   [protocol.CONSUMER_SEND]: (m) => panel.receive(m),
   [protocol.CONSUMER_CLOSE]: (m) => panel.receive(m),
@@ -162,6 +196,7 @@ document.getElementById("starter-select").addEventListener("change", (event) => 
 });
 runButton.addEventListener("click", () => {
   setStatus(protocol.RUN_STATE.STARTING);
+  clearProblems();
   visualizer.reset();
   send({ type: protocol.RUN, code: editor.getValue(), starter: root.dataset.starter });
 });
@@ -171,6 +206,17 @@ pauseToggle.addEventListener("change", () => {
   stepButton.disabled = !pauseToggle.checked;
 });
 stepButton.addEventListener("click", () => send({ type: protocol.STEP }));
+document.getElementById("goto-line-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const field = document.getElementById("goto-line");
+  const line = parseInt(field.value, 10);
+  const lines = editor.lineCount();
+  const wrong = !(line >= 1 && line <= lines);
+  document.getElementById("goto-line-message").textContent = wrong ? `The code has lines 1 to ${lines}.` : "";
+  if (wrong) field.setAttribute("aria-invalid", "true");
+  else field.removeAttribute("aria-invalid");
+  if (!wrong) editor.goToLine(line);
+});
 document.getElementById("clear-console").addEventListener("click", () => consoleBox.replaceChildren());
 document.getElementById("add-client-form").addEventListener("submit", (event) => {
   event.preventDefault();

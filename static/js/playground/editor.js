@@ -34,6 +34,7 @@ function textareaEditor(fallback, { code, readOnly }) {
   return {
     raw: null,
     getValue: () => fallback.value,
+    lineCount: () => fallback.value.split("\n").length,
     setValue: (text) => { fallback.value = text; },
     onChange: (handler) => fallback.addEventListener("input", () => handler(fallback.value)),
     markError: () => {},
@@ -49,8 +50,8 @@ function textareaEditor(fallback, { code, readOnly }) {
 }
 
 /**
- * An Ace editor in `element` holding `code`; returns { raw, getValue, setValue, onChange, markError, clearMarks,
- * goToLine, highlightLine }. Lines are numbered from 1, as tracebacks and trace rows number them.
+ * An Ace editor in `element` holding `code`; returns { raw, getValue, setValue, lineCount, onChange, markError,
+ * clearMarks, goToLine, highlightLine }. Lines are numbered from 1, as tracebacks and trace rows number them.
  */
 export function createEditor(element, { code = "", readOnly = false, label = "Code", fallback = null, maxLines = null } = {}) {
   if (!window.ace) return fallback ? textareaEditor(fallback, { code, readOnly }) : null;
@@ -81,11 +82,13 @@ export function createEditor(element, { code = "", readOnly = false, label = "Co
   let errorMarkers = [];
   let stepMarker = null;
   const lineCount = () => instance.session.getLength();
-  const rowVisible = (row) => row >= instance.renderer.getFirstFullyVisibleRow() && row <= instance.renderer.getLastFullyVisibleRow();
+  // With a line of margin: the renderer's idea of what is visible can lag a scroll by a line.
+  const rowVisible = (row) => row > instance.renderer.getFirstFullyVisibleRow() && row < instance.renderer.getLastFullyVisibleRow();
 
   return {
     raw: instance,
     getValue: () => instance.getValue(),
+    lineCount,
     setValue: (text) => instance.setValue(text, -1),
     onChange: (handler) => instance.session.on("change", () => handler(instance.getValue())),
 
