@@ -1,5 +1,7 @@
 // A challenge page: the editor over the form's text box, and "Run tests" graded without leaving the page, with
 // progress while the sandboxes work and a refusal that counts down to when the learner may try again.
+import { createEditor } from "./playground/editor.js";
+
 const form = document.getElementById("grade-form");
 const textBox = document.getElementById("code");
 const results = document.getElementById("results");
@@ -11,24 +13,17 @@ const testCount = parseInt(form.dataset.tests, 10);
 let editor = null;
 
 function setUpEditor() {
-  if (!window.ace) return;  // the plain text box stays
   const holder = document.getElementById("editor");
+  if (!window.ace) return;  // the form's plain text box stays, and is what gets posted
   holder.hidden = false;
   textBox.hidden = true;
-  window.ace.config.set("useStrictCSP", true);  // its CSS is linked by the page (playground/_ace_styles.html)
-  editor = window.ace.edit(holder);
-  editor.session.setMode("ace/mode/python");
-  const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
-  editor.setTheme(dark ? "ace/theme/tomorrow_night" : "ace/theme/chrome");
-  editor.setOptions({ fontSize: "14px", tabSize: 4, useSoftTabs: true, showPrintMargin: false });
-  editor.setValue(textBox.value, -1);
-  editor.textInput.getElement().setAttribute("aria-label", "Consumer code editor");
-  editor.session.on("change", () => { textBox.value = editor.getValue(); });
+  editor = createEditor(holder, { code: textBox.value, label: "Consumer code editor" });
+  editor.onChange((code) => { textBox.value = code; });
 }
 
 function setCode(code) {
   textBox.value = code;
-  if (editor) editor.setValue(code, -1);
+  if (editor) editor.setValue(code);
 }
 
 function showProgress() {
