@@ -69,6 +69,8 @@ def test_the_drilldown_lists_each_challenge_with_links_to_its_failed_runs(client
     row = re.search(r'<tr data-challenge="shout-echo">.*?</tr>', page, re.S)[0]
     assert "Not passed yet" in row and "1 of 3 passed" in row
     assert f'<a href="/challenges/runs/{run.pk}/">shouts a word back</a>' in row
+    timeline = re.search(r'data-testid="timeline">.*?</ol>', page, re.S)[0]
+    assert "ran the tests of “Shout it back”: 1 of 3 passed" in timeline
     assert client.get(f"/challenges/runs/{run.pk}/").status_code == 200  # the instructor may step through it
 
 
