@@ -63,3 +63,34 @@ def test_the_trace_kept_for_the_step_through_stops_at_its_cap():
     assert kept.rows[0] == {"step": 1, "kind": "receive", "client": "ann"}  # stored as a playground Run stores rows
     kept = keep_run(result_with_rows(4, 4), max_rows=3)
     assert len(kept.rows) == 3 and kept.truncated and kept.first_wrong_row == 2  # beyond the cap: the last row kept
+
+
+HOARDER = """
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.urls import path
+
+
+class ShoutConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        await self.accept()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        self.hoard = bytearray(1024 * 1024 * 1024)
+
+
+websocket_urlpatterns = [path("ws/shout/", ShoutConsumer.as_asgi())]
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_test_whose_run_hits_a_sandbox_limit_fails_with_the_limit_named_on_the_page(client, settings):
+    settings.PLAYGROUND_POOL_SIZE = 0
+    client.force_login(make_user())
+    response = client.post(f"/challenges/{SLUG}/run-tests/", {"code": HOARDER}, HTTP_X_CHALLENGE_FRAGMENT="1")
+    assert response.status_code == 200
+    submission = Submission.objects.get()
+    shout = next(result for result in submission.results if result["test"] == "shouts a word back")
+    assert not shout["passed"] and "it hit the sandbox's memory limit" in shout["reason"]
+    assert "it hit the sandbox&#x27;s memory limit" in response.content.decode()
+    accepts = next(result for result in submission.results if result["test"] == "accepts the connection")
+    assert accepts["passed"]  # only the tests whose run hit the limit fail
