@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 
 from challenges.loader import get_challenges
 from challenges.models import Submission
+from tests.e2e.test_csp_flow import ViolationWatch
 from tests.e2e.test_lessons_flow import log_in
 from tests.e2e.views import shoot_both_widths
 from tests.factories import make_cohort, make_user
@@ -76,6 +77,7 @@ def test_a_hidden_test_fails_its_run_opens_at_the_wrong_step_and_the_fix_passes_
     context = browser.new_context()
     learner = context.new_page()
     learner.set_default_timeout(10_000)
+    csp = ViolationWatch(learner)  # the editor, the results swapped in and the step-through, under the strict policy
     log_in(learner, daphne_server.url, "ada")
     learner.goto(daphne_server.url + "/challenges/")
     card = learner.locator(f'[data-challenge="{SLUG}"]')
@@ -98,6 +100,7 @@ def test_a_hidden_test_fails_its_run_opens_at_the_wrong_step_and_the_fix_passes_
     expect(failed.locator(".diff-expected")).to_have_count(0)  # a hidden test shows no frames
     expect(learner.locator('tr[data-test="shouts a word back"]')).to_have_class("test-passed")
     shoot_both_widths(learner, output_path, "challenge-hidden-failed")
+    csp.assert_none("the challenge page after grading")
 
     expect(feed).to_contain_text(re.compile(rf"ada ran the tests of “{re.escape(challenge.title)}”: \d+ of \d+ passed"))
     expect(cell).to_contain_text("◆0/")
@@ -113,6 +116,7 @@ def test_a_hidden_test_fails_its_run_opens_at_the_wrong_step_and_the_fix_passes_
     expect(learner.locator(".viz-position")).to_contain_text(f"Step {start + 1} of")
     expect(learner.get_by_test_id("first-wrong")).to_contain_text(f"opens at step {start + 1}")
     shoot_both_widths(learner, output_path, "challenge-step-through")
+    csp.assert_none("the step-through of a failed test")
 
     learner.get_by_role("link", name="Back to the editor").click()
     expect(learner.locator(f'tr[data-test="{hidden_test}"]')).to_have_class("test-failed")  # the last results
