@@ -34,16 +34,17 @@ def outline(request: HttpRequest) -> HttpResponse:
     from challenges.progress import statuses_of
     from lessons.catalogue import get_catalogue
     from lessons.learner_progress import load_progress
+    from lessons.links import outline_links
     from quizzes.services import scores_by_topic
 
-    catalogue = get_catalogue()
+    entries = outline_links(get_catalogue())
     progress = load_progress(request)
     scores = scores_by_topic(request)
     mine = statuses_of(request.user)
     challenges: dict[str, list[object]] = {}
     for challenge in get_challenges().challenges:
         challenges.setdefault(challenge.topic, []).append((challenge, mine.get(challenge.slug)))
-    context = {"topics": catalogue.topics, "progress": progress, "scores": scores, "challenges": challenges}
+    context = {"entries": entries, "progress": progress, "scores": scores, "challenges": challenges}
     return render(request, "lessons/outline.html", context)
 
 
