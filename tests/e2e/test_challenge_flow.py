@@ -14,12 +14,12 @@ from challenges.loader import get_challenges
 from challenges.models import Submission
 from tests.e2e.test_csp_flow import ViolationWatch
 from tests.e2e.test_lessons_flow import log_in
-from tests.e2e.views import shoot_both_widths
+from tests.e2e.views import BROWSER_WAIT_MS, shoot_both_widths
 from tests.factories import make_cohort, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True), pytest.mark.timeout(600)]
 SLUG = "shout-echo"
-# A grading runs every test in its own sandbox; on a loaded 2-core machine that takes well over the default 10 s.
+# A grading runs every test in its own sandbox; on a loaded 2-core machine that can take longer than BROWSER_WAIT_MS.
 GRADING_MS = 120_000
 
 # Learner code that tries to pass by looking like a grader: it prints verdicts and sends frames that read as passes.
@@ -76,7 +76,7 @@ def test_a_hidden_test_fails_its_run_opens_at_the_wrong_step_and_the_fix_passes_
 
     context = browser.new_context()
     learner = context.new_page()
-    learner.set_default_timeout(10_000)
+    learner.set_default_timeout(BROWSER_WAIT_MS)
     csp = ViolationWatch(learner)  # the editor, the results swapped in and the step-through, under the strict policy
     log_in(learner, daphne_server.url, "ada")
     learner.goto(daphne_server.url + "/challenges/")
