@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from config.requests import HtmxHttpRequest
 from lessons.catalogue import Topic, get_catalogue
 from lessons.catalogue.rendering import pygments_css as build_pygments_css
-from lessons.execution import build_execution_view
+from lessons.execution import build_execution_view, trace_source
 from lessons.learner_progress import (
     CompletionRefused,
     Progress,
@@ -82,6 +82,7 @@ def render_mode(
         "next_topic": next_topic,
         "execution": build_execution_view(topic.trace.events) if mode == "execution" and topic.trace else None,
         "trace_events_id": f"trace-{topic.trace.name}" if topic.trace else "",
+        "trace_code": trace_source(topic.trace) if mode == "execution" and topic.trace else "",
         "playground_url": optional_url("playground:starter", topic.starter) if topic.starter else None,
         "quiz_url": optional_url("quizzes:start", topic.slug),
         "completion_rule": completion_rule(topic),
