@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "quizzes",
     "playground",
     "challenges",
+    "predictions",
     "dashboards",
     "config.apps.ProjectConfig",
 ]
@@ -294,6 +295,11 @@ CHALLENGE_TEST_SECONDS = float(env_int("CHALLENGE_TEST_SECONDS", 10))
 CHALLENGE_GRADING_PARALLEL = env_int("CHALLENGE_GRADING_PARALLEL", 2)
 CHALLENGE_GRADES_PER_MINUTE = env_int("CHALLENGE_GRADES_PER_MINUTE", 6)
 CHALLENGE_CONCURRENT_GRADES = env_int("CHALLENGE_CONCURRENT_GRADES", 1)
+
+# Predict the next step (predictions/): a learner (or a visitor, by client address) may send PREDICT_ANSWERS_PER_MINUTE
+# answers a minute; a typed answer is at most PREDICT_ANSWER_MAX_CHARS characters.
+PREDICT_ANSWERS_PER_MINUTE = env_int("PREDICT_ANSWERS_PER_MINUTE", 30)
+PREDICT_ANSWER_MAX_CHARS = env_int("PREDICT_ANSWER_MAX_CHARS", 200)
 
 # How long a run's owner may make its share link last, in days (besides "until revoked"); the longest is the cap.
 PLAYGROUND_SHARE_LINK_DAYS = [int(days) for days in env_list("PLAYGROUND_SHARE_LINK_DAYS", ["1", "7", "30"])]

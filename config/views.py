@@ -29,15 +29,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def outline(request: HttpRequest) -> HttpResponse:
-    """The course in order, with the visitor's progress and best quiz scores on each topic."""
+    """The course in order, with the visitor's progress, best quiz scores and prediction scores on each topic."""
     from lessons.catalogue import get_catalogue
     from lessons.learner_progress import load_progress
+    from predictions.services import scores_by_topic as prediction_scores
     from quizzes.services import scores_by_topic
 
     catalogue = get_catalogue()
     progress = load_progress(request)
     scores = scores_by_topic(request)
-    return render(request, "lessons/outline.html", {"topics": catalogue.topics, "progress": progress, "scores": scores})
+    predictions = prediction_scores(request.user)
+    context = {"topics": catalogue.topics, "progress": progress, "scores": scores, "predictions": predictions}
+    return render(request, "lessons/outline.html", context)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

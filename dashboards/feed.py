@@ -46,6 +46,11 @@ DESCRIBE = {
     "run_started": lambda u, d: f"{u} started a playground run ({d.get('starter') or 'own code'})",
     "run_ended": lambda u, d: f"{u}'s run ended ({run_reason(d.get('reason'))})",
     "run_error": lambda u, d: f"{u}'s code raised: {d.get('message')}",
+    "prediction": lambda u, d: (
+        f"{u} predicted step {d.get('step')} of "
+        + (topic_title(d.get("topic")) if d.get("topic") else f"run {d.get('run')}")
+        + f" ({'right' if d.get('correct') else 'wrong'})"
+    ),
 }
 
 

@@ -1,5 +1,6 @@
 // Lesson pages: keyboard tabs (arrow keys, Home, End), copy buttons on code blocks, focus after a practice check.
 // Everything here is an enhancement: tabs are real links and work without it.
+import { attachPredict } from "./predict.js";
 import { Visualizer } from "./visualizer.js";
 
 function rovingTabindex(root) {
@@ -58,6 +59,7 @@ function setUpTraceViewers(root) {
     const viewer = new Visualizer(box.querySelector(".visualizer"));
     viewer.add(events);
     viewer.show(0);
+    attachPredict(viewer);
   }
 }
 

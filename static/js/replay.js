@@ -1,5 +1,6 @@
 // Replay page: the recorded run's code, read-only, and the same step-through viewer as the playground.
 import { setUpCopyButtons } from "./copy.js";
+import { attachPredict } from "./predict.js";
 import { Visualizer } from "./visualizer.js";
 import { followLive } from "./watch.js";
 
@@ -22,6 +23,7 @@ const visualizer = new Visualizer(document.querySelector(".visualizer"), {
 });
 visualizer.add(events);
 visualizer.show(0);
+attachPredict(visualizer);
 setUpCopyButtons();
 // A run still going: follow it live, read-only.
 const watchState = document.getElementById("watch-state");
