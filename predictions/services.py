@@ -96,8 +96,8 @@ def run_source(user: User | AnonymousUser, pk: int, share: str) -> Source:
 def check_rate(request: HttpRequest) -> None:
     """At most PREDICT_ANSWERS_PER_MINUTE answers a minute per user (per client address for a visitor)."""
     who = f"user-{request.user.pk}" if request.user.is_authenticated else f"ip-{request.META.get('REMOTE_ADDR', '')}"
-    key = f"predict-rate:{who}:{int(timezone.now().timestamp() // 60)}"
-    cache.add(key, 0, timeout=60)
+    key = f"predict-rate:{who}"
+    cache.add(key, 0, timeout=60)  # the minute starts at the first answer
     try:
         count = cache.incr(key)
     except ValueError:  # expired between add and incr
