@@ -11,6 +11,10 @@ function text(tag, className, content) {
   return element;
 }
 
+function capitalised(words) {
+  return words ? words[0].toUpperCase() + words.slice(1) : "";
+}
+
 function scoreText(score, every) {
   if (!score) return "";
   const of = every ? `${score.stops} steps` : `${score.stops} stop${score.stops === 1 ? "" : "s"}`;
@@ -222,7 +226,7 @@ class PredictMode {
       text("p", body.correct ? "predict-verdict verdict-correct" : "predict-verdict verdict-wrong",
         body.correct ? "Right." : "Not this time."),
       text("p", "", `You said: ${given}. The trace says: ${body.expected}.`),
-      text("p", "", `Step ${body.step.step}: ${body.step.action}. ${body.step.evaluation}; ${body.step.result}.`),
+      text("p", "", `Step ${body.step.step}: ${body.step.action}. ${capitalised(body.step.evaluation)}; ${body.step.result}.`),
     ];
     if (body.first) {
       lines.push(text("p", "muted", `Your first prediction here (${body.first.answer}, ${body.first.correct ? "right" : "wrong"}) is the one scored.`));
