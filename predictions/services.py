@@ -25,6 +25,7 @@ from predictions.content import stops_for
 from predictions.models import Prediction
 from predictions.questions import Question, QuestionError, Stop, build_question, default_ask, grade
 
+ANSWER_FIELD_CHARS = 400  # Prediction.answer's length: a long offered choice is stored cut, never refused
 STEP_FIELDS = ("step", "client", "kind", "action", "evaluation", "result")  # the real step, shown after the answer
 
 
@@ -140,9 +141,9 @@ class Outcome:
 
 def predict(user: User | AnonymousUser, source: Source, step: int, answer: str) -> Outcome:
     """Grade an answer against the recorded trace; a signed-in learner's first answer per step is stored."""
-    if len(answer) > settings.PREDICT_ANSWER_MAX_CHARS:
-        raise PredictionError(f"Answer in at most {settings.PREDICT_ANSWER_MAX_CHARS} characters.")
     question = source.question(step)
+    if not question.choices and len(answer) > settings.PREDICT_ANSWER_MAX_CHARS:  # a choice is checked by the offer
+        raise PredictionError(f"Answer in at most {settings.PREDICT_ANSWER_MAX_CHARS} characters.")
     try:
         correct = grade(question, answer)
     except QuestionError as error:
@@ -157,7 +158,12 @@ def predict(user: User | AnonymousUser, source: Source, step: int, answer: str) 
             topic=source.topic,
             run=source.run,
             step=step,
-            defaults={"ask": question.ask, "answer": answer, "correct": correct, "answered_at": timezone.now()},
+            defaults={
+                "ask": question.ask,
+                "answer": answer[:ANSWER_FIELD_CHARS],
+                "correct": correct,
+                "answered_at": timezone.now(),
+            },
         )
         if created:
             announce(
