@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from lessons.catalogue.types import Trace
 from playground.sandbox.shared.protocol import STATE_LABELS
+from playground.starters import all_starters
 
 
 @dataclass(frozen=True)
@@ -58,3 +60,9 @@ def build_execution_view(events: tuple[dict[str, Any], ...] | list[dict[str, Any
         for client, name in keys
     )
     return ExecutionView(rows=tuple(ordered), steps=tuple(event["step"] for event in ordered), tracker=tracker)
+
+
+def trace_source(trace: Trace) -> str:
+    """The code the trace recorded (its starter), which the step-through shows beside the steps; "" if it is gone."""
+    starter = all_starters().get(trace.starter)
+    return starter.code if starter else ""

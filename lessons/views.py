@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from config.requests import HtmxHttpRequest
 from lessons.catalogue import Topic, get_catalogue
 from lessons.catalogue.rendering import pygments_css as build_pygments_css
-from lessons.execution import build_execution_view
+from lessons.execution import build_execution_view, trace_source
 from lessons.learner_progress import CompletionRefused, completion_rule, load_progress, mark_complete, record_visit
 from lessons.practice_reveals import PracticeError, PracticeItem, find_question, practice_items, reveal_solution
 from lessons.search import search as run_search
@@ -74,6 +74,7 @@ def render_mode(
         "next_topic": next_topic,
         "execution": build_execution_view(topic.trace.events) if mode == "execution" and topic.trace else None,
         "trace_events_id": f"trace-{topic.trace.name}" if topic.trace else "",
+        "trace_code": trace_source(topic.trace) if mode == "execution" and topic.trace else "",
         "playground_url": optional_url("playground:starter", topic.starter) if topic.starter else None,
         "quiz_url": optional_url("quizzes:start", topic.slug),
         "completion_rule": completion_rule(topic),

@@ -1,6 +1,7 @@
 // Lesson pages: keyboard tabs (arrow keys, Home, End), copy buttons on code blocks, focus after a practice check.
 // Everything here is an enhancement: tabs are real links and work without it.
 import { attachPredict } from "./predict.js";
+import { createEditor, loadAce } from "./playground/editor.js";
 import { Visualizer } from "./visualizer.js";
 
 function rovingTabindex(root) {
@@ -48,18 +49,30 @@ function addCopyButtons(root) {
   }
 }
 
-// The execution mode's recorded trace gets the playground's step-through viewer (static tables stay without JS).
+// The execution mode's recorded trace, stepped beside its source with the step's line highlighted: the playground's
+// editor (read-only) and step-through viewer. The static tables stay for a page without JS or without Ace.
 function setUpTraceViewers(root) {
   for (const box of root.querySelectorAll(".execution[data-events-id]")) {
     if (box.dataset.ready) continue;
     box.dataset.ready = "true";
     const events = JSON.parse(document.getElementById(box.dataset.eventsId).textContent);
-    box.querySelector(".execution-viewer").hidden = false;
-    box.querySelector(".execution-static").hidden = true;
-    const viewer = new Visualizer(box.querySelector(".visualizer"));
-    viewer.add(events);
-    viewer.show(0);
-    attachPredict(viewer);
+    const code = JSON.parse(document.getElementById(box.dataset.codeId).textContent);
+    loadAce(box.dataset.aceSrc).then(() => {
+      box.querySelector(".execution-viewer").hidden = false;
+      box.querySelector(".execution-static").hidden = true;
+      const editor = createEditor(box.querySelector(".execution-editor"), {
+        code,
+        readOnly: true,
+        label: "The code that ran (read-only)",
+      });
+      const viewer = new Visualizer(box.querySelector(".visualizer"), {
+        onStep: (event) => editor.highlightLine(event.line),
+      });
+      viewer.add(events);
+      viewer.show(0);
+      attachPredict(viewer);
+      box.dataset.viewer = "ready";
+    }, () => {});  // Ace could not load: the static tables and source stay
   }
 }
 

@@ -1,5 +1,6 @@
 // The playground page: editor, run/stop over /ws/playground/, output console, client panel, live URL.
 import { ClientPanel } from "./playground/clients.js";
+import { createEditor } from "./playground/editor.js";
 import { setUpCopyButtons } from "./copy.js";
 import { connectWithRetry } from "./reconnect.js";
 import * as protocol from "./protocol.js";
@@ -20,32 +21,6 @@ let connection = null;  // the page's socket, replaced on each reconnect
 let running = false;
 let editor = null;
 
-function setUpEditor() {
-  const code = JSON.parse(document.getElementById("starter-code").textContent);
-  const fallback = document.getElementById("code-fallback");
-  if (!window.ace) {
-    fallback.hidden = false;
-    fallback.value = code;
-    return { getValue: () => fallback.value, gotoLine: () => fallback.focus() };
-  }
-  window.ace.config.set("useStrictCSP", true);  // its CSS is linked by the page (playground/_ace_styles.html)
-  const instance = window.ace.edit("editor");
-  instance.session.setMode("ace/mode/python");
-  const dark = window.matchMedia("(prefers-color-scheme: dark)").matches;
-  instance.setTheme(dark ? "ace/theme/tomorrow_night" : "ace/theme/chrome");
-  instance.setOptions({ fontSize: "14px", tabSize: 4, useSoftTabs: true, showPrintMargin: false });
-  instance.setValue(code, -1);
-  instance.textInput.getElement().setAttribute("aria-label", "Consumer code editor");
-  return {
-    getValue: () => instance.getValue(),
-    gotoLine: (line) => {
-      instance.gotoLine(line, 0, true);
-      instance.focus();
-    },
-    raw: instance,
-  };
-}
-
 function say(text, kind = "output") {
   const line = document.createElement("div");
   line.className = `console-line console-${kind}`;
@@ -55,16 +30,47 @@ function say(text, kind = "output") {
   return line;
 }
 
+const LEARNER_FRAME = /File "([^"/]+\.py)", line (\d+)/g;  // a frame of the learner's module (a bare file name)
+
+function lineButton(line, text = `Go to line ${line}`) {
+  const jump = document.createElement("button");
+  jump.type = "button";
+  jump.className = "link-button";
+  jump.textContent = text;
+  jump.addEventListener("click", () => editor.goToLine(line));
+  return jump;
+}
+
+// A traceback in Output, each line of the learner's file a link into the editor.
 function sayError(message, line) {
-  const entry = say(message, "error");
-  if (line) {
-    const jump = document.createElement("button");
-    jump.type = "button";
-    jump.className = "link-button";
-    jump.textContent = `Go to line ${line}`;
-    jump.addEventListener("click", () => editor.gotoLine(line));
-    entry.append(" ", jump);
+  const entry = say("", "error");
+  let from = 0;
+  for (const match of message.matchAll(LEARNER_FRAME)) {
+    entry.append(message.slice(from, match.index), `File "${match[1]}", `, lineButton(Number(match[2]), `line ${match[2]}`));
+    from = match.index + match[0].length;
   }
+  entry.append(message.slice(from));
+  if (line) entry.append(" ", lineButton(line));
+}
+
+// Errors where the eye is: a mark in the editor's gutter and the last line of the error beside Run.
+function showProblem(message, line) {
+  const last = message.split("\n").map((text) => text.trim()).filter(Boolean).pop() || message;
+  if (line) editor.markError(line, last);
+  const problem = document.getElementById("run-problem");
+  const text = document.createElement("span");
+  text.textContent = line ? `Line ${line}: ${last}` : last;  // learner-chosen text, shown as text
+  const more = document.createElement("a");
+  more.href = "#console-heading";
+  more.textContent = "Full text in Output";
+  problem.replaceChildren(text, " ", ...(line ? [lineButton(line), " "] : []), more);
+  problem.hidden = false;
+}
+
+function clearProblems() {
+  editor.clearMarks();
+  document.getElementById("run-problem").hidden = true;
+  document.getElementById("run-problem").replaceChildren();
 }
 
 function setStatus(state, reason) {
@@ -127,7 +133,10 @@ const handlers = {
   },
   [protocol.LIVE]: (m) => setLiveUrl(m.url),
   [protocol.OUTPUT]: (m) => say(m.text, "output"),
-  [protocol.ERROR]: (m) => sayError(m.message, m.line),
+  [protocol.ERROR]: (m) => {
+    sayError(m.message, m.line);
+    showProblem(m.message, m.line);
+  },
   [protocol.CONSUMER_ACCEPT]: (m) => panel.receive(m),
   [protocol.CONSUMER_SEND]: (m) => panel.receive(m),
   [protocol.CONSUMER_CLOSE]: (m) => panel.receive(m),
@@ -174,23 +183,20 @@ function connect() {
   });
 }
 
-editor = setUpEditor();
-let lineMarker = null;
+editor = createEditor(document.getElementById("editor"), {
+  code: JSON.parse(document.getElementById("starter-code").textContent),
+  label: "Consumer code editor",
+  fallback: document.getElementById("code-fallback"),
+});
 const visualizer = new Visualizer(document.querySelector(".visualizer"), {
-  onStep: (event) => {
-    // Highlight the learner's line of the current step in the editor.
-    if (!editor.raw || !event.line) return;
-    const session = editor.raw.session;
-    if (lineMarker !== null) session.removeMarker(lineMarker);
-    const Range = window.ace.require("ace/range").Range;
-    lineMarker = session.addMarker(new Range(event.line - 1, 0, event.line - 1, 1), "viz-current-line", "fullLine");
-  },
+  onStep: (event) => editor.highlightLine(event.line),  // the learner's line of the current step
 });
 document.getElementById("starter-select").addEventListener("change", (event) => {
   window.location.href = event.target.value;
 });
 runButton.addEventListener("click", () => {
   setStatus(protocol.RUN_STATE.STARTING);
+  clearProblems();
   visualizer.reset();
   send({ type: protocol.RUN, code: editor.getValue(), starter: root.dataset.starter });
 });
@@ -200,6 +206,17 @@ pauseToggle.addEventListener("change", () => {
   stepButton.disabled = !pauseToggle.checked;
 });
 stepButton.addEventListener("click", () => send({ type: protocol.STEP }));
+document.getElementById("goto-line-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const field = document.getElementById("goto-line");
+  const line = parseInt(field.value, 10);
+  const lines = editor.lineCount();
+  const wrong = !(line >= 1 && line <= lines);
+  document.getElementById("goto-line-message").textContent = wrong ? `The code has lines 1 to ${lines}.` : "";
+  if (wrong) field.setAttribute("aria-invalid", "true");
+  else field.removeAttribute("aria-invalid");
+  if (!wrong) editor.goToLine(line);
+});
 document.getElementById("clear-console").addEventListener("click", () => consoleBox.replaceChildren());
 document.getElementById("add-client-form").addEventListener("submit", (event) => {
   event.preventDefault();

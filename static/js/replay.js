@@ -1,25 +1,18 @@
 // Replay page: the recorded run's code, read-only, and the same step-through viewer as the playground.
 import { setUpCopyButtons } from "./copy.js";
 import { attachPredict } from "./predict.js";
+import { createEditor } from "./playground/editor.js";
 import { Visualizer } from "./visualizer.js";
 import { followLive } from "./watch.js";
 
-const code = JSON.parse(document.getElementById("run-code").textContent);
 const events = JSON.parse(document.getElementById("run-events").textContent);
-window.ace.config.set("useStrictCSP", true);  // its CSS is linked by the page (playground/_ace_styles.html)
-const editor = window.ace.edit("editor");
-editor.session.setMode("ace/mode/python");
-editor.setTheme(window.matchMedia("(prefers-color-scheme: dark)").matches ? "ace/theme/tomorrow_night" : "ace/theme/chrome");
-editor.setReadOnly(true);
-editor.setValue(code, -1);
-let marker = null;
-const Range = window.ace.require("ace/range").Range;
+const editor = createEditor(document.getElementById("editor"), {
+  code: JSON.parse(document.getElementById("run-code").textContent),
+  readOnly: true,
+  label: "Code of this run (read-only)",
+});
 const visualizer = new Visualizer(document.querySelector(".visualizer"), {
-  onStep: (event) => {
-    if (marker !== null) editor.session.removeMarker(marker);
-    marker = event.line ? editor.session.addMarker(new Range(event.line - 1, 0, event.line - 1, 1), "viz-current-line", "fullLine") : null;
-    if (event.line) editor.scrollToLine(event.line - 1, true, false, () => {});
-  },
+  onStep: (event) => editor.highlightLine(event.line),
 });
 visualizer.add(events);
 visualizer.show(0);

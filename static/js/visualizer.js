@@ -28,6 +28,16 @@ export class Visualizer {
     this.speed = root.querySelector(".viz-speed");
     this.bind();
     this.render();
+    // A box that changes size (a narrower window, a taller row) keeps the current step in view.
+    this.keepInView = new ResizeObserver(() => this.revealCurrent());
+    this.keepInView.observe(this.table.closest(".viz-table-scroll"));
+    this.keepInView.observe(this.tracker);
+  }
+
+  revealCurrent() {
+    const row = this.table.querySelector("tr.current");
+    if (row) this.scrollRowIntoBox(row);
+    this.tracker.scrollLeft = this.tracker.scrollWidth;
   }
 
   bind() {
@@ -139,6 +149,7 @@ export class Visualizer {
     const tr = document.createElement("tr");
     tr.dataset.index = index;
     tr.dataset.kind = event.kind;
+    if (event.line) tr.dataset.line = event.line;  // the learner's line, highlighted in the code beside
     for (const value of [event.step, event.client || "–", event.action, event.evaluation, event.result]) {
       const cell = document.createElement("td");
       cell.textContent = value;  // learner-controlled text is never parsed as HTML
@@ -169,12 +180,22 @@ export class Visualizer {
       row.setAttribute("aria-current", "step");
       if (previous && previous !== row) previous.removeAttribute("aria-current");
       // Scroll only when the step changed: new events must not pull the table away from where the learner reads.
-      if (this.scrolledTo !== this.current) row.scrollIntoView({ block: "nearest" });
+      if (this.scrolledTo !== this.current) this.scrollRowIntoBox(row);
       this.scrolledTo = this.current;
     }
     this.render();
     this.onStep(this.events[this.current]);
     this.root.dispatchEvent(new CustomEvent("stepshown", { detail: { index: this.current } }));
+  }
+
+  // The table's own box scrolls, never the page, and the row ends up below the sticky header, not under it.
+  scrollRowIntoBox(row) {
+    const box = this.table.closest(".viz-table-scroll");
+    const header = box.querySelector("thead").getBoundingClientRect().height;
+    const boxRect = box.getBoundingClientRect();
+    const rowRect = row.getBoundingClientRect();
+    if (rowRect.top < boxRect.top + header) box.scrollTop -= boxRect.top + header - rowRect.top;
+    else if (rowRect.bottom > boxRect.bottom) box.scrollTop += rowRect.bottom - boxRect.bottom;
   }
 
   togglePlay() {
@@ -237,6 +258,7 @@ export class Visualizer {
       th.textContent = `Step ${column.step}`;
       head.append(th);
     }
+    if (columns.length) head.lastElementChild.classList.add("current-step");  // the current step: the last column
     const body = table.createTBody();
     for (const [key, [client, name]] of keys) {
       const tr = body.insertRow();
@@ -250,9 +272,14 @@ export class Visualizer {
         td.textContent = column.values.get(key) ?? "";
         if (column.changed.has(key)) td.className = "changed";
       }
+      if (columns.length) tr.lastElementChild.classList.add("current-step");
     }
     this.tracker.replaceChildren(table);
+    this.tracker.scrollLeft = this.tracker.scrollWidth;  // the current step's column in view, at the right edge
     const lanes = this.root.querySelector(".viz-lanes");
-    if (lanes) drawLanes(lanes, this.events.slice(Math.max(0, this.current - LANES_WINDOW + 1), this.current + 1));
+    if (lanes) {
+      drawLanes(lanes, this.events.slice(Math.max(0, this.current - LANES_WINDOW + 1), this.current + 1));
+      lanes.scrollTop = lanes.scrollHeight;
+    }
   }
 }
