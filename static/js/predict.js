@@ -87,6 +87,7 @@ class PredictMode {
     }
     this.toggle.disabled = false;
     this.on = true;
+    this.panel.classList.add("is-on");  // a visitor is told now that nothing is recorded
     this.revealed.clear();
     this.toggle.setAttribute("aria-pressed", "true");
     this.toggle.textContent = "Stop predicting";
@@ -99,6 +100,7 @@ class PredictMode {
 
   stop() {
     this.on = false;
+    this.panel.classList.remove("is-on");
     this.asking = null;
     this.form.hidden = true;
     this.resume.hidden = true;
