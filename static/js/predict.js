@@ -69,8 +69,8 @@ class PredictMode {
   async load() {
     if (this.loaded) return this.loaded;
     const response = await fetch(this.url("", true), { headers: { Accept: "application/json" } });
-    const body = await response.json();
-    if (!response.ok) throw new Error(body.error || "Predict mode could not start.");
+    const body = await response.json().catch(() => ({}));  // a proxy's error page is not JSON
+    if (!response.ok) throw new Error(body.error || "Predict mode could not start; try again in a moment.");
     this.loaded = { stops: new Set(body.stops), every: body.every_step, recording: body.recording };
     this.score.textContent = scoreText(body.score, body.every_step);
     return this.loaded;
@@ -81,7 +81,7 @@ class PredictMode {
     try {
       await this.load();
     } catch (error) {
-      this.status.textContent = error.message;
+      this.status.textContent = error instanceof TypeError ? "The server could not be reached; try again." : error.message;
       this.toggle.disabled = false;
       return;
     }
@@ -156,7 +156,7 @@ class PredictMode {
     let question;
     try {
       const response = await fetch(this.url(`steps/${step}/`, true), { headers: { Accept: "application/json" } });
-      question = await response.json();
+      question = await response.json().catch(() => ({}));
       if (!response.ok) throw new Error(question.error || "This question could not be loaded.");
     } catch (error) {
       this.status.textContent = `${error.message} The step is shown without a question.`;
@@ -204,7 +204,7 @@ class PredictMode {
         body: data,
         headers: { Accept: "application/json" },
       });
-      body = await response.json();
+      body = await response.json().catch(() => ({}));
     } catch {
       body = { error: "The server could not be reached; try again." };
     } finally {
