@@ -1,7 +1,7 @@
 """Reads content/predictions/TRACE.yaml, the stops authors mark on a lesson trace, and checks each against the trace.
 
-A stop names a step of the trace (not its first: there is nothing before it to stop on), what to ask about it and,
-optionally, a short answer instead of choices and the wrong choices to offer. Every error names file, line and field.
+A stop names a step of the trace (not its first: there is nothing before it to stop on) and, optionally, what to ask
+about it (else what fits the row), a short answer instead of choices and the wrong choices to offer. Every error names file, line and field.
 """
 
 from __future__ import annotations
@@ -15,7 +15,16 @@ from django.conf import settings
 
 from lessons.catalogue import Catalogue, CatalogueError, ContentError, get_catalogue, snapshot
 from lessons.catalogue.yaml_lines import LineDict, LineList, load_yaml
-from predictions.questions import ANSWER_FORMS, ASKS, MAX_DISTRACTORS, SHORT_ASKS, QuestionError, Stop, build_question
+from predictions.questions import (
+    ANSWER_FORMS,
+    ASKS,
+    MAX_DISTRACTORS,
+    SHORT_ASKS,
+    QuestionError,
+    Stop,
+    build_question,
+    default_ask,
+)
 
 FOLDER = "predictions"
 STOP_KEYS = ("step", "ask", "answer", "variable", "distractors")
@@ -62,7 +71,7 @@ class StopsReader:
         for key in item:
             if key not in STOP_KEYS:
                 self.error(item.line_of(key), f"{field}.{key}", f"unknown key (allowed: {', '.join(STOP_KEYS)})")
-        step, ask = item.get("step"), item.get("ask")
+        step, ask = item.get("step"), item.get("ask", "")
         answer_form, variable = item.get("answer", "choice"), item.get("variable", "")
         distractors = item.get("distractors", [])
         steps = [event["step"] for event in self.events]
@@ -74,7 +83,9 @@ class StopsReader:
             )
         elif step == steps[0]:
             self.error(item.line_of("step"), f"{field}.step", "the first step has no step before it to stop on")
-        if ask not in ASKS:
+        elif not ask:  # no ask: what fits the row, as on a run's replay
+            ask = default_ask(self.events[steps.index(step)])
+        if ask and ask not in ASKS:  # none left means the step was wrong, which is reported already
             self.error(item.line_of("ask"), f"{field}.ask", f"must be one of {', '.join(ASKS)}")
         if answer_form not in ANSWER_FORMS:
             self.error(item.line_of("answer"), f"{field}.answer", f"must be one of {', '.join(ANSWER_FORMS)}")
