@@ -84,9 +84,9 @@ def assert_underscore_renders(page, editor) -> None:
     assert min(ink["rows"]) >= ink["height"] // 2, ink
 
 
-def line_row(event) -> int | None:
-    """The editor row (from 0) of a trace event's line."""
-    return event["line"] - 1 if event["line"] else None
+def line_row(event, source: str) -> int | None:
+    """The editor row (from 0) of a trace event's line, None for a step with no line of this code."""
+    return event["line"] - 1 if event["line"] and event["line"] <= len(source.splitlines()) else None
 
 
 def marker_row(page, editor_selector: str) -> int | None:
@@ -115,7 +115,9 @@ ON_SCREEN = """(root) => {
   const tracker = root.querySelector(".viz-tracker");
   const column = rect(tracker.querySelector("thead th.current-step"));
   const unstuck = tracker.querySelector("tbody th");
-  const hasLine = Boolean(tableBox.querySelector("tr.current")?.dataset.line);  // some steps are no line's
+  // Some steps are no line's, and a consumer of Channels' own has its line in Channels' code.
+  const line = Number(tableBox.querySelector("tr.current")?.dataset.line || 0);
+  const hasLine = line >= 1 && line <= root.querySelector(".ace_editor").env.editor.session.getLength();
   return {
     // A line's highlight spans the editor's content, as wide as its longest line: its height must be in view.
     editorLine: hasLine ? Boolean(marker) && across(marker, editorBox) && across(marker, screen) : !marker,
@@ -289,7 +291,7 @@ def test_replay_steps_the_recorded_run_beside_its_read_only_code(page, daphne_se
     assert page.evaluate("window.replay.editor.getValue()") == trace_source(topic.trace)
     assert page.evaluate("window.replay.editor.raw.getReadOnly()")
     assert_stepping_on_one_screen(page, ".replay", len(topic.trace.events))
-    assert marker_row(page, "#editor") == line_row(topic.trace.events[-1])
+    assert marker_row(page, "#editor") == line_row(topic.trace.events[-1], trace_source(topic.trace))
     shoot_both_widths(page, output_path, "workbench-replay")
 
 
@@ -306,10 +308,10 @@ def test_every_lesson_execution_page_steps_its_trace_beside_its_source(page, dap
         assert source == trace_source(topic.trace) != "", topic.slug
         viz = box.get_by_test_id("visualizer")
         events = topic.trace.events
-        assert marker_row(page, ".execution-editor") == line_row(events[0]), topic.slug
+        assert marker_row(page, ".execution-editor") == line_row(events[0], source), topic.slug
         viz.get_by_role("button", name="Last").click()
         expect(viz.locator(".viz-position")).to_have_text(f"Step {events[-1]['step']} of {events[-1]['step']}")
-        assert marker_row(page, ".execution-editor") == line_row(events[-1]), topic.slug
+        assert marker_row(page, ".execution-editor") == line_row(events[-1], source), topic.slug
 
     page.goto(f"{daphne_server.url}/lessons/groups/execution/")
     expect(page.locator(".execution")).to_have_attribute("data-viewer", "ready")
