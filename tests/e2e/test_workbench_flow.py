@@ -266,8 +266,12 @@ def test_errors_are_marked_in_the_gutter_and_summarised_beside_run(page, daphne_
     send_from(card, "divide")
     expect(problem).to_contain_text(f"Line {broken_line}: ZeroDivisionError")
     expect(editor.locator(".ace_gutter-cell.ace_error")).to_have_text(str(broken_line))
-    page.evaluate("window.playground.editor.raw.gotoLine(1, 0)")
     console = page.locator("#console")
+    # The same failure again (from a second client) keeps one mark: the line does not darken with each one.
+    send_from(add_client(page), "divide again")
+    expect(console.get_by_role("button", name=f"line {broken_line}", exact=True)).to_have_count(2)
+    expect(editor.locator(".editor-error-line")).to_have_count(1)
+    page.evaluate("window.playground.editor.raw.gotoLine(1, 0)")
     console.get_by_role("button", name=f"line {broken_line}", exact=True).first.click()
     assert page.evaluate("window.playground.editor.raw.getCursorPosition().row") == broken_line - 1
     expect(page.locator("#editor textarea")).to_be_focused()

@@ -97,9 +97,11 @@ export function createEditor(element, { code = "", readOnly = false, label = "Co
     markError(line, message) {
       const row = lineOf(lineCount(), line);
       if (row === null) return;
+      const marked = errors.some((error) => error.row === row - 1);
+      if (errors.some((error) => error.row === row - 1 && error.text === message)) return;  // a handler failing again
       errors.push({ row: row - 1, column: 0, text: message, type: "error" });
       instance.session.setAnnotations(errors);
-      errorMarkers.push(instance.session.addMarker(new Range(row - 1, 0, row - 1, 1), "editor-error-line", "fullLine"));
+      if (!marked) errorMarkers.push(instance.session.addMarker(new Range(row - 1, 0, row - 1, 1), "editor-error-line", "fullLine"));
     },
 
     clearMarks() {
