@@ -25,10 +25,15 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:543
 
 # (title, script and arguments, the results file it writes). Every benchmark but the two over Redis measures the
 # embedded defaults (SQLite, in-memory layer) its notes describe, so REDIS_URL and DATABASE_URL are not passed on;
-# the Redis ones get the URL as --redis-url, the PostgreSQL one the server as --database-url (it makes its own database).
+# the Redis ones get the URL as --redis-url, the PostgreSQL ones the server as --database-url (each makes its own database).
 BENCHMARKS = [
-    ("Lessons pages", ["lessons_bench.py", "--seconds", "8"], "lessons_RESULTS.md"),
-    ("Quiz attempts", ["quiz_bench.py", "--learners", "50", "--rounds", "3"], "quiz_RESULTS.md"),
+    ("Where a request's time goes", ["request_profile.py", "--requests", "40"], "request_profile_RESULTS.md"),
+    ("Pages against Django's floor", ["lessons_bench.py", "--seconds", "8"], "lessons_RESULTS.md"),
+    (
+        "Quiz attempts",
+        ["quiz_bench.py", "--learners", "50", "--rounds", "3", "--database-url", DATABASE_URL],
+        "quiz_RESULTS.md",
+    ),
     ("Sandbox", ["sandbox_bench.py", "--runs", "40", "--write", "bench/sandbox_RESULTS.md"], "sandbox_RESULTS.md"),
     ("100 concurrent sandboxes", ["sandboxes_bench.py", "--sandboxes", "100"], "sandboxes_RESULTS.md"),
     ("Step-through visualizer", ["visualizer_bench.py"], "visualizer_RESULTS.md"),

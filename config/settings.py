@@ -258,6 +258,9 @@ CONTENT_CACHE_DIR = Path(os.environ.get("ACADEMY_CONTENT_CACHE_DIR", DATA_DIR / 
 LESSON_SEARCH_MAX_QUERY_CHARS = 200
 LESSON_SEARCH_MAX_TERMS = 8
 LESSON_SEARCH_PAGE_SIZE = env_int("LESSON_SEARCH_PAGE_SIZE", 10)
+# Re-opening the page a learner last read writes nothing (no row, no session, no feed item) unless the last visit was
+# recorded longer ago than this; the dashboards' "last seen" is at most this stale.
+LESSON_VISIT_REFRESH_SECONDS = env_int("LESSON_VISIT_REFRESH_SECONDS", 300)
 
 # Playground: every limit of a run is a named field of playground.sandbox.shared.limits.SandboxLimits;
 # PLAYGROUND_LIMITS (JSON object) overrides any of them, e.g. {"cpu_seconds": 2, "max_clients": 5}.
@@ -276,6 +279,8 @@ PLAYGROUND_HEARTBEAT_SECONDS = env_int("PLAYGROUND_HEARTBEAT_SECONDS", 10)
 PLAYGROUND_LIVE_HANDSHAKE_SECONDS = env_int("PLAYGROUND_LIVE_HANDSHAKE_SECONDS", 3)
 # "minimal" (~15 MB per idle sandbox; routed consumers load in ~70 ms) or "full" (~27 MB; ~12 ms).
 PLAYGROUND_SANDBOX_PRELOAD = os.environ.get("PLAYGROUND_SANDBOX_PRELOAD", "minimal")
+# Learner code runs at this nice level (0-19) so that a run storm leaves the CPU to page requests first.
+PLAYGROUND_SANDBOX_NICENESS = env_int("PLAYGROUND_SANDBOX_NICENESS", 10)
 PLAYGROUND_SANDBOX_ENV = Path(os.environ.get("PLAYGROUND_SANDBOX_ENV", BASE_DIR / ".sandbox-env"))
 # Runs learner code without bubblewrap (a plain child process). Development only: `check --deploy` refuses it.
 PLAYGROUND_UNSANDBOXED_DEVELOPMENT = env_bool("PLAYGROUND_UNSANDBOXED_DEVELOPMENT", False)

@@ -32,14 +32,15 @@ def outline(request: HttpRequest) -> HttpResponse:
     """The course in order, with the visitor's progress, best quiz scores and prediction scores on each topic."""
     from lessons.catalogue import get_catalogue
     from lessons.learner_progress import load_progress
+    from lessons.links import outline_links
     from predictions.services import scores_by_topic as prediction_scores
     from quizzes.services import scores_by_topic
 
-    catalogue = get_catalogue()
+    entries = outline_links(get_catalogue())
     progress = load_progress(request)
     scores = scores_by_topic(request)
     predictions = prediction_scores(request.user)
-    context = {"topics": catalogue.topics, "progress": progress, "scores": scores, "predictions": predictions}
+    context = {"entries": entries, "progress": progress, "scores": scores, "predictions": predictions}
     return render(request, "lessons/outline.html", context)
 
 
