@@ -14,9 +14,9 @@ from playwright.sync_api import expect
 from lessons.catalogue import get_catalogue
 from playground.models import Run
 from predictions.models import Prediction
-from tests.e2e.test_every_page import axe_violations
+from tests.e2e.test_every_page import AXE, axe_violations
 from tests.e2e.test_lessons_flow import log_in
-from tests.e2e.views import shoot_both_widths
+from tests.e2e.views import BROWSER_WAIT_MS, shoot_both_widths
 from tests.factories import make_cohort, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -41,14 +41,15 @@ def test_a_learner_predicts_on_a_lesson_trace_and_the_instructor_sees_it(browser
 
     dashboard_context = browser.new_context()
     dashboard = dashboard_context.new_page()
-    dashboard.set_default_timeout(10_000)
+    dashboard.set_default_timeout(BROWSER_WAIT_MS)
     log_in(dashboard, daphne_server.url, "prof")
     dashboard.goto(f"{daphne_server.url}/dashboard/cohorts/{cohort.pk}/")
     expect(dashboard.locator("#live-state")).to_have_attribute("data-state", "live")
 
-    learner_context = browser.new_context(bypass_csp=True)  # lets axe-core be injected; the site's own CSP is tested
+    learner_context = browser.new_context()
+    learner_context.add_init_script(path=str(AXE))  # injected outside the page's CSP, as the page walk does
     page = learner_context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(BROWSER_WAIT_MS)
     log_in(page, daphne_server.url, "ana")
     page.goto(f"{daphne_server.url}/lessons/{TOPIC}/execution/")
     viz = page.get_by_test_id("visualizer")
@@ -178,7 +179,7 @@ def test_a_learner_predicts_every_step_of_their_own_runs_replay(page, browser, d
     # A visitor with the share link may try too, and is told the answers are not recorded.
     visitor_context = browser.new_context()
     visitor = visitor_context.new_page()
-    visitor.set_default_timeout(10_000)
+    visitor.set_default_timeout(BROWSER_WAIT_MS)
     visitor.goto(f"{daphne_server.url}/playground/runs/{run.pk}/?share={run.share_token}")
     panel = predict_panel(visitor)
     panel.get_by_test_id("predict-toggle").click()
