@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "quizzes",
     "playground",
     "challenges",
+    "predictions",
     "dashboards",
     "config.apps.ProjectConfig",
 ]
@@ -311,6 +312,11 @@ CHALLENGE_TRACE_ROWS = env_int("CHALLENGE_TRACE_ROWS", 2000)
 PLAYGROUND_DRAFTS_PER_LEARNER = env_int("PLAYGROUND_DRAFTS_PER_LEARNER", 50)
 PLAYGROUND_DRAFT_SAVES_PER_MINUTE = env_int("PLAYGROUND_DRAFT_SAVES_PER_MINUTE", 60)
 PLAYGROUND_RUNS_PAGE_SIZE = env_int("PLAYGROUND_RUNS_PAGE_SIZE", 20)
+
+# Predict the next step (predictions/): a learner (or a visitor, by client address) may send PREDICT_ANSWERS_PER_MINUTE
+# answers a minute; a typed answer is at most PREDICT_ANSWER_MAX_CHARS characters.
+PREDICT_ANSWERS_PER_MINUTE = env_int("PREDICT_ANSWERS_PER_MINUTE", 30)
+PREDICT_ANSWER_MAX_CHARS = env_int("PREDICT_ANSWER_MAX_CHARS", 200)
 
 # How long a run's owner may make its share link last, in days (besides "until revoked"); the longest is the cap.
 PLAYGROUND_SHARE_LINK_DAYS = [int(days) for days in env_list("PLAYGROUND_SHARE_LINK_DAYS", ["1", "7", "30"])]

@@ -17,6 +17,7 @@ urlpatterns = [
     path("quizzes/", include("quizzes.urls")),
     path("playground/", include("playground.urls")),
     path("challenges/", include("challenges.urls")),
+    path("predict/", include("predictions.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -52,6 +52,11 @@ DESCRIBE = {
         else f"{u} ran the tests of “{d.get('title')}”: {d.get('passed_tests')} of {d.get('total_tests')} passed"
     ),
     "challenge_hint": lambda u, d: f"{u} opened hint {d.get('number')} of the challenge “{d.get('title')}”",
+    "prediction": lambda u, d: (
+        f"{u} predicted step {d.get('step')} of "
+        + (topic_title(d.get("topic")) if d.get("topic") else f"run {d.get('run')}")
+        + f" ({'right' if d.get('correct') else 'wrong'})"
+    ),
 }
 
 

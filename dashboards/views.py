@@ -28,6 +28,7 @@ from lessons.catalogue import get_catalogue
 from lessons.views import get_topic_or_404
 from playground.models import Run
 from playground.run.limits import run_limits
+from predictions.services import learner_summary
 
 
 def instructor_required(view):
@@ -148,6 +149,7 @@ def learner_detail(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
         "runs": runs,
         "challenges": challenge_stats.learner_challenges(user_id),
         "timeline": drilldown.timeline(user_id),
+        "predictions": learner_summary(user_id),
     }
     return render(request, "dashboards/learner.html", context)
 

@@ -23,6 +23,7 @@ NOT_PROJECT_CODE = {"tests", "bench", "content", "scripts", "deploy", "static", 
 # - lessons: the content catalogue and learner progress; quizzes take their topics from it.
 # - quizzes: attempts and grading on top of the lesson catalogue.
 # - challenges: consumer challenges graded in the sandbox; their content sits beside the catalogue's topics.
+# - predictions: predict-the-next-step questions over lesson traces and runs, scored like quiz answers.
 # - dashboards: report on everything below (and subscribe to activity); nothing imports them.
 # - the site's wiring (URLs, ASGI routing, pages that combine several apps) sits on top of all apps.
 LAYERS: list[tuple[str, ...]] = [
@@ -34,6 +35,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("lessons",),
     ("quizzes",),
     ("challenges",),
+    ("predictions",),
     ("dashboards",),
     ("config.asgi", "config.routing", "config.urls", "config.views", "config.health"),
 ]

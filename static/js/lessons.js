@@ -1,5 +1,6 @@
 // Lesson pages: keyboard tabs (arrow keys, Home, End), copy buttons on code blocks, focus after a practice check.
 // Everything here is an enhancement: tabs are real links and work without it.
+import { attachPredict } from "./predict.js";
 import { createEditor, loadAce } from "./playground/editor.js";
 import { Visualizer } from "./visualizer.js";
 
@@ -69,6 +70,7 @@ function setUpTraceViewers(root) {
       });
       viewer.add(events);
       viewer.show(0);
+      attachPredict(viewer);
       box.dataset.viewer = "ready";
     }, () => {});  // Ace could not load: the static tables and source stay
   }

@@ -1,5 +1,6 @@
 // Replay page: the recorded run's code, read-only, and the same step-through viewer as the playground.
 import { setUpCopyButtons } from "./copy.js";
+import { attachPredict } from "./predict.js";
 import { createEditor } from "./playground/editor.js";
 import { Visualizer } from "./visualizer.js";
 import { followLive } from "./watch.js";
@@ -15,6 +16,7 @@ const visualizer = new Visualizer(document.querySelector(".visualizer"), {
 });
 visualizer.add(events);
 visualizer.show(0);
+attachPredict(visualizer);
 setUpCopyButtons();
 // A run still going: follow it live, read-only.
 const watchState = document.getElementById("watch-state");

@@ -160,7 +160,11 @@ export class Visualizer {
 
   show(index) {
     if (!this.events.length) return;
-    this.current = Math.max(0, Math.min(this.events.length - 1, index));
+    const to = Math.max(0, Math.min(this.events.length - 1, index));
+    // Another module may hold the step-through before a step (predict.js asks what happens next): it cancels this.
+    const detail = { from: this.current, to };
+    if (!this.root.dispatchEvent(new CustomEvent("beforestep", { cancelable: true, detail }))) return;
+    this.current = to;
     this.follow = this.current === this.events.length - 1;
     this.paint();
   }
@@ -181,6 +185,7 @@ export class Visualizer {
     }
     this.render();
     this.onStep(this.events[this.current]);
+    this.root.dispatchEvent(new CustomEvent("stepshown", { detail: { index: this.current } }));
   }
 
   // The table's own box scrolls, never the page, and the row ends up below the sticky header, not under it.

@@ -28,6 +28,7 @@ from dashboards.demo import make_demo_cohort
 from dashboards.services import create_cohort
 from lessons.catalogue import get_catalogue
 from playground.models import Run
+from predictions.models import Prediction
 from quizzes import services
 from tests.e2e.test_lessons_flow import log_in
 from tests.e2e.views import BROWSER_WAIT_MS
@@ -83,7 +84,7 @@ def seed_challenge(learner) -> GradingRun:
 
 
 def seed() -> Seeded:
-    """A cohort with activity, a learner with a practice, a test and a finished attempt, and a recorded run."""
+    """A cohort with activity, a learner with a practice, a test and a finished attempt, a recorded run, predictions."""
     instructor = make_user("teacher", instructor=True)
     learner = make_user("learner", email="learner@example.org")
     make_user("forgetful")  # signs in wrongly until locked out
@@ -111,6 +112,11 @@ def seed() -> Seeded:
         events=list(topic.trace.events),
         event_count=len(topic.trace.events),
     )
+    for step, correct in ((3, False), (10, True)):  # predictions shown in the outline and the drill-down
+        Prediction.objects.create(
+            user=learner, topic=WALKED_TOPIC, step=step, ask="handler", answer="x", correct=correct, answered_at=now
+        )
+    Prediction.objects.create(user=learner, run=run, step=2, ask="action", answer="x", correct=True, answered_at=now)
     stats_topic = get_catalogue().topics[0].slug  # every demo learner has activity in the first topics
     grading_run = seed_challenge(learner)
     return Seeded(learner, instructor, cohort, other_cohort, practice, test, finished, run, stats_topic, grading_run)

@@ -70,6 +70,14 @@ FONT_LOADED = """(family) => document.fonts.check(`14px "${family}"`)
   && [...document.fonts].some((face) => face.family.replaceAll('"', "") === family && face.status === "loaded")"""
 
 
+def console_errors(page) -> list[str]:
+    """Every error the page logs (a script error, a failed request such as a missing font) from now on."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
 def assert_underscore_renders(page, editor) -> None:
     """The shipped font is loaded and used, and the underscore's pixels lie inside its own line box."""
     assert page.evaluate("devicePixelRatio") == 1
@@ -84,9 +92,9 @@ def assert_underscore_renders(page, editor) -> None:
     assert min(ink["rows"]) >= ink["height"] // 2, ink
 
 
-def line_row(event) -> int | None:
-    """The editor row (from 0) of a trace event's line."""
-    return event["line"] - 1 if event["line"] else None
+def line_row(event, source: str) -> int | None:
+    """The editor row (from 0) of a trace event's line, None for a step with no line of this code."""
+    return event["line"] - 1 if event["line"] and event["line"] <= len(source.splitlines()) else None
 
 
 def marker_row(page, editor_selector: str) -> int | None:
@@ -115,7 +123,9 @@ ON_SCREEN = """(root) => {
   const tracker = root.querySelector(".viz-tracker");
   const column = rect(tracker.querySelector("thead th.current-step"));
   const unstuck = tracker.querySelector("tbody th");
-  const hasLine = Boolean(tableBox.querySelector("tr.current")?.dataset.line);  // some steps are no line's
+  // Some steps are no line's, and a consumer of Channels' own has its line in Channels' code.
+  const line = Number(tableBox.querySelector("tr.current")?.dataset.line || 0);
+  const hasLine = line >= 1 && line <= root.querySelector(".ace_editor").env.editor.session.getLength();
   return {
     // A line's highlight spans the editor's content, as wide as its longest line: its height must be in view.
     editorLine: hasLine ? Boolean(marker) && across(marker, editorBox) && across(marker, screen) : !marker,
@@ -153,6 +163,7 @@ def assert_stepping_on_one_screen(page, root_selector: str, steps: int) -> None:
 def test_code_font_draws_underscores_inside_the_line_box_at_scale_1(browser, daphne_server):
     context = browser.new_context(viewport=WIDE, device_scale_factor=1)
     page = context.new_page()
+    errors = console_errors(page)
     page.goto(daphne_server.url + "/playground/")
     page.evaluate("window.playground.editor.setValue('x = 1\\ntext_data=None\\n')")
     assert_underscore_renders(page, page.locator("#editor"))
@@ -174,12 +185,14 @@ def test_code_font_draws_underscores_inside_the_line_box_at_scale_1(browser, dap
         .evaluate("(el) => getComputedStyle(el).fontFamily")
         .startswith(f'"{CODE_FONT}"')
     )
+    assert errors == []
     context.close()
 
 
 def test_stepping_a_chat_room_keeps_code_line_table_row_and_tracker_column_on_one_screen(
     page, daphne_server, output_path
 ):
+    errors = console_errors(page)
     page.set_viewport_size(WIDE)
     open_playground(page, daphne_server.url, "chat_room")
     add_client(page, "/ws/chat/lobby/")
@@ -210,9 +223,11 @@ def test_stepping_a_chat_room_keeps_code_line_table_row_and_tracker_column_on_on
     assert data_width >= 250, f"the Data column of a client's log is {data_width} px wide"
     expect(first.locator("tr.log-received").last).to_contain_text('{"text": "hello 2 from c2", "mine": false}')
     shoot_both_widths(page, output_path, "workbench-stepping")
+    assert errors == []
 
 
 def test_errors_are_marked_in_the_gutter_and_summarised_beside_run(page, daphne_server, output_path):
+    errors = console_errors(page)
     page.set_viewport_size(WIDE)
     make_user("mistaken")
     log_in(page, daphne_server.url, "mistaken")
@@ -251,8 +266,12 @@ def test_errors_are_marked_in_the_gutter_and_summarised_beside_run(page, daphne_
     send_from(card, "divide")
     expect(problem).to_contain_text(f"Line {broken_line}: ZeroDivisionError")
     expect(editor.locator(".ace_gutter-cell.ace_error")).to_have_text(str(broken_line))
-    page.evaluate("window.playground.editor.raw.gotoLine(1, 0)")
     console = page.locator("#console")
+    # The same failure again (from a second client) keeps one mark: the line does not darken with each one.
+    send_from(add_client(page), "divide again")
+    expect(console.get_by_role("button", name=f"line {broken_line}", exact=True)).to_have_count(2)
+    expect(editor.locator(".editor-error-line")).to_have_count(1)
+    page.evaluate("window.playground.editor.raw.gotoLine(1, 0)")
     console.get_by_role("button", name=f"line {broken_line}", exact=True).first.click()
     assert page.evaluate("window.playground.editor.raw.getCursorPosition().row") == broken_line - 1
     expect(page.locator("#editor textarea")).to_be_focused()
@@ -268,9 +287,11 @@ def test_errors_are_marked_in_the_gutter_and_summarised_beside_run(page, daphne_
     expect(page.get_by_label("Go to line")).to_have_attribute("aria-invalid", "true")
     assert page.evaluate("window.playground.editor.raw.getCursorPosition().row") == 4
     shoot_both_widths(page, output_path, "workbench-traceback")
+    assert errors == []
 
 
 def test_replay_steps_the_recorded_run_beside_its_read_only_code(page, daphne_server, output_path):
+    errors = console_errors(page)
     topic = get_catalogue().get("groups")
     learner = make_user("replayer")
     now = timezone.now()
@@ -289,11 +310,13 @@ def test_replay_steps_the_recorded_run_beside_its_read_only_code(page, daphne_se
     assert page.evaluate("window.replay.editor.getValue()") == trace_source(topic.trace)
     assert page.evaluate("window.replay.editor.raw.getReadOnly()")
     assert_stepping_on_one_screen(page, ".replay", len(topic.trace.events))
-    assert marker_row(page, "#editor") == line_row(topic.trace.events[-1])
+    assert marker_row(page, "#editor") == line_row(topic.trace.events[-1], trace_source(topic.trace))
     shoot_both_widths(page, output_path, "workbench-replay")
+    assert errors == []
 
 
 def test_every_lesson_execution_page_steps_its_trace_beside_its_source(page, daphne_server, output_path):
+    errors = console_errors(page)
     page.set_viewport_size(WIDE)
     topics = [topic for topic in get_catalogue().topics if topic.trace]
     assert len(topics) == 20
@@ -306,12 +329,13 @@ def test_every_lesson_execution_page_steps_its_trace_beside_its_source(page, dap
         assert source == trace_source(topic.trace) != "", topic.slug
         viz = box.get_by_test_id("visualizer")
         events = topic.trace.events
-        assert marker_row(page, ".execution-editor") == line_row(events[0]), topic.slug
+        assert marker_row(page, ".execution-editor") == line_row(events[0], source), topic.slug
         viz.get_by_role("button", name="Last").click()
         expect(viz.locator(".viz-position")).to_have_text(f"Step {events[-1]['step']} of {events[-1]['step']}")
-        assert marker_row(page, ".execution-editor") == line_row(events[-1]), topic.slug
+        assert marker_row(page, ".execution-editor") == line_row(events[-1], source), topic.slug
 
     page.goto(f"{daphne_server.url}/lessons/groups/execution/")
     expect(page.locator(".execution")).to_have_attribute("data-viewer", "ready")
     assert_stepping_on_one_screen(page, ".execution-viewer", 8)
     shoot_both_widths(page, output_path, "workbench-lesson-execution")
+    assert errors == []

@@ -97,6 +97,10 @@ def test_execution_mode_renders_trace_table_and_tracker(client, topic):
     states = next(row for row in execution.tracker if row.name == "connection_state")
     # The consumer-lifecycle lesson records seed 001's run: its tracker reads as that seed's does.
     assert [cell.value for cell in states.cells] == ["None", "Accepted", "Open", "Open", "Closed"]
+    # The code that ran, for the step-through beside it and for a page without JavaScript.
+    assert response.context["trace_code"].startswith("# Echo:")
+    assert 'id="trace-consumer-lifecycle-echo-code"' in response.text
+    assert "class EchoConsumer(AsyncWebsocketConsumer):" in response.text
 
 
 def test_code_is_highlighted_with_pygments(client, topic):

@@ -1,7 +1,7 @@
 // The code editor every page shares: Ace in the shipped monospace font, error marks, the current step's line.
 // Playground (editable), replay, lesson step-through and challenge pages (read-only or not) all build it here.
 
-export const CODE_FONT = "JetBrains Mono";  // static/fonts/jetbrains-mono/, linked by playground/_ace_styles.html
+export const CODE_FONT = "JetBrains Mono";  // static/fonts/jetbrains-mono/, linked by base.html (--mono in site.css)
 const FONT_SIZE_PX = 14;
 
 // Ace is a classic script; pages that show code only after a swap (lesson modes) load it on demand, once.
@@ -20,9 +20,10 @@ export function loadAce(src) {
   return aceLoading;
 }
 
-function clampLine(lines, line) {
+// A line of the code, or null: a trace row can name a line of Channels' own code, which this code does not have.
+function lineOf(lines, line) {
   const n = Number(line);
-  return Number.isInteger(n) && n >= 1 ? Math.min(n, Math.max(1, lines)) : null;
+  return Number.isInteger(n) && n >= 1 && n <= lines ? n : null;
 }
 
 // Without Ace (it failed to load) the fallback textarea gets the same interface, so pages need no second path.
@@ -41,7 +42,7 @@ function textareaEditor(fallback, { code, readOnly }) {
     clearMarks: () => {},
     highlightLine: () => {},
     goToLine: (line) => {
-      const row = clampLine(fallback.value.split("\n").length, line);
+      const row = lineOf(fallback.value.split("\n").length, line);
       if (row === null) return;
       fallback.focus();
       fallback.setSelectionRange(lineStart(row), lineStart(row));
@@ -94,11 +95,13 @@ export function createEditor(element, { code = "", readOnly = false, label = "Co
 
     // A gutter mark (Ace annotation, its text read on hover) and a tinted line where the error is.
     markError(line, message) {
-      const row = clampLine(lineCount(), line);
+      const row = lineOf(lineCount(), line);
       if (row === null) return;
+      const marked = errors.some((error) => error.row === row - 1);
+      if (errors.some((error) => error.row === row - 1 && error.text === message)) return;  // a handler failing again
       errors.push({ row: row - 1, column: 0, text: message, type: "error" });
       instance.session.setAnnotations(errors);
-      errorMarkers.push(instance.session.addMarker(new Range(row - 1, 0, row - 1, 1), "editor-error-line", "fullLine"));
+      if (!marked) errorMarkers.push(instance.session.addMarker(new Range(row - 1, 0, row - 1, 1), "editor-error-line", "fullLine"));
     },
 
     clearMarks() {
@@ -110,7 +113,7 @@ export function createEditor(element, { code = "", readOnly = false, label = "Co
 
     // Put the cursor on the line, bring the editor onto the screen and give it the keyboard.
     goToLine(line) {
-      const row = clampLine(lineCount(), line);
+      const row = lineOf(lineCount(), line);
       if (row === null) return;
       element.scrollIntoView({ block: "nearest" });
       instance.gotoLine(row, 0, true);
@@ -122,7 +125,7 @@ export function createEditor(element, { code = "", readOnly = false, label = "Co
     highlightLine(line) {
       if (stepMarker !== null) instance.session.removeMarker(stepMarker);
       stepMarker = null;
-      const row = clampLine(lineCount(), line);
+      const row = lineOf(lineCount(), line);
       if (row === null) return;
       stepMarker = instance.session.addMarker(new Range(row - 1, 0, row - 1, 1), "viz-current-line", "fullLine");
       if (!rowVisible(row - 1)) instance.scrollToLine(row - 1, true, false, () => {});
