@@ -4,13 +4,15 @@ Run: .venv/bin/python bench/challenge_bench.py [--rounds 20] [--write bench/chal
 
 Each test runs in its own sandbox, as the grader always does. Scenarios: sandboxes from a warm pool refilled between
 gradings (a server that is not grading all the time) with the site's PLAYGROUND_POOL_SIZE and with one warm sandbox per
-test, and every sandbox started cold (`manage.py grade_challenge`). Tests run CHALLENGE_GRADING_PARALLEL at a time.
+test, with Django's URL machinery preloaded or not, with and without loading the next tests' module while others play,
+and every sandbox started cold (`manage.py grade_challenge`). Tests play CHALLENGE_GRADING_PARALLEL at a time.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import os
 import statistics
 import sys
@@ -45,8 +47,9 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
 
 
-async def scenario(rounds: int, pool_size: int, options: SandboxOptions) -> list[float]:
-    """Seconds per grading of the 10-test challenge's model solution; every grading must pass every test."""
+async def scenario(rounds: int, pool_size: int, options: SandboxOptions, ahead: int | None = None) -> list[float]:
+    """Seconds per grading of the 10-test challenge's model solution; every grading must pass every test. `ahead`:
+    tests loading their sandbox while others play (None: the grader's default, 0: load only at a test's turn)."""
     challenge = next(c for c in get_challenges().challenges if len(c.tests) == TESTS)
     pool = SandboxPool(pool_size, run_limits(), options) if pool_size else None
 
@@ -67,6 +70,7 @@ async def scenario(rounds: int, pool_size: int, options: SandboxOptions) -> list
                 acquire,
                 parallel=settings.CHALLENGE_GRADING_PARALLEL,
                 test_seconds=settings.CHALLENGE_TEST_SECONDS,
+                ahead=ahead,
             )
             times.append(time.perf_counter() - started)
             failed = [r.reason for r in results if not r.passed]
@@ -95,14 +99,18 @@ async def measure() -> tuple[str, str | None]:
     args = parser.parse_args()
     envbuild.build()
     base = sandbox_options()
-    full = SandboxOptions(env_dir=base.env_dir, unsandboxed_development=base.unsandboxed_development, preload="full")
+    full = dataclasses.replace(base, preload="full")  # the site's options (niceness included) but for the preload
     parallel = settings.CHALLENGE_GRADING_PARALLEL
     load_before = os.getloadavg()[0]
     lines = [
         "| scenario | p50 | p95 | mean | goal | verdict |",
         "| --- | --- | --- | --- | --- | --- |",
-        row(f"warm pool of {TESTS}, preload={base.preload}", await scenario(args.rounds, TESTS, base)),
         row(f"warm pool of {TESTS}, preload=full", await scenario(args.rounds, TESTS, full)),
+        row(
+            f"warm pool of {TESTS}, preload=full, no module loaded ahead (the grader before)",
+            await scenario(args.rounds, TESTS, full, ahead=0),
+        ),
+        row(f"warm pool of {TESTS}, preload={base.preload}", await scenario(args.rounds, TESTS, base)),
         row(
             f"warm pool of {settings.PLAYGROUND_POOL_SIZE} (PLAYGROUND_POOL_SIZE), preload={base.preload}",
             await scenario(args.rounds, settings.PLAYGROUND_POOL_SIZE, base),
@@ -130,20 +138,26 @@ NOTES = """
 
 - A grading is the model solution of the 10-test challenge (json-calculator) against every test, each test in a
   fresh sandbox: acquire, load the module (it defines `websocket_urlpatterns`, so Django's URL machinery is imported
-  unless preload=full did it already), play the script, stop.
+  unless preload=full did it already), play the script, stop. The first row is the grader as it is: two tests play at
+  a time while the next two load their module; the second row loads each module only at its test's turn (the grader
+  before).
 - "warm pool" scenarios refill the pool between gradings, as on a server that is not grading all the time; a burst of
-  gradings on one process meets the PLAYGROUND_POOL_SIZE row.
-- Where the time goes (one grading from a warm pool of 10, preload=minimal, instrumented per phase on this machine
-  while its load average was 14 to 25): loading the module 0.7 to 1.8 s per test, playing the script 50 to 230 ms,
-  stopping the sandbox 140 to 500 ms. Loading is the cost: with preload=minimal every fresh sandbox imports
-  django.urls (and with it django.http and django.db.models) when the module defines `websocket_urlpatterns`;
-  preload=full pays that before `ready`, in the pool's refill, which is why its row is 4 to 5 times faster (at about
-  12 MiB more per idle sandbox, bench/sandbox_RESULTS.md). Stopping no longer counts: a test's sandbox is killed
-  while the next test runs.
-- The goal (p95 <= 1 s) was missed here, on a 2-core machine shared with other work (see the load average above):
-  bench/sandbox_RESULTS.md measured a pooled routed load at 77 ms p50 and a full-preload one at 12 ms on the quiet
-  machine, which puts 10 tests, 2 at a time, at roughly 5 x (load + ~20 ms of script) = 0.2 to 0.5 s. Re-run
-  `make bench` on a quiet machine before taking these figures as the machine's.
+  gradings on one process meets the PLAYGROUND_POOL_SIZE row. The pool's refill starts during a grading all the same
+  (at its first acquire) and competes with it for the two cores.
+- Where the time goes (warm pool of 10, preload=full, 2 at a time, instrumented per phase while the machine's load
+  average was 25 to 33): taking a warm sandbox 0 ms; loading the module 140 to 200 ms per test (median; up to 490 ms);
+  playing the script 75 to 115 ms (median; up to 440 ms). Stopping no longer counts: a test's sandbox is killed while
+  the next test runs. With preload=minimal, loading is 0.7 to 1.8 s per test (django.urls imported in every fresh
+  sandbox), which is why preload=full (PLAYGROUND_SANDBOX_PRELOAD) is the setting that matters most.
+- Loading ahead takes loading out of a test's turn. Measured three times on the loaded machine: p95 lower every time
+  (1278 against 2299 ms and 1370 against 1754 ms in the two bench runs here; interleaved gradings at load average 38 to
+  45 gave medians of 3.3 s against 3.6 s), p50 lower in two of the three (947 against 1561 ms, but 1062 against 928 ms
+  in the run above). Within this machine's noise, it mostly cuts the slow tail.
+- The goal (p95 <= 1 s) is missed here because the 2-core machine is shared with other engineers' test suites
+  (see the load average above: 15 to 45 runnable processes for 2 cores while these figures were taken). On the quiet
+  machine, bench/sandbox_RESULTS.md measured a full-preload load at 12 ms, which puts 10 tests at roughly
+  5 x (~20 ms of script) + one 12 ms load = 0.1 to 0.3 s. Re-run `make bench` on a quiet machine before taking these
+  figures as the machine's.
 """
 
 

@@ -23,12 +23,17 @@ from harness import machine_line  # noqa: E402
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/academy")
 
-# (title, script and arguments, the results file it writes). Every benchmark but the two over Redis measures the
+# (title, script and arguments, the results file it writes). Every benchmark but those over Redis measures the
 # embedded defaults (SQLite, in-memory layer) its notes describe, so REDIS_URL and DATABASE_URL are not passed on;
-# the Redis ones get the URL as --redis-url, the PostgreSQL one the server as --database-url (it makes its own database).
+# the Redis ones get the URL as --redis-url, the PostgreSQL ones the server as --database-url (each makes its own database).
 BENCHMARKS = [
-    ("Lessons pages", ["lessons_bench.py", "--seconds", "8"], "lessons_RESULTS.md"),
-    ("Quiz attempts", ["quiz_bench.py", "--learners", "50", "--rounds", "3"], "quiz_RESULTS.md"),
+    ("Where a request's time goes", ["request_profile.py", "--requests", "40"], "request_profile_RESULTS.md"),
+    ("Pages against Django's floor", ["lessons_bench.py", "--seconds", "8"], "lessons_RESULTS.md"),
+    (
+        "Quiz attempts",
+        ["quiz_bench.py", "--learners", "50", "--rounds", "3", "--database-url", DATABASE_URL],
+        "quiz_RESULTS.md",
+    ),
     ("Sandbox", ["sandbox_bench.py", "--runs", "40", "--write", "bench/sandbox_RESULTS.md"], "sandbox_RESULTS.md"),
     ("100 concurrent sandboxes", ["sandboxes_bench.py", "--sandboxes", "100"], "sandboxes_RESULTS.md"),
     ("Step-through visualizer", ["visualizer_bench.py"], "visualizer_RESULTS.md"),
@@ -43,8 +48,23 @@ BENCHMARKS = [
     ("Database connections on PostgreSQL", ["db_pool_bench.py", "--database-url", DATABASE_URL], "db_pool_RESULTS.md"),
     (
         "Readiness with 200 playground sockets over Redis",
-        ["health_bench.py", "--sockets", "200", "--probes", "100", "--redis-url", REDIS_URL],
+        [
+            "health_bench.py",
+            "--sockets",
+            "200",
+            "--probes",
+            "100",
+            "--redis-url",
+            REDIS_URL,
+            "--database-url",
+            DATABASE_URL,
+        ],
         "health_RESULTS.md",
+    ),
+    (
+        "A run's process dies: its live clients are told",
+        ["live_close_bench.py", "--rounds", "5", "--redis-url", REDIS_URL],
+        "live_close_RESULTS.md",
     ),
     (
         "Idle WebSocket connections over Redis",

@@ -224,32 +224,49 @@ def ended_reason(events: Sequence[dict[str, Any]]) -> str:
 
 
 async def run_test(
-    test: TestScript, code: str, acquire: Acquire, test_seconds: float, stopping: list[asyncio.Task[None]]
+    test: TestScript,
+    code: str,
+    acquire: Acquire,
+    test_seconds: float,
+    stopping: list[asyncio.Task[None]],
+    turn: asyncio.Semaphore | None = None,
 ) -> TestResult:
-    """One test in a fresh sandbox: load and play the script; any failure is a failed test with its reason. The
-    sandbox's stop is appended to `stopping` (the verdict is known before the sandbox is gone; its events are not)."""
-    started = time.monotonic()
+    """One test in a fresh sandbox: load the module, then (holding `turn`, the tests that play at once) play the script;
+    any failure is a failed test with its reason. The test's time is loading and playing: neither getting a sandbox
+    nor waiting for the turn counts in it or against `test_seconds`. The sandbox's stop is appended to `stopping` (the verdict is known before the sandbox is gone)."""
     try:
         sandbox = await acquire()
     except Exception as exc:  # noqa: BLE001 - no sandbox (full, switched off, failed to start) fails the test, with why
         return TestResult(test.name, test.hidden, False, f"no sandbox for this test: {exc}", None, None, 0.0, None)
+    started = time.monotonic()
     run = ScriptRun(sandbox, test)
     loop = asyncio.get_running_loop()
     collector = loop.create_task(run.collect())
     passed, reason, expected, got, first_wrong = True, "passed", None, None, None
+    waited, holding = 0.0, False
     try:
-        async with asyncio.timeout(test_seconds):
+        async with asyncio.timeout(test_seconds) as budget:
             await run.load(code)
+            if turn is not None:
+                deadline = budget.when()
+                assert deadline is not None
+                budget.reschedule(None)  # waiting for a turn is not the learner's time
+                queued = loop.time()
+                await turn.acquire()
+                holding, waited = True, loop.time() - queued
+                budget.reschedule(deadline + waited)
             await run.play()
     except TestFailed as failure:
         passed, reason, expected, got, first_wrong = False, failure.reason, failure.expected, failure.got, failure.index
     except TimeoutError:
         passed, reason, first_wrong = False, f"the test did not finish within {test_seconds:g} s", len(run.events)
     finally:
+        if holding:
+            assert turn is not None
+            turn.release()
         stopping.append(loop.create_task(stop(sandbox, collector)))
-    return TestResult(
-        test.name, test.hidden, passed, reason, expected, got, time.monotonic() - started, first_wrong, run.events
-    )
+    seconds = time.monotonic() - started - waited
+    return TestResult(test.name, test.hidden, passed, reason, expected, got, seconds, first_wrong, run.events)
 
 
 async def stop(sandbox: Sandbox, collector: asyncio.Task[None]) -> None:
@@ -260,16 +277,24 @@ async def stop(sandbox: Sandbox, collector: asyncio.Task[None]) -> None:
 
 
 async def grade(
-    tests: Sequence[TestScript], code: str, acquire: Acquire, *, parallel: int = 2, test_seconds: float = 10.0
+    tests: Sequence[TestScript],
+    code: str,
+    acquire: Acquire,
+    *,
+    parallel: int = 2,
+    test_seconds: float = 10.0,
+    ahead: int | None = None,
 ) -> list[TestResult]:
-    """Every test, `parallel` sandboxes at a time, results in the tests' order once every sandbox is gone.
-    A test's sandbox stops while the next test runs: the kill and reap need no slot."""
-    gate = asyncio.Semaphore(max(1, parallel))
+    """Every test, `parallel` playing at a time, results in the tests' order once every sandbox is gone. Up to `ahead`
+    more tests (default: `parallel`) take their sandbox and load the module while others play, so a test's turn starts
+    with its module loaded; a test's sandbox stops while the next test runs (the kill and reap need no slot)."""
+    turn = asyncio.Semaphore(max(1, parallel))
+    loaded = asyncio.Semaphore(max(1, parallel) + max(0, parallel if ahead is None else ahead))
     stopping: list[asyncio.Task[None]] = []
 
     async def one(test: TestScript) -> TestResult:
-        async with gate:
-            return await run_test(test, code, acquire, test_seconds, stopping)
+        async with loaded:
+            return await run_test(test, code, acquire, test_seconds, stopping, turn)
 
     try:
         outcomes = await asyncio.gather(*(one(test) for test in tests), return_exceptions=True)

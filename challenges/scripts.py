@@ -21,11 +21,12 @@ DEFAULT_WITHIN_SECONDS = 2.0
 MAX_WITHIN_SECONDS = 5.0
 MAX_SILENT_SECONDS = 2.0
 MAX_STEPS = 200
+MAX_USERNAME_CHARS = 150  # Django's username length
 FRAME_FIELDS = ("text", "json", "regex", "bytes")  # how a received frame is matched: exact, JSON subset, regex, exact
 SEND_FIELDS = ("text", "json", "bytes")
 # Fields each step kind may carry besides its own key, and which of them are required.
 ALLOWED: dict[str, set[str]] = {
-    "connect": {"path", "query", "headers", "subprotocols"},
+    "connect": {"path", "query", "headers", "subprotocols", "user"},
     "send": set(SEND_FIELDS),
     "close": {"code"},
     "accepted": {"subprotocol", "within"},
@@ -122,6 +123,9 @@ class ScriptReader:
         if "subprotocol" in fields and not isinstance(fields["subprotocol"], str | None):
             return "subprotocol must be text or null"
         if kind == "connect":
+            user = fields.get("user")
+            if "user" in fields and not (isinstance(user, str) and 0 < len(user) <= MAX_USERNAME_CHARS):
+                return f"user must be a username (1 to {MAX_USERNAME_CHARS} characters): the client signs in as them"
             headers = fields.get("headers", {})
             if not isinstance(headers, dict) or not all(isinstance(v, str) for v in headers.values()):
                 return "headers must map header names to text"
@@ -170,8 +174,8 @@ def _frame_problem(key: str, value: Any) -> str | None:
 
 
 def connect_op(step: Step) -> dict[str, Any]:
-    """The client.connect op a connect step sends."""
-    return {
+    """The client.connect op a connect step sends; `user` makes scope["user"] that signed-in user (anonymous without)."""
+    op: dict[str, Any] = {
         "type": protocol.CLIENT_CONNECT,
         "client": step.client,
         "path": step.get("path", "/"),
@@ -179,3 +183,6 @@ def connect_op(step: Step) -> dict[str, Any]:
         "headers": [[name, value] for name, value in (step.get("headers") or {}).items()],
         "subprotocols": list(step.get("subprotocols", [])),
     }
+    if step.get("user"):
+        op["user"] = {"username": step.get("user")}
+    return op

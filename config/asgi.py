@@ -1,14 +1,18 @@
-"""ASGI entry point: HTTP to Django (static files first), WebSockets through the origin check and session,
+"""ASGI entry point: HTTP to Django (health probes and static files first), WebSockets through the origin check and session,
 and the playground worker channel for `manage.py runworker playground-runs`."""
 
 from __future__ import annotations
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-django_asgi_app = get_asgi_application()
+django.setup(set_prefix=False)
+
+from config.asgi_handler import OneHopASGIHandler  # noqa: E402
+
+django_asgi_app = OneHopASGIHandler()
 
 # Imported after Django is set up: routing modules import models and consumers.
 from channels.routing import ChannelNameRouter, ProtocolTypeRouter  # noqa: E402
@@ -16,6 +20,7 @@ from django.conf import settings  # noqa: E402
 
 from challenges.loader import get_challenges  # noqa: E402
 from config.body_limit import BodySizeLimit  # noqa: E402
+from config.health import HealthProbes  # noqa: E402
 from config.proxy import TrustedProxyHeaders  # noqa: E402
 from config.routing import websocket_application  # noqa: E402
 from config.static_asgi import StaticFilesApp  # noqa: E402
@@ -33,7 +38,7 @@ get_challenges()
 application = TrustedProxyHeaders(
     ProtocolTypeRouter(
         {
-            "http": StaticFilesApp(BodySizeLimit(django_asgi_app)),
+            "http": HealthProbes(StaticFilesApp(BodySizeLimit(django_asgi_app))),
             "websocket": websocket_application,
             "channel": ChannelNameRouter({settings.PLAYGROUND_WORKER_CHANNEL: RunWorkerConsumer.as_asgi()}),
         }

@@ -257,6 +257,9 @@ CONTENT_CACHE_DIR = Path(os.environ.get("ACADEMY_CONTENT_CACHE_DIR", DATA_DIR / 
 LESSON_SEARCH_MAX_QUERY_CHARS = 200
 LESSON_SEARCH_MAX_TERMS = 8
 LESSON_SEARCH_PAGE_SIZE = env_int("LESSON_SEARCH_PAGE_SIZE", 10)
+# Re-opening the page a learner last read writes nothing (no row, no session, no feed item) unless the last visit was
+# recorded longer ago than this; the dashboards' "last seen" is at most this stale.
+LESSON_VISIT_REFRESH_SECONDS = env_int("LESSON_VISIT_REFRESH_SECONDS", 300)
 
 # Playground: every limit of a run is a named field of playground.sandbox.shared.limits.SandboxLimits;
 # PLAYGROUND_LIMITS (JSON object) overrides any of them, e.g. {"cpu_seconds": 2, "max_clients": 5}.
@@ -275,6 +278,8 @@ PLAYGROUND_HEARTBEAT_SECONDS = env_int("PLAYGROUND_HEARTBEAT_SECONDS", 10)
 PLAYGROUND_LIVE_HANDSHAKE_SECONDS = env_int("PLAYGROUND_LIVE_HANDSHAKE_SECONDS", 3)
 # "minimal" (~15 MB per idle sandbox; routed consumers load in ~70 ms) or "full" (~27 MB; ~12 ms).
 PLAYGROUND_SANDBOX_PRELOAD = os.environ.get("PLAYGROUND_SANDBOX_PRELOAD", "minimal")
+# Learner code runs at this nice level (0-19) so that a run storm leaves the CPU to page requests first.
+PLAYGROUND_SANDBOX_NICENESS = env_int("PLAYGROUND_SANDBOX_NICENESS", 10)
 PLAYGROUND_SANDBOX_ENV = Path(os.environ.get("PLAYGROUND_SANDBOX_ENV", BASE_DIR / ".sandbox-env"))
 # Runs learner code without bubblewrap (a plain child process). Development only: `check --deploy` refuses it.
 PLAYGROUND_UNSANDBOXED_DEVELOPMENT = env_bool("PLAYGROUND_UNSANDBOXED_DEVELOPMENT", False)
@@ -286,6 +291,9 @@ PLAYGROUND_WORKER_CHANNEL = "playground-runs"  # the channel runworker listens o
 # to confirm a stop after the second (kept under Daphne's 10 s for a closed socket's consumer to finish).
 PLAYGROUND_WORKER_START_SECONDS = float(env_int("PLAYGROUND_WORKER_START_SECONDS", 10))
 PLAYGROUND_WORKER_STOP_SECONDS = 8.0
+# A run whose page closes (a reload, a lost connection) goes on this long for the page to attach again
+# (playground/attach.py), then ends as "page closed"; 0 ends it at once.
+PLAYGROUND_REATTACH_SECONDS = env_int("PLAYGROUND_REATTACH_SECONDS", 20)
 
 # Challenges: each test runs in its own sandbox, at most CHALLENGE_TEST_SECONDS of wall clock, this many sandboxes
 # at once per grading; a learner may ask for CHALLENGE_GRADES_PER_MINUTE gradings a minute, CHALLENGE_CONCURRENT_GRADES
@@ -294,6 +302,13 @@ CHALLENGE_TEST_SECONDS = float(env_int("CHALLENGE_TEST_SECONDS", 10))
 CHALLENGE_GRADING_PARALLEL = env_int("CHALLENGE_GRADING_PARALLEL", 2)
 CHALLENGE_GRADES_PER_MINUTE = env_int("CHALLENGE_GRADES_PER_MINUTE", 6)
 CHALLENGE_CONCURRENT_GRADES = env_int("CHALLENGE_CONCURRENT_GRADES", 1)
+
+# Drafts (playground/drafts.py): a learner's code is kept per starter as they type, for this many starters at most,
+# saved at most this many times a minute (the page saves once typing pauses); its size limit is the run's
+# max_code_bytes (PLAYGROUND_LIMITS). The runs page lists this many of the learner's runs to a page.
+PLAYGROUND_DRAFTS_PER_LEARNER = env_int("PLAYGROUND_DRAFTS_PER_LEARNER", 50)
+PLAYGROUND_DRAFT_SAVES_PER_MINUTE = env_int("PLAYGROUND_DRAFT_SAVES_PER_MINUTE", 60)
+PLAYGROUND_RUNS_PAGE_SIZE = env_int("PLAYGROUND_RUNS_PAGE_SIZE", 20)
 
 # How long a run's owner may make its share link last, in days (besides "until revoked"); the longest is the cap.
 PLAYGROUND_SHARE_LINK_DAYS = [int(days) for days in env_list("PLAYGROUND_SHARE_LINK_DAYS", ["1", "7", "30"])]

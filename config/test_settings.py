@@ -40,3 +40,6 @@ ACCOUNTS_PASSWORD_RESETS_PER_HOUR = 100_000
 # Many tests open sockets from 127.0.0.1, some as one user; the cap tests lower these (settings or environment).
 WEBSOCKET_MAX_PER_USER = env_int("WEBSOCKET_MAX_PER_USER", 100_000)
 WEBSOCKET_MAX_PER_IP = env_int("WEBSOCKET_MAX_PER_IP", 100_000)
+# A closed page's run ends at once in the suite, as the tests that close pages expect (and no sandbox outlives its
+# test); the re-attach tests set it, in the test process or in the environment of the server they start.
+PLAYGROUND_REATTACH_SECONDS = env_int("PLAYGROUND_REATTACH_SECONDS", 0)

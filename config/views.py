@@ -32,12 +32,13 @@ def outline(request: HttpRequest) -> HttpResponse:
     """The course in order, with the visitor's progress and best quiz scores on each topic."""
     from lessons.catalogue import get_catalogue
     from lessons.learner_progress import load_progress
+    from lessons.links import outline_links
     from quizzes.services import scores_by_topic
 
-    catalogue = get_catalogue()
+    entries = outline_links(get_catalogue())
     progress = load_progress(request)
     scores = scores_by_topic(request)
-    return render(request, "lessons/outline.html", {"topics": catalogue.topics, "progress": progress, "scores": scores})
+    return render(request, "lessons/outline.html", {"entries": entries, "progress": progress, "scores": scores})
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -6,7 +6,9 @@ Anonymous progress is merged into the account at log-in or sign-up (see lessons.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
@@ -27,6 +29,7 @@ class Progress:
     completed: set[str] = field(default_factory=set)
     preferred_mode: str | None = None
     last: tuple[str, str] | None = None  # (topic slug, mode) most recently opened
+    last_seen: datetime | None = None  # when `last` was recorded (signed-in learners only)
 
 
 def _session_state(request: HttpRequest) -> dict:
@@ -55,6 +58,7 @@ def load_user_progress(user: User) -> Progress:
         if latest is None or visit.last_seen > latest.last_seen:
             latest = visit
     progress.last = (latest.topic, latest.mode) if latest else None
+    progress.last_seen = latest.last_seen if latest else None
     progress.completed = set(TopicCompletion.objects.filter(user=user).values_list("topic", flat=True))
     preference = LearningPreference.objects.filter(user=user).first()
     progress.preferred_mode = preference.preferred_mode if preference else None
@@ -75,10 +79,27 @@ def _save_preference(user: User, mode: str) -> None:
     LearningPreference.objects.update_or_create(user=user, defaults={"preferred_mode": mode})
 
 
-def record_visit(request: HttpRequest, topic: Topic, mode: str, *, chosen: bool) -> None:
-    """Remember that a mode was opened; `chosen` (the learner picked the tab) also makes it the preferred mode."""
+def visit_changes_nothing(progress: Progress, topic: Topic, mode: str, *, chosen: bool) -> bool:
+    """Re-opening the page read last (recently, and not choosing a new preferred mode) leaves progress as it is."""
+    if progress.last != (topic.slug, mode) or (chosen and progress.preferred_mode != mode):
+        return False
+    if progress.last_seen is None:  # the session keeps no time: the same page again is no change
+        return True
+    return timezone.now() - progress.last_seen < timedelta(seconds=settings.LESSON_VISIT_REFRESH_SECONDS)
+
+
+def record_visit(request: HttpRequest, topic: Topic, mode: str, *, chosen: bool, progress: Progress) -> None:
+    """Remember that a mode was opened (`chosen`: the learner picked the tab, so it becomes the preferred mode), and
+    update `progress` to match; a lesson read that changes nothing writes nothing."""
+    if visit_changes_nothing(progress, topic, mode, chosen=chosen):
+        return
+    progress.seen.setdefault(topic.slug, set()).add(mode)
+    progress.last = (topic.slug, mode)
+    if chosen:
+        progress.preferred_mode = mode
     if request.user.is_authenticated:
-        _save_visit(request.user, topic.slug, mode, timezone.now())
+        progress.last_seen = timezone.now()
+        _save_visit(request.user, topic.slug, mode, progress.last_seen)
         if chosen:
             _save_preference(request.user, mode)
         announce(request.user, "lesson_read", topic=topic.slug, mode=mode)

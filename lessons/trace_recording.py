@@ -13,7 +13,7 @@ from playground.sandbox.shared import protocol
 from playground.sandbox_supply import sandbox_options
 
 RECORD_TIMEOUT_SECONDS = 30.0
-TRACE_FORMAT = 2  # bump when the harness changes what a trace row says, so every recorded trace turns stale
+TRACE_FORMAT = 3  # bump when the harness changes what a trace row says, so every recorded trace turns stale
 
 
 def source_hash(code: str, script: list[dict[str, Any]]) -> str:

@@ -14,7 +14,14 @@ from config.requests import HtmxHttpRequest
 from lessons.catalogue import Topic, get_catalogue
 from lessons.catalogue.rendering import pygments_css as build_pygments_css
 from lessons.execution import build_execution_view, trace_source
-from lessons.learner_progress import CompletionRefused, completion_rule, load_progress, mark_complete, record_visit
+from lessons.learner_progress import (
+    CompletionRefused,
+    Progress,
+    completion_rule,
+    load_progress,
+    mark_complete,
+    record_visit,
+)
 from lessons.practice_reveals import PracticeError, PracticeItem, find_question, practice_items, reveal_solution
 from lessons.search import search as run_search
 
@@ -40,7 +47,7 @@ def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     progress = load_progress(request)
     preferred = progress.preferred_mode
     mode = preferred if preferred is not None and preferred in topic.modes else topic.mode_keys[0]
-    return render_mode(request, topic, mode, chosen=False)
+    return render_mode(request, topic, mode, chosen=False, progress=progress)
 
 
 def mode_detail(request: HtmxHttpRequest, slug: str, mode: str) -> HttpResponse:
@@ -59,9 +66,10 @@ def render_mode(
     chosen: bool,
     practice_error: tuple[str, str] | None = None,
     status: int = 200,
+    progress: Progress | None = None,
 ) -> HttpResponse:
-    record_visit(request, topic, mode, chosen=chosen)
-    progress = load_progress(request)
+    progress = progress or load_progress(request)
+    record_visit(request, topic, mode, chosen=chosen, progress=progress)
     catalogue = get_catalogue()
     previous_topic, next_topic = catalogue.neighbours(topic)
     context = {

@@ -9,4 +9,4 @@ class PlaygroundConfig(AppConfig):
     name = "playground"
 
     def ready(self) -> None:
-        from playground import checks  # noqa: F401 - registers the playground checks
+        from playground import checks, signals  # noqa: F401 - registers the playground checks and receivers

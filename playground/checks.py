@@ -58,3 +58,27 @@ def valid_playground_limits(
     except (TypeError, ValueError) as exc:
         return [checks.Error(f"PLAYGROUND_LIMITS is invalid: {exc}", id="playground.E002")]
     return []
+
+
+# Settings of the drafts, the runs page and re-attaching, with the least each may be.
+AT_LEAST = {
+    "PLAYGROUND_DRAFTS_PER_LEARNER": 1,
+    "PLAYGROUND_DRAFT_SAVES_PER_MINUTE": 1,
+    "PLAYGROUND_RUNS_PAGE_SIZE": 1,
+    "PLAYGROUND_REATTACH_SECONDS": 0,
+}
+
+
+@checks.register()
+def valid_nothing_lost_settings(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: object
+) -> list[checks.CheckMessage]:
+    """A draft limit of 0 would refuse every save and a page size of 0 every runs page: say so at start."""
+    return [
+        checks.Error(
+            f"{name} is {getattr(settings, name)!r}; it must be a whole number of at least {least}.",
+            id="playground.E004",
+        )
+        for name, least in AT_LEAST.items()
+        if type(getattr(settings, name)) is not int or getattr(settings, name) < least
+    ]

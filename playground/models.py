@@ -54,3 +54,18 @@ class Run(models.Model):
     @property
     def is_running(self) -> bool:
         return self.ended_at is None
+
+
+class Draft(models.Model):
+    """A signed-in learner's code for one starter, saved as they type, so a reload or another device finds it."""
+
+    learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="playground_drafts")
+    starter = models.CharField(max_length=60)
+    code = models.TextField()
+    saved_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["learner", "starter"], name="one_draft_per_learner_starter")]
+
+    def __str__(self) -> str:
+        return f"draft of {self.starter} by {self.learner_id}"

@@ -13,8 +13,8 @@ from playground.sandbox.shared import protocol
 # The message names the browser sends or receives on the page and watch sockets.
 MESSAGE_NAMES = (
     "RUN", "STOP", "PAUSE", "STEP", "CLIENT_CONNECT", "CLIENT_SEND", "CLIENT_CLOSE",
-    "STATUS", "LIVE", "EVENTS", "BATCH", "OUTPUT", "ERROR", "PAUSED", "RESUMED",
-    "CONSUMER_ACCEPT", "CONSUMER_SEND", "CONSUMER_CLOSE", "CONSUMER_REJECT",
+    "STATUS", "LIVE", "EVENTS", "BATCH", "OUTPUT", "ERROR", "PAUSED", "RESUMED", "ATTACH", "ATTACHED",
+    "CONSUMER_ACCEPT", "CONSUMER_SEND", "CONSUMER_CLOSE", "CONSUMER_REJECT", "CONSUMER_DROP",
 )  # fmt: skip
 
 

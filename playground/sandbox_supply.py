@@ -28,6 +28,7 @@ def sandbox_options() -> SandboxOptions:
         env_dir=settings.PLAYGROUND_SANDBOX_ENV,
         unsandboxed_development=settings.PLAYGROUND_UNSANDBOXED_DEVELOPMENT,
         preload=settings.PLAYGROUND_SANDBOX_PRELOAD,
+        niceness=settings.PLAYGROUND_SANDBOX_NICENESS,
     )
 
 

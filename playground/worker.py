@@ -15,7 +15,7 @@ from typing import Any
 
 from channels.consumer import AsyncConsumer
 from channels.db import database_sync_to_async
-from channels.exceptions import ChannelFull, StopConsumer
+from channels.exceptions import StopConsumer
 
 from playground.models import Run
 from playground.owner import RunOwner
@@ -33,12 +33,10 @@ def open_run_record(run_id: int) -> Run | None:
 class WorkerRunOwner(RunOwner, AsyncConsumer):
     """One run on this worker, owned as a page owns it in page mode; its page is reached through the channel layer."""
 
-    dropped_page_messages = 0
-
     async def run_begin(self, message: dict[str, Any]) -> None:
         # types-channels types every consumer scope as a WebSocket scope; this one is run_start's playground.run scope.
         request: dict[str, Any] = self.scope["request"]  # type: ignore[typeddict-item]
-        self.run_id, self.page = request["run_id"], request["page"]
+        self.run_id, self.page_channel = request["run_id"], request["page"]
         run = await open_run_record(self.run_id)
         if run is None:
             raise StopConsumer
@@ -46,33 +44,12 @@ class WorkerRunOwner(RunOwner, AsyncConsumer):
         await self.start_in_sandbox(run, request["live_endpoint"])
         if self.session is None or self.session.pump_task is None:
             raise StopConsumer
-        self.leaving = asyncio.create_task(self.leave_when_the_run_ends(self.session.pump_task))
-
-    async def leave_when_the_run_ends(self, pump: asyncio.Task[None]) -> None:
-        """Queued behind any message being handled, so a stop in progress still gets its answer."""
-        await asyncio.wait([pump])
-        await self.channel_layer.send(self.channel_name, {"type": "run.ended"})
 
     async def run_ended(self, message: dict[str, Any]) -> None:
         raise StopConsumer
 
-    async def run_op(self, message: dict[str, Any]) -> None:
-        if self.session is not None and not self.session.ended:
-            await self.session.client_op(message["op"])
-
-    async def run_stop(self, message: dict[str, Any]) -> None:
-        if self.session is not None:
-            await self.session.stop(message["reason"], message["detail"])
-        await self.channel_layer.send(message["reply_channel"], {"type": "run.stopped"})
-
     async def send_to_page(self, content: dict[str, Any]) -> None:
-        """A page that stopped reading (or whose web process died) loses messages; the run goes on to its limits."""
-        try:
-            await self.channel_layer.send(self.page, {"type": "run.page", "run_id": self.run_id, "message": content})
-        except ChannelFull:
-            self.dropped_page_messages += 1
-            if self.dropped_page_messages == 1:
-                logger.warning("run %s: its page is not reading; dropping the messages for it", self.run_id)
+        """No page shows the run (its page closed and none has attached yet): the trace keeps what happens."""
 
 
 async def no_socket(message: dict[str, Any]) -> None:

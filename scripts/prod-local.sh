@@ -6,7 +6,8 @@
 #   PORT (8080), DAPHNE_PORTS ("8001 8002"), PROD_LOCAL_DIR (data/prod-local),
 #   PROD_LOCAL_TLS=1: nginx serves https:// and wss:// with a self-signed certificate made into $PROD_LOCAL_DIR/tls
 #     (trust tls/cert.pem in the client; the live URLs on the pages are then wss://),
-#   DATABASE_URL / REDIS_URL (else found or started as for the tests; the database is created if missing).
+#   DATABASE_URL / REDIS_URL (else found or started as for the tests; the database is created if missing),
+#   PROD_LOCAL_USER (nobody): started by root, the unprivileged user the web processes run as (see "Privileges").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$PWD"
@@ -39,12 +40,45 @@ export DJANGO_DATA_DIR="$dir" PYTHONUNBUFFERED=1
 [ -s "$dir/demo-password" ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(12))' >"$dir/demo-password"
 "$PY" manage.py seed_demo --password "$(cat "$dir/demo-password")"
 
+# Privileges, as deploy/'s units give them. Started by root, the web processes run as PROD_LOCAL_USER with no
+# capability and no_new_privs (academy-daphne@.service), except in page mode, where each Daphne launches its pages'
+# sandboxes and so keeps uid 0 bounded to the capabilities of deploy/academy-sandboxing.conf (its drop-in); the
+# playground worker keeps the same (academy-runworker@.service). Started by anyone else, everything runs as that user
+# (sandboxes then use a user namespace). migrate, collectstatic and seed_demo above are install steps, run as root.
+execution="${PLAYGROUND_EXECUTION:-page}"
+sandboxing=() web=() web_home=""
+if [ "$(id -u)" = 0 ]; then
+  command -v setpriv >/dev/null || { echo "setpriv is missing: sudo apt-get install util-linux" >&2; exit 1; }
+  bounding="-all"
+  for cap in $(sed -n 's/^CapabilityBoundingSet=//p' deploy/academy-sandboxing.conf); do
+    bounding+=",+$(tr '[:upper:]' '[:lower:]' <<<"${cap#CAP_}")"
+  done
+  sandboxing=(setpriv --bounding-set="$bounding" --inh-caps=-all --no-new-privs --)
+  if [ "$execution" = workers ]; then
+    web_user="${PROD_LOCAL_USER:-nobody}"
+    id -u "$web_user" >/dev/null || { echo "PROD_LOCAL_USER $web_user does not exist" >&2; exit 1; }
+    # The rendered content, copied where that user can read it (snapshots are private to whoever wrote them).
+    web_home="$(mktemp -d -t academy-web.XXXXXX)"
+    cp -p "${ACADEMY_CONTENT_CACHE_DIR:-$dir/content-cache}"/*.pickle "$web_home/" 2>/dev/null || true
+    chown -R "$web_user:" "$web_home"
+    web=(env ACADEMY_CONTENT_CACHE_DIR="$web_home" bash "$root/scripts/as-web-user.sh" "$web_user")
+    "${web[@]}" "$PY" -c "import config.settings" || {
+      echo "$web_user cannot run the site from $root: the checkout must be world-readable, as deploy/README.md installs it" >&2
+      exit 1
+    }
+  else
+    web=("${sandboxing[@]}")
+  fi
+fi
+umask 077  # UMask=0077 of the units
+
 pids=()
 stop() {
   trap - EXIT INT TERM
   set +e  # stopping goes on past processes that are already gone
   for pid in "${pids[@]}"; do pkill -TERM -P "$pid" 2>/dev/null; kill "$pid" 2>/dev/null; done
   wait 2>/dev/null
+  [ -z "$web_home" ] || rm -rf "$web_home"
   echo "prod-local stopped"
 }
 trap stop EXIT INT TERM
@@ -52,7 +86,7 @@ trap stop EXIT INT TERM
 # Like systemd's Restart=always in deploy/: a Daphne that dies is started again a second later.
 supervise_daphne() {
   while true; do
-    "$PY" -m config.serve -b 127.0.0.1 -p "$1" config.asgi:application >>"$dir/daphne-$1.log" 2>&1 || true
+    "${web[@]}" "$PY" -m config.serve -b 127.0.0.1 -p "$1" config.asgi:application >>"$dir/daphne-$1.log" 2>&1 || true
     echo "Daphne on port $1 exited; starting it again" >&2
     sleep 1
   done
@@ -61,12 +95,12 @@ supervise_daphne() {
 # In workers mode the learners' code runs in a playground worker, supervised the same way.
 supervise_runworker() {
   while true; do
-    "$PY" manage.py runworker playground-runs >>"$dir/runworker.log" 2>&1 || true
+    "${sandboxing[@]}" "$PY" manage.py runworker playground-runs >>"$dir/runworker.log" 2>&1 || true
     echo "The playground worker exited; starting it again" >&2
     sleep 1
   done
 }
-if [ "${PLAYGROUND_EXECUTION:-page}" = workers ]; then
+if [ "$execution" = workers ]; then
   supervise_runworker &
   pids+=($!)
 fi
@@ -114,7 +148,7 @@ for _ in range(150):
     except OSError:
         time.sleep(0.2)
 PYTHON
-echo "Channels Academy (production layout) at $scheme://127.0.0.1:$port/ : nginx -> Daphne on ${daphne_ports[*]}, $DATABASE_URL, $REDIS_URL, playground runs in: ${PLAYGROUND_EXECUTION:-page}; demo-learner and demo-instructor sign in with the password in $dir/demo-password"
+echo "Channels Academy (production layout) at $scheme://127.0.0.1:$port/ : nginx -> Daphne on ${daphne_ports[*]}, $DATABASE_URL, $REDIS_URL, playground runs in: $execution; demo-learner and demo-instructor sign in with the password in $dir/demo-password"
 echo "Logs in $dir. Ctrl+C stops everything."
 wait -n "${pids[@]}" || true
 echo "nginx exited; stopping the rest (see $dir/nginx/error.log)" >&2

@@ -30,6 +30,7 @@ os.environ.setdefault("ACADEMY_CONTENT_CACHE_DIR", str(ROOT / "data" / "content-
 # worker draws one at the end and finishes alone.
 LONG_FIRST = (
     "tests/test_prod_local.py",
+    "tests/test_upgrade.py",
     "tests/faults/",
     "tests/test_make_run.py",
     "tests/playground/test_cross_process.py",
@@ -38,7 +39,7 @@ LONG_FIRST = (
 )
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """Long tests first; browser tests last: Playwright's session keeps an event loop running in the main thread.
     (scripts/test.sh keeps this order per xdist worker with --dist loadgroup --no-loadscope-reorder.)"""
 
@@ -48,6 +49,22 @@ def pytest_collection_modifyitems(items):
         return item.get_closest_marker("e2e") is not None, long
 
     items.sort(key=rank)
+    name_xdist_groups(config, items)
+
+
+def name_xdist_groups(config, items) -> None:
+    """--dist loadgroup, as pytest-xdist 3.8 means it: an xdist worker reports each test marked xdist_group as
+    NODEID@GROUP, and the controller hands one group to one worker. xdist still writes that suffix to item._nodeid,
+    which pytest 9 no longer reads (nodeid comes from item._id), so without this every group was split."""
+    if not getattr(config.option, "loadgroup", False):  # set on xdist workers only
+        return
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        groups = sorted({str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                         for mark in item.iter_markers("xdist_group")})  # fmt: skip
+        if groups and "@" not in item.nodeid:
+            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(groups)}")
 
 
 def services_required() -> bool:

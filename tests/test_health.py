@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import threading
 import urllib.error
 import urllib.request
 import uuid
 
+import psycopg
 import pytest
+from asgiref.sync import sync_to_async
 from django.test import AsyncClient
 from websockets.asyncio.client import connect as ws_connect
 
@@ -28,6 +31,15 @@ def no_sandbox_in_this_process(settings):
     (the real-Daphne tests below run it): in workers mode the check starts no sandbox pool in the test's event loop,
     which pytest-asyncio closes when the test ends, possibly while the pool is still starting a sandbox."""
     settings.PLAYGROUND_EXECUTION = "workers"
+
+
+@pytest.fixture(autouse=True)
+def no_probe_connection_left():
+    """Readiness keeps a database connection per event loop; none may outlive its test (the test database is dropped
+    at the end of the session)."""
+    yield
+    while health._probe_connections:
+        health._probe_connections.popitem()[1].pgconn.finish()
 
 
 def get(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict]:
@@ -76,6 +88,83 @@ async def test_healthz_details_for_staff_only(no_sandbox_in_this_process):
         await client.aforce_login(user)
         body = (await client.get("/healthz")).json()
         assert ("checks" in body) is shown
+
+
+async def asgi_get(app, path: str, headers: list[tuple[bytes, bytes]] = (), method: str = "GET") -> tuple[int, bytes]:
+    """One request through an ASGI app, in this process."""
+    sent: list[dict] = []
+
+    async def receive() -> dict:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict) -> None:
+        sent.append(message)
+
+    scope = {"type": "http", "method": method, "path": path, "headers": list(headers), "query_string": b""}
+    await app(scope, receive, send)
+    return sent[0]["status"], b"".join(message.get("body", b"") for message in sent[1:])
+
+
+@pytest.mark.django_db
+async def test_probes_are_answered_before_django_and_a_session_goes_through_it(settings, no_sandbox_in_this_process):
+    """No middleware, signal or request thread between a probe and its checks; a request with a session cookie (a
+    staff user asking for details) and anything but GET or HEAD go on to Django."""
+    settings.HEALTHZ_TOKEN = "operator-secret"
+    passed_on: list[str] = []
+
+    async def django(scope, receive, send) -> None:
+        passed_on.append(f"{scope['method']} {scope['path']}")
+        await send({"type": "http.response.start", "status": 418, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    probes = health.HealthProbes(django)
+    assert await asgi_get(probes, "/livez") == (200, b'{"ok": true}')
+    assert await asgi_get(probes, "/healthz") == (200, b'{"ok": true}')
+    status, body = await asgi_get(probes, "/healthz", [(b"x-healthz-token", b"operator-secret")])
+    checks = json.loads(body)["checks"]
+    assert status == 200 and set(checks) == set(DETAILS)
+    assert checks["database"]["ms"] >= 0 and checks["channel_layer"]["ms"] >= 0  # how long each check took
+    assert await asgi_get(probes, "/healthz", method="HEAD") == (200, b"")
+    assert passed_on == []
+    await asgi_get(probes, "/healthz", [(b"cookie", b"sessionid=abc; theme=dark")])
+    await asgi_get(probes, "/healthz", method="POST")
+    await asgi_get(probes, "/lessons/")
+    assert passed_on == ["GET /healthz", "POST /healthz", "GET /lessons/"]
+
+
+@pytest.mark.django_db
+async def test_readiness_does_not_wait_for_the_request_threads(settings, no_sandbox_in_this_process):
+    """Django runs sync code (middleware, database queries of views and consumers) in asgiref's thread-sensitive
+    executor; with that executor busy, readiness (database included) still answers at once."""
+    settings.HEALTHZ_CHECK_SECONDS = 5
+    release = threading.Event()
+    busy = asyncio.ensure_future(sync_to_async(release.wait, thread_sensitive=True)(30))
+    try:
+        status, body = await asyncio.wait_for(health.answer(show_details=True), 3)
+        assert status == 200 and body["checks"]["database"]["ok"] is True, body
+    finally:
+        release.set()
+        await busy
+
+
+@pytest.mark.django_db
+async def test_readiness_keeps_its_database_connection_and_replaces_a_broken_one(no_sandbox_in_this_process):
+    """One connection of its own between probes (opening one per probe was most of a probe's time under load); when
+    the server drops it (a restart, an administrator), the next probe opens another at once and still answers 200."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the probe connection is PostgreSQL's (SQLite is checked in a thread)")
+    assert (await health.check_database())["ok"] is True
+    probe = health._probe_connections[asyncio.get_running_loop()]
+    assert (await health.check_database())["ok"] is True
+    assert health._probe_connections[asyncio.get_running_loop()] is probe, "a new connection for each probe"
+    async with await psycopg.AsyncConnection.connect(**health.probe_connection_params(), autocommit=True) as admin:
+        await admin.execute("SELECT pg_terminate_backend(%s)", [probe.info.backend_pid])
+    status, body = await health.answer(show_details=True)
+    assert status == 200 and body["checks"]["database"]["ok"] is True, body
+    assert health._probe_connections[asyncio.get_running_loop()] is not probe
+    await health.drop_probe_connection(asyncio.get_running_loop())
 
 
 def test_liveness_answers_with_the_database_and_redis_unreachable(collected_static, tmp_path):

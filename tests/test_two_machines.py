@@ -199,7 +199,9 @@ def test_web_and_worker_on_two_machines_run_a_learners_code_through_nginx(
     )
     url = f"http://127.0.0.1:{nginx_port}"
     try:
-        wait_for_http(url + "/accounts/login/", processes[0])  # through nginx, to the web machine
+        # Through nginx, to the web machine; /livez, since polling /accounts/ would spend nginx's sign-in rate limit
+        # (60 a minute per address) while Daphne starts, and the sign-in below would then get 429.
+        wait_for_http(url + "/livez", processes[0])
         deadline = time.monotonic() + 120
         while "Running worker for channels" not in (tmp_path / "runworker.log").read_text(errors="replace"):
             assert processes[1].poll() is None and time.monotonic() < deadline, (tmp_path / "runworker.log").read_text()

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from lessons.catalogue import snapshot
+from lessons.catalogue import snapshot, step_claims
 from lessons.catalogue.errors import CatalogueError, ContentError
 from lessons.catalogue.practice import PracticeReader
 from lessons.catalogue.rendering import highlight_python, plain_text, render_markdown, split_sections
@@ -70,6 +70,8 @@ class TopicReader:
         modes = self.read_modes(data)
         quiz = self.read_quiz(data, modes)
         trace = self.read_trace(data, modes)
+        if trace is not None and "execution" in modes:
+            self.check_step_claims(trace.events)
         starter, starter_html = self.read_starter(data, modes)
         if len(self.errors) > before:
             return None
@@ -154,8 +156,17 @@ class TopicReader:
                 self.error(data, "modes", f"{md_path.name} exists but {md_path.stem!r} is not listed in modes")
         return pages
 
+    def check_step_claims(self, events: tuple[dict[str, Any], ...]) -> None:
+        """The execution page's `{step N: key=value}` markers must agree with the recorded trace."""
+        md_path = self.folder / "execution.md"
+        display = md_path.relative_to(self.content_dir.parent)
+        for line, problem in step_claims.check(md_path.read_text(encoding="utf-8"), events):
+            self.errors.append(ContentError(display, line, "step claim", problem))
+
     def render_mode(self, mode: str, md_path: Path) -> ModePage:
         text = md_path.read_text(encoding="utf-8")
+        if mode == "execution":
+            text = step_claims.render(text)
         rendered, headings = render_markdown(text)
         if mode != "practice":
             return ModePage(

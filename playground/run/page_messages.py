@@ -15,22 +15,38 @@ def frame(event: dict[str, Any]) -> dict[str, Any]:
 
 
 def consumer_closed(event: dict[str, Any]) -> dict[str, Any]:
-    code = event["code"]
-    return {
-        "type": protocol.CONSUMER_CLOSE,
-        "client": event.get("client"),
-        "code": code,
-        "explanation": close_meaning(code),
-    }
+    """A close, explained by who started it: a client's own code is not what Daphne sends back."""
+    code, by = event["code"], event.get("by", "server")
+    explanation = close_meaning(code, by)
+    if by == "client":
+        explanation = (
+            f"you closed with code {code}: {explanation}. Daphne answers with close code 1000 (it does not echo "
+            f"the client's code); the consumer's disconnect() receives {code}"
+        )
+    return {"type": protocol.CONSUMER_CLOSE, "client": event.get("client"), "code": code, "by": by,
+            "explanation": explanation}  # fmt: skip
 
 
 def consumer_rejected(event: dict[str, Any]) -> dict[str, Any]:
+    """A refused handshake, with its cause when the harness knows it (no route)."""
     status = event["status"]
+    explanation = close_meaning(status)
+    if event.get("reason"):
+        explanation = (
+            f"{event['reason']}. Channels' URLRouter raises ValueError, so Daphne answers HTTP {status} and logs "
+            "the exception; a browser reports only close code 1006"
+        )
+    return {"type": protocol.CONSUMER_REJECT, "client": event.get("client"), "status": status,
+            "explanation": explanation}  # fmt: skip
+
+
+def consumer_dropped(event: dict[str, Any]) -> dict[str, Any]:
+    """A handshake nobody answered, dropped by the server's handshake timeout."""
     return {
-        "type": protocol.CONSUMER_REJECT,
+        "type": protocol.CONSUMER_DROP,
         "client": event.get("client"),
-        "status": status,
-        "explanation": close_meaning(status),
+        "explanation": f"{event.get('reason') or 'the handshake timed out'}; no HTTP answer, and a browser reports "
+        "close code 1006. The consumer's disconnect() receives 1006",
     }
 
 
@@ -47,6 +63,7 @@ PAGE_MESSAGES: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     protocol.CONSUMER_SEND: lambda e: {"type": protocol.CONSUMER_SEND, "client": e.get("client"), **frame(e)},
     protocol.CONSUMER_CLOSE: consumer_closed,
     protocol.CONSUMER_REJECT: consumer_rejected,
+    protocol.CONSUMER_DROP: consumer_dropped,
     protocol.OUTPUT: lambda e: {"type": protocol.OUTPUT, "text": e.get("text", "")},
     protocol.ERROR: lambda e: {
         "type": protocol.ERROR,

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from activity import aannounce
 from config.layer import GroupMembership, quietly
+from playground.attach import owner_group
 from playground.live import live_group_name
 from playground.models import Run
 from playground.run.end_reason import EndReason
@@ -51,6 +52,8 @@ class RunSession:
         self.pump_task: asyncio.Task[None] | None = None
         self.ended = False
         self.errors = 0  # exceptions the learner's code raised
+        self.paused = False  # the learner's "pause on each event", for a page that attaches (playground.attach)
+        self.held: dict[int, dict[str, Any]] = {}  # the `paused` messages of calls still waiting for a step, by id
 
     async def start(self, code: str, live_url: Callable[[str], Awaitable[None]]) -> None:
         """Join the run's groups, then hand out the live URL (`live_url(token)`), then load the code: a live client
@@ -58,6 +61,7 @@ class RunSession:
         the load (the owner's messages are handled one at a time), so it waits for the run and then connects."""
         await self.membership.join(live_group_name(self.live_token))
         await self.membership.join(watch_group(self.run.pk))
+        await self.membership.join(owner_group(self.run.pk))  # a reloaded page finds the run's owner here
         await live_url(self.live_token)
         await aannounce(self.learner, "run_started", run_id=self.run.pk, starter=self.run.starter)
         self.heartbeat.start()
@@ -84,6 +88,10 @@ class RunSession:
         elif kind == protocol.EXIT:
             self.end.sandbox_exited(event.get("reason", ""), event.get("detail", ""))
         elif message := page_message(event):
+            if kind == protocol.PAUSED:
+                self.held[event["id"]] = message
+            elif kind == protocol.RESUMED:
+                self.held.pop(event["id"], None)
             self.outbox.post(message)
             if kind == protocol.ERROR and event.get("source") != "host":
                 self.errors += 1
@@ -95,6 +103,8 @@ class RunSession:
 
     async def client_op(self, op: dict[str, Any]) -> None:
         """A panel client's operation (checked by the page socket with protocol.check_op)."""
+        if op["type"] == protocol.PAUSE:
+            self.paused = bool(op["on"])
         await self.sandbox.send(op)
 
     async def live_connect(self, reply_channel: str, path: str, query: str, subprotocols: list[str]) -> None:

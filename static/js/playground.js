@@ -1,6 +1,7 @@
 // The playground page: editor, run/stop over /ws/playground/, output console, client panel, live URL.
 import { ClientPanel } from "./playground/clients.js";
 import { createEditor } from "./playground/editor.js";
+import { setUpDrafts } from "./playground/drafts.js";
 import { setUpCopyButtons } from "./copy.js";
 import { connectWithRetry } from "./reconnect.js";
 import * as protocol from "./protocol.js";
@@ -17,6 +18,11 @@ const pauseToggle = document.getElementById("pause-toggle");
 const stepButton = document.getElementById("step-button");
 const connectionState = document.getElementById("connection-state");
 const canRun = root.dataset.canRun === "true";
+const runNotice = document.getElementById("run-notice");
+// The run this tab shows, kept across a reload (sessionStorage is per tab) so the reloaded page can attach to it.
+const SHOWN_RUN_KEY = "playground.run";
+const CLIENT_STATES = { connecting: "connecting", accepted: "open", open: "open" };  // trace state -> panel state
+let adoptClients = false;  // the next trace rows are a re-attached run's so far: its clients get cards again
 let connection = null;  // the page's socket, replaced on each reconnect
 let running = false;
 let editor = null;
@@ -118,20 +124,73 @@ const panel = new ClientPanel({
   onLog: (text, kind) => say(text, kind),
 });
 
+function replayLink(href) {
+  const link = document.createElement("a");
+  link.href = href;
+  link.textContent = "Replay this run";
+  return link;
+}
+
+function shownRun() {
+  try {
+    const shown = JSON.parse(sessionStorage.getItem(SHOWN_RUN_KEY));
+    return shown && shown.starter === root.dataset.starter ? shown.run : null;
+  } catch {
+    return null;  // storage refused (a privacy setting): no re-attaching, nothing else changes
+  }
+}
+
+function rememberShownRun(run) {
+  try {
+    if (run) sessionStorage.setItem(SHOWN_RUN_KEY, JSON.stringify({ run, starter: root.dataset.starter }));
+    else sessionStorage.removeItem(SHOWN_RUN_KEY);
+  } catch {
+    // as above
+  }
+}
+
+function tell(text, replay) {
+  runNotice.replaceChildren(text);
+  if (replay) runNotice.append(" ", replayLink(replay));
+  runNotice.hidden = false;
+}
+
+// The panel cards of a re-attached run's clients, from the trace so far: each client's last row says its state.
+function adoptClientsOf(events) {
+  const latest = new Map();
+  for (const row of events) {
+    if (row.client && /^c\d+$/.test(row.client)) latest.set(row.client, row);
+  }
+  for (const [client, row] of latest) {
+    const state = CLIENT_STATES[row.state];
+    const path = String(row.vars?.path ?? root.dataset.defaultPath).replace(/^'(.*)'$/, "$1");
+    if (state) panel.adopt(client, path, state);
+  }
+}
+
 const handlers = {
   [protocol.STATUS]: (m) => {
     setStatus(m.state, m.reason);
-    if (m.state === protocol.RUN_STATE.STOPPED && m.reason) {
-      const line = say(`Run ended: ${m.reason}`, "status");
-      if (m.replay) {
-        const link = document.createElement("a");
-        link.href = m.replay;
-        link.textContent = "Replay this run";
-        line.append(" ", link);
+    if (m.state === protocol.RUN_STATE.STOPPED) {
+      rememberShownRun(null);
+      if (m.reason) {
+        say(`Run ended: ${m.reason}`, "status");
+        tell(`Run ended: ${m.reason}.`, m.replay);  // the replay link beside the Run button, where the eye is
       }
+    } else if (m.state === protocol.RUN_STATE.STARTING) {
+      runNotice.hidden = true;
     }
   },
-  [protocol.LIVE]: (m) => setLiveUrl(m.url),
+  [protocol.LIVE]: (m) => {
+    setLiveUrl(m.url);
+    if (m.run) rememberShownRun(m.run);
+  },
+  [protocol.ATTACHED]: (m) => {
+    visualizer.reset();
+    adoptClients = true;
+    pauseToggle.checked = Boolean(m.paused);  // the calls still held follow as `paused` messages
+    tell("Your run went on while the page reloaded; it is shown here again.");
+  },
   [protocol.OUTPUT]: (m) => say(m.text, "output"),
   [protocol.ERROR]: (m) => {
     sayError(m.message, m.line);
@@ -141,7 +200,12 @@ const handlers = {
   [protocol.CONSUMER_SEND]: (m) => panel.receive(m),
   [protocol.CONSUMER_CLOSE]: (m) => panel.receive(m),
   [protocol.CONSUMER_REJECT]: (m) => panel.receive(m),
-  [protocol.EVENTS]: (m) => visualizer.add(m.events),
+  [protocol.CONSUMER_DROP]: (m) => panel.receive(m),
+  [protocol.EVENTS]: (m) => {
+    visualizer.add(m.events);
+    if (adoptClients) adoptClientsOf(m.events);
+    adoptClients = false;
+  },
   [protocol.BATCH]: (m) => m.messages.forEach(dispatch),  // what the server queued while the page was busy, in order
   [protocol.PAUSED]: (m) => {
     const item = document.createElement("li");
@@ -168,11 +232,13 @@ function connect() {
     onOpen: () => {
       root.dataset.connected = "true";
       connectionState.hidden = true;
+      const run = shownRun();  // after a reload or a lost connection, the run this tab showed may still be going
+      if (run !== null) send({ type: protocol.ATTACH, run });
     },
     onMessage: dispatch,
     onClose: (event, retrying) => {
       root.dataset.connected = "false";
-      if (running) setStatus(protocol.RUN_STATE.STOPPED, "connection to the server lost");
+      if (running) setStatus(protocol.RUN_STATE.STOPPED, "connection to the server lost; your run is shown again once it is back");
       connectionState.hidden = false;
       connectionState.textContent = !retrying
         ? "Not connected: sign in again to run code."
@@ -191,7 +257,20 @@ editor = createEditor(document.getElementById("editor"), {
 const visualizer = new Visualizer(document.querySelector(".visualizer"), {
   onStep: (event) => editor.highlightLine(event.line),  // the learner's line of the current step
 });
-document.getElementById("starter-select").addEventListener("change", (event) => {
+const drafts = setUpDrafts({
+  editor,
+  root,
+  starterCode: JSON.parse(document.getElementById("starter-code").textContent),
+});
+const starterSelect = document.getElementById("starter-select");
+const thisStarter = starterSelect.value;
+starterSelect.addEventListener("change", async (event) => {
+  // The draft is saved before the page changes; when it cannot be, the learner decides.
+  const saved = await drafts.flush();
+  if (!saved && !window.confirm("Your latest changes could not be saved. Change starter anyway?")) {
+    event.target.value = thisStarter;
+    return;
+  }
   window.location.href = event.target.value;
 });
 runButton.addEventListener("click", () => {
@@ -227,4 +306,4 @@ document.getElementById("add-client-form").addEventListener("submit", (event) =>
 setUpCopyButtons();
 if (canRun) connect();
 setStatus(protocol.RUN_STATE.STOPPED);
-window.playground = { editor, panel, send, visualizer };
+window.playground = { editor, panel, send, visualizer, drafts };

@@ -17,10 +17,13 @@ export const OUTPUT = "output";
 export const ERROR = "error";
 export const PAUSED = "paused";
 export const RESUMED = "resumed";
+export const ATTACH = "attach";
+export const ATTACHED = "attached";
 export const CONSUMER_ACCEPT = "consumer.accept";
 export const CONSUMER_SEND = "consumer.send";
 export const CONSUMER_CLOSE = "consumer.close";
 export const CONSUMER_REJECT = "consumer.reject";
+export const CONSUMER_DROP = "consumer.drop";
 
 // A run's `status` states, a client's connection states in trace rows and their labels, trace row kinds.
 export const RUN_STATE = Object.freeze({"STARTING": "starting", "RUNNING": "running", "STOPPED": "stopped"});

@@ -52,6 +52,7 @@ export function followLive(state, { visualizer, events, log }) {
     [protocol.CONSUMER_SEND]: (m) => say(m.bytes !== undefined ? `sent to ${m.client}: binary frame (base64 ${m.bytes})` : `sent to ${m.client}: ${m.text}`),
     [protocol.CONSUMER_CLOSE]: (m) => say(`${m.client} closed with ${m.code}${m.explanation ? ` (${m.explanation})` : ""}`, "status"),
     [protocol.CONSUMER_REJECT]: (m) => say(`${m.client} refused (HTTP ${m.status})${m.explanation ? ` (${m.explanation})` : ""}`, "status"),
+    [protocol.CONSUMER_DROP]: (m) => say(`${m.client} dropped: no answer to the handshake (${m.explanation})`, "status"),
     [protocol.PAUSED]: (m) => say(`paused before ${m.client || "layer"}: ${m.action}`, "status"),
     [protocol.STATUS]: (m) => { if (m.state === protocol.RUN_STATE.STOPPED) end(m.reason); },
   };

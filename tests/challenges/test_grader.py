@@ -297,3 +297,59 @@ async def test_sending_to_a_client_the_consumer_closed_fails_that_step(tmp_path)
     [result] = await grade(tests, closer, acquire_with())
     assert result.reason == "step 5 (line 10): could not send a: a is not open (not accepted yet, or already closed)"
     assert result.expected is None and result.got is None
+
+
+WHO = """
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+class Who(AsyncWebsocketConsumer):
+    async def connect(self):
+        user = self.scope["user"]
+        await self.accept()
+        await self.send(text_data=f"{user.is_authenticated} {user.get_username()!r}")
+"""
+
+
+async def test_a_connect_step_signs_its_client_in_as_the_user_it_names(tmp_path):
+    tests = scripts(
+        tmp_path,
+        """\
+        tests:
+          - name: one signed in, one anonymous
+            steps:
+              - connect: ann
+                user: ann
+              - connect: guest
+              - accepted: ann
+              - accepted: guest
+              - receive: ann
+                text: "True 'ann'"
+              - receive: guest
+                text: "False ''"
+        """,
+    )
+    [result] = await grade(tests, WHO, acquire_with())
+    assert result.passed, (result.reason, result.got)
+
+
+@pytest.mark.parametrize("user", ["''", "42", "[ann]", "x" * 151])
+def test_a_connect_step_refuses_a_user_that_is_not_a_username(tmp_path, user):
+    path = tmp_path / "tests.yaml"
+    path.write_text(f"tests:\n  - name: t\n    steps:\n      - connect: a\n        user: {user}\n      - accepted: a\n")
+    errors: list[ContentError] = []
+    assert ScriptReader(path, Path("tests.yaml"), False, errors).read() == []
+    assert [(error.line, error.message) for error in errors] == [
+        (4, "user must be a username (1 to 150 characters): the client signs in as them")
+    ]
+
+
+async def test_waiting_for_a_turn_to_play_is_not_counted_against_a_tests_time(tmp_path):
+    """One test plays at a time and the next ones load meanwhile: three tests of 2 s of silence outlast one test's
+    budget together, yet each passes."""
+    quiet = "tests:\n" + "".join(
+        f"  - name: quiet {n}\n    steps:\n      - connect: a\n      - accepted: a\n      - silent: a\n        seconds: 2\n"
+        for n in range(3)
+    )
+    tests = scripts(tmp_path, quiet)
+    results = await grade(tests, ECHO, acquire_with(), parallel=1, ahead=2, test_seconds=5)
+    assert [(r.name, r.passed, r.reason) for r in results] == [(f"quiet {n}", True, "passed") for n in range(3)]

@@ -14,7 +14,7 @@ from cohorts.models import Membership
 from dashboards.models import ActivityItem
 from dashboards.services import join_cohort, leave_cohort
 from lessons.catalogue import get_catalogue
-from lessons.learner_progress import record_visit
+from lessons.learner_progress import load_progress, record_visit
 from quizzes.services import finish_attempt, reveal_hint, submit_answer
 from tests.dashboards.test_live import open_socket
 from tests.factories import make_attempt, make_cohort, make_user, wrong_key
@@ -33,7 +33,7 @@ def read_lesson(user, slug: str, mode: str) -> None:
     request = RequestFactory().get("/")
     request.user = user
     request.session = {}
-    record_visit(request, get_catalogue().get(slug), mode, chosen=True)
+    record_visit(request, get_catalogue().get(slug), mode, chosen=True, progress=load_progress(request))
 
 
 async def test_joining_sends_the_new_learners_row_and_the_new_count():

@@ -5,6 +5,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from playwright.sync_api import expect
+
+from tests.e2e.views import BROWSER_WAIT_MS
+
+# expect() waits as long as page actions do (its own default is 5 s).
+expect.set_options(timeout=BROWSER_WAIT_MS)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -21,6 +27,6 @@ def allow_sync_orm_beside_playwright():
 
 @pytest.fixture
 def page(page):
-    """Fail fast instead of waiting 30 s for an element that is not coming."""
-    page.set_default_timeout(10_000)
+    """Every page action and expect() waits up to BROWSER_WAIT_MS for its condition."""
+    page.set_default_timeout(BROWSER_WAIT_MS)
     return page

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from django.contrib.auth.tokens import default_token_generator
@@ -26,6 +27,7 @@ from lessons.catalogue import get_catalogue
 from playground.models import Run
 from quizzes import services
 from tests.e2e.test_lessons_flow import log_in
+from tests.e2e.views import BROWSER_WAIT_MS
 from tests.factories import correct_keys, make_attempt, make_user, wrong_key
 
 WALKED_TOPIC = "groups"  # offers all ten learning modes, a recorded trace and a starter
@@ -123,6 +125,7 @@ def learner_pages(data: Seeded) -> list[tuple[str, str]]:
         ("quiz-test", f"/quizzes/attempt/{data.test.pk}/"),
         ("quiz-review", f"/quizzes/attempt/{data.finished.pk}/review/"),
         ("replay-own", f"/playground/runs/{data.run.pk}/"),
+        ("my-runs", "/playground/runs/"),
         ("my-cohorts", "/dashboard/my-cohorts/"),
         ("join", f"/dashboard/join/{data.other_cohort.join_code}/"),
         ("password-change", "/accounts/password/change/"),
@@ -179,8 +182,11 @@ def open_rendered(page: Page, base_url: str, name: str, html: str, status: int, 
 READERS = ("visitor", "learner", "instructor")
 
 
-def walk_every_page(browser, base_url: str, reader: str, check: Check, **context_options) -> list[str]:
-    """Open every page template `reader` sees and run `check` on each; returns the names of the pages checked."""
+def walk_every_page(
+    browser, base_url: str, reader: str, check: Check, init_script: Path | None = None, **context_options
+) -> list[str]:
+    """Open every page template `reader` sees and run `check` on each; returns the names of the pages checked.
+    `init_script` runs in every page before the page's own scripts (Playwright injects it outside the page's CSP)."""
     with ThreadPoolExecutor(1) as pool:  # Playwright runs an event loop in this thread; the ORM's signals need none
         data = pool.submit(in_own_thread, seed).result()
         locked_out = pool.submit(in_own_thread, locked_out_page).result() if reader == "visitor" else None
@@ -191,8 +197,10 @@ def walk_every_page(browser, base_url: str, reader: str, check: Check, **context
         check(page, name)
 
     context = browser.new_context(**context_options)
+    if init_script is not None:
+        context.add_init_script(path=str(init_script))
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(BROWSER_WAIT_MS)
     if reader == "visitor":
         open_and_check(page, base_url, anonymous_pages(data), counted)
         open_rendered(page, base_url, "server-error", loader.get_template("errors/500.html").render(), 500, counted)

@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from cohorts.models import Membership
 from tests.e2e.test_lessons_flow import log_in
 from tests.e2e.test_playground_flow import add_client, open_playground, send_from
-from tests.e2e.views import shoot_both_widths
+from tests.e2e.views import BROWSER_WAIT_MS, shoot_both_widths
 from tests.factories import make_cohort, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -103,7 +103,7 @@ def test_main_pages_run_under_the_policy_and_injected_script_does_not(page, brow
     Membership.objects.create(cohort=cohort, user=make_user("csp-learner"), role=Membership.Role.LEARNER)
     context = browser.new_context()
     teacher = context.new_page()
-    teacher.set_default_timeout(10_000)
+    teacher.set_default_timeout(BROWSER_WAIT_MS)
     teacher_watch = ViolationWatch(teacher)
     log_in(teacher, daphne_server.url, "csp-prof")
     teacher.goto(f"{daphne_server.url}/dashboard/cohorts/{cohort.pk}/")

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_lessons_flow import log_in
-from tests.e2e.views import shoot_both_widths
+from tests.e2e.views import BROWSER_WAIT_MS, shoot_both_widths
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -27,7 +27,7 @@ def test_instructor_sees_a_new_learners_answer_and_run_without_reload(page, brow
 
     learner_context = browser.new_context()
     learner = learner_context.new_page()
-    learner.set_default_timeout(10_000)
+    learner.set_default_timeout(BROWSER_WAIT_MS)
     log_in(learner, daphne_server.url, "student")
     learner.goto(join_url)
     learner.get_by_role("button", name="Join Tuesday group").click()
@@ -62,7 +62,7 @@ def test_instructor_follows_a_learners_running_run_live_from_the_dashboard(page,
 
     learner_context = browser.new_context()
     learner = learner_context.new_page()
-    learner.set_default_timeout(10_000)
+    learner.set_default_timeout(BROWSER_WAIT_MS)
     log_in(learner, daphne_server.url, "runner")
     learner.goto(daphne_server.url + "/playground/")
     expect(learner.locator("#playground")).to_have_attribute("data-connected", "true")

@@ -12,7 +12,7 @@ from dashboards.models import ActivityItem
 from lessons.catalogue import get_catalogue
 from quizzes.services import finish_attempt, submit_answer
 from tests.e2e.test_lessons_flow import log_in
-from tests.e2e.views import shoot_both_widths
+from tests.e2e.views import BROWSER_WAIT_MS, shoot_both_widths
 from tests.factories import correct_keys, make_attempt, make_cohort, make_user, wrong_key
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -33,7 +33,7 @@ def test_a_new_learners_join_read_hint_and_answer_update_the_matrix_and_feed_liv
 
     learner_context = browser.new_context()
     learner = learner_context.new_page()
-    learner.set_default_timeout(10_000)
+    learner.set_default_timeout(BROWSER_WAIT_MS)
     log_in(learner, daphne_server.url, "student")
     learner.goto(page.get_by_test_id("join-url").input_value())
     learner.get_by_role("button", name="Join Evening group").click()

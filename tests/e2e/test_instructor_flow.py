@@ -14,7 +14,7 @@ from cohorts.models import Membership
 from quizzes.models import Attempt
 from tests.conftest import missing_service
 from tests.e2e.test_lessons_flow import log_in
-from tests.e2e.views import shoot_both_widths
+from tests.e2e.views import BROWSER_WAIT_MS, shoot_both_widths
 from tests.factories import correct_keys, make_cohort, make_user, wrong_key
 from tests.support.spreadsheet import open_in_calc, soffice_available
 
@@ -47,7 +47,7 @@ def test_instructor_lands_on_the_dashboard_copies_the_whole_join_link_and_filter
 
     learner_context = browser.new_context()
     learner = learner_context.new_page()
-    learner.set_default_timeout(10_000)
+    learner.set_default_timeout(BROWSER_WAIT_MS)
     log_in(learner, daphne_server.url, "pupil")
     expect(learner).to_have_url(daphne_server.url + "/")  # learners keep landing at home
     learner.goto(join_url)
@@ -86,7 +86,7 @@ def test_instructor_drills_into_a_learners_answers_in_words(page, browser, daphn
 
     learner_context = browser.new_context()
     learner = learner_context.new_page()
-    learner.set_default_timeout(10_000)
+    learner.set_default_timeout(BROWSER_WAIT_MS)
     log_in(learner, daphne_server.url, "solver")
     learner.goto(daphne_server.url + "/quizzes/groups/")
     learner.get_by_label(re.compile("^Practice")).check()
@@ -168,7 +168,7 @@ def test_remove_asks_first_and_undo_restores_with_and_without_javascript(page, b
 
     no_js = browser.new_context(java_script_enabled=False)
     plain = no_js.new_page()
-    plain.set_default_timeout(10_000)
+    plain.set_default_timeout(BROWSER_WAIT_MS)
     log_in(plain, daphne_server.url, "warden")
     remove_and_undo(plain, cohort_url, "kept")
     no_js.close()

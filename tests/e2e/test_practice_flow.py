@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from lessons.catalogue import get_catalogue
 from tests.e2e.test_lessons_flow import log_in
-from tests.e2e.views import shoot_both_widths
+from tests.e2e.views import BROWSER_WAIT_MS, shoot_both_widths
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -70,7 +70,7 @@ def test_practice_works_as_plain_forms_without_javascript(browser, daphne_server
     with_choices, open_question = practice_questions()
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(BROWSER_WAIT_MS)
     page.goto(f"{daphne_server.url}/lessons/{TOPIC}/practice/")
     shoot_both_widths(page, output_path, "practice-asking")
     asked = page.locator(f"#practice-{with_choices.id}")

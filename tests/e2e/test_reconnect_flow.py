@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.e2e.test_lessons_flow import log_in
+from tests.e2e.views import BROWSER_WAIT_MS
 from tests.factories import make_cohort, make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -30,7 +31,7 @@ def test_pages_say_reconnecting_while_redis_is_down_and_work_again_once_it_is_ba
     expect(live_state).to_have_attribute("data-state", "live")
 
     learner_page = browser.new_context().new_page()
-    learner_page.set_default_timeout(10_000)
+    learner_page.set_default_timeout(BROWSER_WAIT_MS)
     log_in(learner_page, server.url, "ada")
     learner_page.goto(f"{server.url}/playground/echo/")
     playground = learner_page.locator("#playground")

@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 VIEWPORTS = ((1366, 900), (390, 844))
+# How long a browser test waits for a condition (an element, a navigation, a frame) before failing. Generous on
+# purpose: waits end as soon as the condition holds, and CI may share the machine with other work.
+BROWSER_WAIT_MS = 30_000
 
 
 def shoot_both_widths(page, output_path: str | Path, name: str) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sandbox.support import FAST, final, of, output, text
+from playground.sandbox.host.script import WAIT
+from tests.sandbox.support import FAST, connect, final, of, output, text
 
 from .conftest import probe
 
@@ -15,6 +16,9 @@ pytestmark = pytest.mark.asyncio(loop_scope="session")
 # to use 1 s of CPU, so these runs get a lifetime that cannot end them first.
 SPIN = FAST.replace(lifetime_seconds=120, idle_seconds=120)
 SPIN_TIMEOUT = 150
+# The script waits for the run to end by itself: without the wait it would finish (and stop the run) after its settle
+# time, before a spinning process on a loaded machine has used its CPU seconds.
+UNTIL_IT_ENDS = [connect(), {"type": WAIT, "seconds": SPIN_TIMEOUT}]
 
 
 def ended(events, reason, what=None):
@@ -26,16 +30,16 @@ def ended(events, reason, what=None):
 
 
 async def test_cpu_spin_ends_with_cpu_limit(attack):
-    ended(await attack("while True:\n    pass\n", limits=SPIN, timeout=SPIN_TIMEOUT), "limit", "cpu")
+    ended(await attack("while True:\n    pass\n", UNTIL_IT_ENDS, limits=SPIN, timeout=SPIN_TIMEOUT), "limit", "cpu")
 
 
 async def test_cpu_spin_ignoring_sigxcpu_is_still_a_cpu_limit(attack):
     code = "import signal\nsignal.signal(signal.SIGXCPU, signal.SIG_IGN)\nwhile True:\n    pass\n"
-    ended(await attack(code, limits=SPIN, timeout=SPIN_TIMEOUT), "limit", "cpu")
+    ended(await attack(code, UNTIL_IT_ENDS, limits=SPIN, timeout=SPIN_TIMEOUT), "limit", "cpu")
 
 
 async def test_cpu_spin_in_c_code_ends_with_cpu_limit(attack):
-    ended(await attack("sum(range(10 ** 12))\n", limits=SPIN, timeout=SPIN_TIMEOUT), "limit", "cpu")
+    ended(await attack("sum(range(10 ** 12))\n", UNTIL_IT_ENDS, limits=SPIN, timeout=SPIN_TIMEOUT), "limit", "cpu")
 
 
 async def test_busy_threads_end_with_cpu_limit(attack):
@@ -48,7 +52,7 @@ for _ in range(8):
     threading.Thread(target=spin, daemon=True).start()
 spin()
 """
-    ended(await attack(code, limits=SPIN, timeout=SPIN_TIMEOUT), "limit", "cpu")
+    ended(await attack(code, UNTIL_IT_ENDS, limits=SPIN, timeout=SPIN_TIMEOUT), "limit", "cpu")
 
 
 async def test_sleep_forever_ends_with_time_limit(attack):

@@ -44,6 +44,39 @@ def test_preferred_mode_is_saved_for_learners(client, topic):
     assert ModeVisit.objects.filter(user=user, topic=topic.slug, mode="snapshot").count() == 1
 
 
+WRITES = ("INSERT", "UPDATE", "DELETE")
+
+
+def writes_of(client, path: str) -> list[str]:
+    """The statements a GET of `path` writes with, session saves included."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(path).status_code == 200
+    return [q["sql"] for q in captured.captured_queries if q["sql"].lstrip().upper().startswith(WRITES)]
+
+
+def test_rereading_the_last_page_writes_nothing_until_the_refresh_interval(client, topic, settings):
+    user = make_user()
+    client.force_login(user)
+    page = f"/lessons/{topic.slug}/snapshot/"
+    assert writes_of(client, page)  # the first read records the visit and the preferred mode
+    assert writes_of(client, page) == []
+    assert writes_of(client, f"/lessons/{topic.slug}/") == []  # the topic opens in the preferred mode: no change
+    assert writes_of(client, f"/lessons/{topic.slug}/qa/")  # another mode is a change
+    assert writes_of(client, f"/lessons/{topic.slug}/qa/") == []
+    settings.LESSON_VISIT_REFRESH_SECONDS = 0
+    assert writes_of(client, f"/lessons/{topic.slug}/qa/")  # an old "last seen" is refreshed
+
+
+def test_a_visitor_rereading_the_last_page_saves_no_session(client, topic):
+    page = f"/lessons/{topic.slug}/qa/"
+    assert writes_of(client, page)  # the session is created
+    assert writes_of(client, page) == []
+    assert "sessionid" not in client.get(page).cookies
+
+
 def test_mode_tab_over_htmx_returns_only_the_region(client, topic):
     response = client.get(f"/lessons/{topic.slug}/concept/", headers={"HX-Request": "true"})
     assert response.text.lstrip().startswith('<div id="mode-region"')

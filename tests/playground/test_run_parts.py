@@ -210,13 +210,45 @@ def test_a_limit_reported_while_the_owner_stops_the_run_is_still_the_reason():
             },
         ),
         (
-            {"type": "consumer.close", "client": "c1", "code": 4321},
+            {"type": "consumer.close", "client": "c1", "code": 4321, "by": "server"},
             {
                 "type": "consumer.close",
                 "client": "c1",
                 "code": 4321,
+                "by": "server",
                 "explanation": "application-defined (4000-4999): your consumer chose it, so its meaning is yours "
                 "to document",
+            },
+        ),
+        (
+            {"type": "consumer.close", "client": "c2", "code": 4321, "by": "client"},
+            {
+                "type": "consumer.close",
+                "client": "c2",
+                "code": 4321,
+                "by": "client",
+                "explanation": "you closed with code 4321: application-defined (4000-4999): the client chose it, so "
+                "its meaning is yours to document. Daphne answers with close code 1000 (it does not echo the "
+                "client's code); the consumer's disconnect() receives 4321",
+            },
+        ),
+        (
+            {"type": "consumer.reject", "client": "c1", "status": 500, "reason": "no route matches /ws/wrong/"},
+            {
+                "type": "consumer.reject",
+                "client": "c1",
+                "status": 500,
+                "explanation": "no route matches /ws/wrong/. Channels' URLRouter raises ValueError, so Daphne "
+                "answers HTTP 500 and logs the exception; a browser reports only close code 1006",
+            },
+        ),
+        (
+            {"type": "consumer.drop", "client": "c1", "reason": "no accept() or close() within 5 s"},
+            {
+                "type": "consumer.drop",
+                "client": "c1",
+                "explanation": "no accept() or close() within 5 s; no HTTP answer, and a browser reports close "
+                "code 1006. The consumer's disconnect() receives 1006",
             },
         ),
         ({"type": "output", "text": "hello\n"}, {"type": "output", "text": "hello\n"}),

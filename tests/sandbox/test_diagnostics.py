@@ -8,9 +8,10 @@ import pytest
 
 from playground.sandbox import run_script
 from playground.sandbox.shared import protocol
+from tests.conftest import COMMAND_SECONDS, ROOT
 
 from . import consumers
-from .support import FAST, close, connect, of, text, traces
+from .support import FAST, close, connect, final, of, output, text, traces
 
 pytestmark = pytest.mark.asyncio(loop_scope="session")
 
@@ -37,7 +38,7 @@ class Waiter(AsyncWebsocketConsumer):
     note = notes(events, "pending_handshake")[0]
     assert (note["client"], note["method"], note["line"], note["state"]) == ("c1", "connect", 5, "connecting")
     assert "accept() or close()" in note["action"] and "pending" in note["evaluation"]
-    assert "refused" in note["result"] and "1006" in note["result"]
+    assert "Daphne drops the connection" in note["result"] and "1006" in note["result"]
     assert of(events, "error", source="host")[0]["message"] == "c1 is not connected"
 
 
@@ -75,8 +76,12 @@ class Quiet(AsyncWebsocketConsumer):
     note = notes(events, "unawaited")[0]
     assert (note["client"], note["method"], note["line"]) == ("c1", "receive", 7)
     assert note["action"] == "self.send(text_data=reply) without await in receive()"
-    assert note["result"] == "the frame is never sent. Write await self.send(text_data=reply)"
+    assert note["result"].startswith("the frame is never sent. Write await self.send(text_data=reply). ")
+    assert "Daphne at its default verbosity nothing is logged" in note["result"]
     assert not of(events, "consumer.send")
+    # Python's warning still reaches the Output panel, but it is no "print() writes to stderr" row: the note says it.
+    assert "RuntimeWarning: coroutine 'AsyncWebsocketConsumer.send' was never awaited" in output(events, "stderr")
+    assert not traces(events, "output")
 
 
 async def test_await_without_parentheses_explains_the_type_error():
@@ -206,8 +211,11 @@ class Eager(AsyncWebsocketConsumer):
     note = notes(events, "send_before_accept")[0]
     assert (note["client"], note["method"], note["line"]) == ("c1", "connect", 6)
     assert note["action"] == "send(text_data='welcome') before accept()"
-    assert "dropped" in note["result"] and "accept() first" in note["result"]
-    assert of(events, "consumer.accept") and not of(events, "consumer.send")
+    assert "accept() first" in note["result"]
+    # As under Daphne (tests/fidelity/test_daphne_claims.py): send() raises, so the handshake is refused with 500.
+    assert "Socket has not been accepted" in of(events, "error")[0]["message"]
+    assert of(events, "consumer.reject")[0]["status"] == 500
+    assert not of(events, "consumer.accept") and not of(events, "consumer.send")
 
 
 async def test_sync_consumer_calling_the_layer_without_async_to_sync():
@@ -241,3 +249,100 @@ async def test_every_close_explains_its_code():
     assert "1011" in server_close["result"] and "server error" in server_close["result"]
     events = await run_script(consumers.DENY, [connect()], FAST)
     assert "1006" in traces(events, "reject")[0]["result"]
+
+
+ECHO_STARTER = (ROOT / "content/starters/echo.py").read_text(encoding="utf-8")
+NEVER_ANSWERS = (
+    HEAD
+    + """
+class Undecided(AsyncWebsocketConsumer):
+    async def connect(self):
+        if self.scope["query_string"] == b"late":
+            await asyncio.sleep(0.5)
+            await self.accept()
+
+    async def disconnect(self, code):
+        print("disconnect", code)
+"""
+)
+HOLDS_THE_LOOP = (
+    HEAD
+    + """
+class Holder(AsyncWebsocketConsumer):
+    async def connect(self):
+        await self.accept()
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data == "spin":
+            while True:
+                pass
+        time.sleep(60)
+"""
+)
+
+
+async def test_a_path_with_no_route_is_refused_with_its_cause():
+    events = await run_script(ECHO_STARTER, [connect("c1", "/ws/wrong/")], FAST)
+    (refusal,) = of(events, "consumer.reject")
+    assert refusal["status"] == 500
+    assert refusal["reason"] == "no route matches /ws/wrong/ (routes: ws/echo/)"
+    (row,) = traces(events, "reject")
+    assert "no route matches /ws/wrong/" in row["action"] and "HTTP 500" in row["evaluation"]
+    assert "1006" in row["result"] and "websocket_urlpatterns" in row["result"]
+    assert "No route found for path 'ws/wrong/'" in of(events, "error")[0]["message"]
+
+
+async def test_a_close_the_client_started_is_the_clients_code():
+    events = await run_script(ECHO_STARTER, [connect("c2", "/ws/echo/"), close("c2", 4321)], FAST)
+    assert of(events, "consumer.close", client="c2")[0]["by"] == "client"
+    (row,) = traces(events, "disconnect")
+    assert row["action"] == "c2 closes the connection with code 4321"
+    assert "Daphne answers c2's close frame with code 1000" in row["evaluation"]
+    assert "the client chose it" in row["result"] and "your consumer" not in row["result"]
+
+
+async def test_a_handshake_nobody_answers_is_dropped_at_the_timeout_and_not_before():
+    limits = FAST.replace(handshake_timeout_seconds=1.5)
+    ops = [connect("c1", "/ws/"), connect("c2", "/ws/", query="late"), {"type": "wait", "seconds": 3}]
+    events = await run_script(NEVER_ANSWERS, ops, limits)
+    (drop,) = of(events, "consumer.drop")
+    assert drop["client"] == "c1" and "1.5 s" in drop["reason"] and "handshake timeout" in drop["reason"]
+    assert of(events, "consumer.accept", client="c2")  # answered in 0.5 s: under the timeout, kept
+    (row,) = traces(events, "reject")
+    assert row["client"] == "c1" and "WSDISCONNECT" in row["evaluation"] and "disconnect(1006)" in row["result"]
+    assert "disconnect 1006" in output(events, "stdout")
+
+
+async def test_an_endless_loop_is_reported_while_it_runs_and_a_client_connecting_meanwhile_appears():
+    # CPU time, not wall time: a loaded machine may take long to give the loop 4 s of CPU; the wait ends with the run.
+    limits = FAST.replace(
+        cpu_seconds=4, run_cpu_seconds=8, lifetime_seconds=COMMAND_SECONDS, idle_seconds=COMMAND_SECONDS
+    )
+    ops = [
+        connect("c1", "/ws/"),
+        text("c1", "spin"),
+        connect("c2", "/ws/"),
+        {"type": "wait", "seconds": COMMAND_SECONDS},
+    ]
+    events = await run_script(code := HOLDS_THE_LOOP, ops, limits, timeout=COMMAND_SECONDS, settle_timeout=1.5)
+    held = notes(events, "loop_held")
+    spinning = [n for n in held if n["client"] == "c1"][0]
+    assert (spinning["method"], spinning["line"]) == ("receive", 10)
+    assert "still running at line 10 (while True:)" in spinning["action"]
+    waiting = [n for n in held if n["client"] == "c2"][0]
+    assert waiting["state"] == "none" and (waiting["method"], waiting["line"]) == ("receive", 10)
+    assert "c2 opens a WebSocket to /ws/ while receive() (line 10) holds the event loop" == waiting["action"]
+    assert not of(events, "consumer.accept", client="c2")
+    end = final(events)
+    assert (end["reason"], end["what"]) == ("limit", "cpu")
+    assert end["detail"] == "the run used its 4 s of CPU: receive() was still running line 10 (while True:)"
+    assert code.splitlines()[9].strip() == "while True:"
+
+
+async def test_a_blocking_call_is_reported_while_it_blocks():
+    ops = [connect("c1", "/ws/"), text("c1", "sleep"), {"type": "wait", "seconds": 2}]
+    events = await run_script(HOLDS_THE_LOOP, ops, FAST, settle_timeout=1.5)
+    (held,) = notes(events, "loop_held")
+    assert (held["client"], held["method"], held["line"]) == ("c1", "receive", 12)
+    assert "receive() is still running at line 12 (time.sleep(60))" in held["action"]
+    assert not notes(events, "blocking")  # the after-the-fact note cannot come: the call never returned

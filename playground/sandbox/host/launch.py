@@ -15,6 +15,8 @@ from ..shared.limits import SandboxLimits
 from . import envbuild, policy, seccomp_filter, uids
 from .options import SandboxOptions
 
+NICE = "/usr/bin/nice"  # coreutils: lowers the priority, then execs the launcher in the same process
+
 
 class SandboxStartError(RuntimeError):
     """The sandbox could not be started; the message says why in words an operator can act on."""
@@ -111,6 +113,8 @@ async def launch(limits: SandboxLimits, options: SandboxOptions) -> Launched:
                 seccomp_fd=seccomp, info_fd=info_w, uid=slot.uid if slot else None,
             )  # fmt: skip
         env = {"MALLOC_ARENA_MAX": "1"} if mode == "development" else {}
+        if options.niceness:
+            argv = [NICE, "-n", str(options.niceness), *argv]  # nice execs the launcher: same process, lower priority
         process = await asyncio.create_subprocess_exec(
             *argv,
             stdin=subprocess.DEVNULL,

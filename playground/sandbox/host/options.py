@@ -28,11 +28,16 @@ class SandboxOptions:
     uid_base: int = 200_000
     uid_count: int = 10_000
     preload: str = PRELOAD_MINIMAL
+    # Learner code runs this much nicer than the site (0-19): under a run storm the kernel gives the web processes'
+    # requests the CPU first (nice 10 weighs about a tenth of nice 0), and a sandbox cannot raise its own priority.
+    niceness: int = 10
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "env_dir", Path(self.env_dir))
         if self.preload not in (PRELOAD_MINIMAL, PRELOAD_FULL):
             raise ValueError(f"preload must be {PRELOAD_MINIMAL!r} or {PRELOAD_FULL!r}")
+        if not 0 <= self.niceness <= 19:
+            raise ValueError("niceness must be between 0 and 19")
         if self.uid_base < 1000 or self.uid_count < 1:
             raise ValueError("uid_base must be >= 1000 and uid_count >= 1")
 

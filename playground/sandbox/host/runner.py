@@ -46,6 +46,7 @@ class Sandbox:
         self._output: collections.deque[tuple[float, int]] = collections.deque()
         self._output_total = 0
         self._sandbox_limit: str | None = None
+        self._sandbox_limit_detail = ""  # what the harness said about the limit it reported (e.g. the line running)
         self._loaded_at: float | None = None
         self._last_activity = time.monotonic()
         self._paused = False
@@ -188,6 +189,13 @@ class Sandbox:
             if not done:
                 return None
 
+    def queued(self) -> list[dict[str, Any]]:
+        """The events queued now, without waiting: after settle(), everything the consumers did before it."""
+        events = []
+        while not self._queue.empty():
+            events.append(self._queue.get_nowait())
+        return events
+
     async def events(self) -> AsyncIterator[dict[str, Any]]:
         """Every event in order, ending with `exit`."""
         while (event := await self.next_event()) is not None:
@@ -288,10 +296,11 @@ class Sandbox:
             return
         if kind == protocol.LIMIT:
             self._sandbox_limit = event["what"]
+            self._sandbox_limit_detail = event.get("detail") or ""
             return  # reported by _finish together with `exit`, once
         if kind == protocol.CONSUMER_ACCEPT:
             self._clients[event["client"]] = "open"
-        elif kind in (protocol.CONSUMER_CLOSE, protocol.CONSUMER_REJECT):
+        elif kind in (protocol.CONSUMER_CLOSE, protocol.CONSUMER_REJECT, protocol.CONSUMER_DROP):
             self._clients[event["client"]] = "closed"
         elif kind == protocol.ERROR:
             event["source"] = "sandbox"
@@ -328,6 +337,7 @@ class Sandbox:
         if self._finish_task is None:
             busiest_hit_limit = self._busiest_cpu >= self.limits.cpu_seconds - 0.75
             reason, what, detail = describe_exit(code, self._sandbox_limit, busiest_hit_limit, self.limits.cpu_seconds)
+            detail = self._sandbox_limit_detail if reason == "limit" and self._sandbox_limit_detail else detail
             self.finish(reason, what=what, detail=detail, code=128 - code if code < 0 else code)
 
     def _cpu_sample(self, total: float, busiest: float) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import linecache
+import os
 import re
 import sys
 import threading
@@ -31,6 +32,11 @@ EFFECTS = {
     "group_discard": "the channel stays in the group",
     "group_send": "nobody receives the message",
 }
+# What Daphne (4.2.3, default verbosity) says about a coroutine never awaited (checked in tests/playground/).
+DAPHNE_UNAWAITED = (
+    "Under Daphne at its default verbosity nothing is logged about it (Twisted's logging drops Python warnings; "
+    "daphne -v 2 shows the RuntimeWarning)"
+)
 AWAIT_NOT_CALLED = re.compile(r"object (method|function) can't be used in 'await' expression")
 AWAITED_NAME = re.compile(r"await\s+([A-Za-z_][\w.]*)\s*(?:$|#)")
 
@@ -75,9 +81,14 @@ class Diagnostics:
                 self.unawaited(coro)
             except Exception:  # noqa: BLE001 - a finalizer hook must never raise
                 pass
-            # The usual warning still reaches stderr, worded as Python words it without origin tracking.
+            # The usual warning still reaches the Output panel, worded as Python words it without origin tracking,
+            # but straight to the stderr descriptor: the note explains it, so it gets no "print()" trace row.
             qualname = getattr(coro, "__qualname__", "?")
-            warnings.warn(f"coroutine '{qualname}' was never awaited", RuntimeWarning, stacklevel=2, source=coro)
+            text = f"RuntimeWarning: coroutine '{qualname}' was never awaited\n"
+            try:
+                os.write(2, text.encode("utf-8", "backslashreplace"))
+            except OSError:
+                pass
 
         warnings._warn_unawaited_coroutine = hook  # type: ignore[attr-defined]
         sys.set_coroutine_origin_tracking_depth(ORIGIN_DEPTH)  # the loop thread; sync workers fall back below
@@ -109,7 +120,8 @@ class Diagnostics:
                 action=f"{written} called from sync code in {method}()",
                 evaluation=f"{name}() is async: called from a sync consumer it only returns a coroutine, "
                 "and nothing ever runs that coroutine",
-                result=f"{effect}. Wrap it: async_to_sync({call}){arguments} (from asgiref.sync import async_to_sync)",
+                result=f"{effect}. Wrap it: async_to_sync({call}){arguments} (from asgiref.sync import "
+                f"async_to_sync). {DAPHNE_UNAWAITED}",
             )  # fmt: skip
         else:
             self.note(
@@ -117,7 +129,7 @@ class Diagnostics:
                 action=f"{written} without await in {method}()",
                 evaluation=f"calling the async method {name}() only creates a coroutine; "
                 "it runs when awaited, and this one never was",
-                result=f"{effect}. Write await {written}",
+                result=f"{effect}. Write await {written}. {DAPHNE_UNAWAITED}",
             )  # fmt: skip
 
     def connect_returned(self, client: Any, consumer: Any, method: str) -> None:
@@ -127,8 +139,8 @@ class Diagnostics:
             action=f"{method}() returned without calling accept() or close()",
             evaluation="the WebSocket handshake stays pending: the browser waits for the server's answer, "
             "and nothing it sends reaches the consumer",
-            result=f"{client.id} is refused until the consumer accepts; a real server gives up after its handshake "
-            "timeout (Daphne: 5 s) and the browser sees close code 1006. Call accept() in connect()",
+            result=f"{client.id} waits. Daphne drops the connection when its handshake timeout runs out (5 s by "
+            "default; the playground does the same) and the browser sees close code 1006. Call accept() in connect()",
         )  # fmt: skip
 
     def send_before_accept(self, client: Any, method: str | None, line: int | None, call: str) -> None:
@@ -214,6 +226,41 @@ class Diagnostics:
             result="use await asyncio.sleep(...) instead of time.sleep(...), and run blocking work in a thread "
             "with sync_to_async or database_sync_to_async",
         )  # fmt: skip
+
+    def still_blocked(self, consumer: Any, method: str | None, line: int | None, seconds: float) -> None:
+        """From the watcher thread: a handler has held the event loop for a while and has not returned yet."""
+        client = next((c for c in list(self.clients.values()) if c.consumer is consumer), None)
+        source = linecache.getline(self.tracer.filename, line).strip() if line else ""
+        where = f" at line {line} ({short(source, 60)[1:-1]})" if source else ""
+        name = f"{method}()" if method else "a handler"
+        self.note(
+            "loop_held", client, method=method, line=line,
+            action=f"{name} is still running{where}: it has held the event loop for {seconds:.1f} s",
+            evaluation="until it returns nothing else in this process runs: no other consumer, no new client's "
+            "handshake, no timer. A Daphne process is frozen the same way: new connections are not even logged, "
+            "and it does not stop on SIGTERM",
+            result="an endless loop never returns (the playground ends the run at its CPU limit); a blocking call "
+            "returns when it is done. Use await asyncio.sleep(...), and run blocking work with sync_to_async",
+        )  # fmt: skip
+
+    def waiting(self, client: Any, op: dict[str, Any], consumer: Any, method: str | None, line: int | None,
+                seconds: float) -> None:  # fmt: skip
+        """From the op reader thread: a client's connect or frame that waits for the handler holding the loop."""
+        name = f"{method}()" if method else "a handler"
+        holder = f"{name} (line {line})" if line else name
+        if op.get("type") == "client.connect":
+            action = f"{client.id} opens a WebSocket to {client.path} while {holder} holds the event loop"
+            evaluation = (
+                "the request reaches the server, but no Python runs until the handler returns: Channels creates no "
+                "consumer and nobody answers the handshake (Daphne does not even log WSCONNECTING)"
+            )
+            result = f"{client.id} waits, connecting; it is handled once {name} returns, and never if it never does"
+        else:
+            payload = op.get("text") if "text" in op else "a binary frame"
+            action = f"{client.id} sends {short(payload)} while {holder} holds the event loop"
+            evaluation = "the frame is queued; no handler can run for it until the loop is free"
+            result = f"receive() runs for it once {name} returns, and never if it never does"
+        self.note("loop_held", client, method=method, line=line, action=action, evaluation=evaluation, result=result)
 
     def static_notes(self, code: str) -> None:
         """At load: statements like `self.accept` that name a method without calling it (they do nothing)."""

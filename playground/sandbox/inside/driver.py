@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,10 @@ class Client:
         self.pending = 0  # messages received but not yet dispatched
         self.var_order: list[str] = []
         self.failed = False
+        self.closed_by = "server"  # who started the close: "client" after a client.close op
+        self.refusal = ""  # why the handshake failed, in words, when it failed outside the consumer (no route)
+        self.offered: list[str] = [str(s) for s in op.get("subprotocols", [])]
+        self.unanswerable = False  # accept() chose a subprotocol the client did not offer: no handshake can complete
 
     @property
     def live(self) -> bool:
@@ -52,17 +57,20 @@ class Client:
 class Driver(Outgoing):
     """Owns the clients, the traced channel layer and the hooks into Channels; turns ops into ASGI messages."""
 
-    def __init__(self, tracer: Tracer, max_message_bytes: int) -> None:
+    def __init__(self, tracer: Tracer, max_message_bytes: int, handshake_timeout: float = 5.0) -> None:
         self.loaded: appload.LoadedApp | None = None  # set once the learner module has loaded
         self.tracer = tracer
         self.max_message_bytes = max_message_bytes
+        self.handshake_timeout = handshake_timeout
         self.clients: dict[str, Client] = {}
         self.channels: dict[str, Client] = {}
         self.layer: Any = None
         self.connections = 0
         self.pauser = Pauser(tracer)
         self.diagnostics = Diagnostics(tracer, self.clients)
-        self.lag = LagMonitor(tracer.filename, self.handler_running, self.diagnostics.blocked)
+        self.lag = LagMonitor(
+            tracer.filename, self.handler_running, self.diagnostics.blocked, self.diagnostics.still_blocked
+        )
 
     # -- setup ---------------------------------------------------------------------------------
     def install(self) -> None:
@@ -138,7 +146,7 @@ class Driver(Outgoing):
             if client is not None:
                 client.busy -= 1
             flush_output()
-        if client is not None and kind == "connect" and client.state == "connecting":
+        if client is not None and kind == "connect" and client.state == "connecting" and not client.unanswerable:
             self.diagnostics.connect_returned(client, consumer, method)
         if client is not None and kind == "connect" and client.state == "accepted":
             client.state = "open"
@@ -163,6 +171,20 @@ class Driver(Outgoing):
         return any(c.busy and c.live and not self.pauser.holds(c) for c in list(self.clients.values()))
 
     # -- ops from the host -----------------------------------------------------------------
+    def arriving(self, op: Any) -> None:
+        """On the op reader thread, before the loop takes `op`: a connect or frame that a handler holding the loop
+        keeps waiting is shown at once (a new client appears with its state), with who holds the loop."""
+        if not isinstance(op, dict) or op.get("type") not in (protocol.CLIENT_CONNECT, protocol.CLIENT_SEND):
+            return
+        held = self.lag.holding()
+        if held is None:
+            return
+        client = self.clients.get(str(op.get("client")))
+        if op["type"] == protocol.CLIENT_CONNECT and (client is None or client.state == "closed"):
+            client = Client(op, 0)  # a stand-in for the note: the real one is made when the loop takes the op
+        if client is not None:
+            self.diagnostics.waiting(client, op, *held)
+
     def handle(self, op: dict[str, Any]) -> None:
         """Apply one client op synchronously, so ops take effect in the order they arrived."""
         kind = op.get("type")
@@ -174,6 +196,14 @@ class Driver(Outgoing):
                 return
             self.connect(op)
         elif kind == protocol.CLIENT_SEND:
+            if client is not None and client.state in ("accepted", "open") and not client.live:
+                self.tracer.trace(
+                    "receive", client,
+                    action=f"{client.id} sends a frame",
+                    evaluation=f"no consumer runs for {client.id} any more, but the server keeps its socket open",
+                    result="the frame is dropped",
+                )  # fmt: skip
+                return
             if client is None or client.state not in ("accepted", "open") or not client.live:
                 why = {
                     "none": "the consumer has not accepted the connection yet",
@@ -189,10 +219,14 @@ class Driver(Outgoing):
                 message = {"type": "websocket.receive", "text": op["text"]}
             client.queue.put_nowait(message)
         elif kind == protocol.CLIENT_CLOSE:
+            if client is not None and (client.state in PENDING_STATES or not client.live):
+                self.leave(client, op.get("code", 1000))
+                return
             if client is None or client.state == "closed" or not client.live:
                 self.tracer.problem(client, f"{client_id} is not connected")
                 return
             code = op.get("code", 1000)
+            client.closed_by = "client"
             if client.state not in CLOSED_STATES:
                 self.tracer.emitter.emit(
                     {"type": protocol.CONSUMER_CLOSE, "client": client.id, "code": code, "reason": "", "by": "client"}
@@ -201,6 +235,30 @@ class Driver(Outgoing):
             client.queue.put_nowait({"type": "websocket.disconnect", "code": code})
         else:
             self.tracer.problem(None, f"unsupported operation {str(kind)[:40]!r}")
+
+    def leave(self, client: Client, code: int) -> None:
+        """A client leaves mid-handshake (it can only drop the connection: Daphne passes 1006 on) or leaves a socket
+        whose consumer has already stopped (the server answers its close frame with nobody to tell)."""
+        if client.state == "closed":
+            self.tracer.problem(client, f"{client.id} is not connected")
+            return
+        if client.state in PENDING_STATES:
+            code = 1006
+        self.tracer.emitter.emit(
+            {"type": protocol.CONSUMER_CLOSE, "client": client.id, "code": code, "reason": "", "by": "client"}
+        )
+        self.tracer.trace(
+            "close", client,
+            action=f"{client.id} leaves" + (" before the handshake completed" if code == 1006 else ""),
+            evaluation="a client cannot send a close frame before the handshake completes; it drops the connection"
+            if code == 1006 else "the server answers the close frame itself",
+            result=f"the connection ends with code {code}: {protocol.close_meaning(code)}",
+        )  # fmt: skip
+        if client.live:
+            client.state = "closing"
+            client.queue.put_nowait({"type": "websocket.disconnect", "code": code})
+        else:
+            client.state = "closed"
 
     def connect(self, op: dict[str, Any]) -> None:
         """Start Channels' ASGI app for a new client with a websocket scope."""
@@ -211,18 +269,41 @@ class Driver(Outgoing):
         client.queue.put_nowait({"type": "websocket.connect"})
         token = CURRENT_CLIENT.set(client)
         try:
-            client.task = asyncio.get_running_loop().create_task(self.run_client(client, self.scope_for(op, client)))
+            loop = asyncio.get_running_loop()
+            client.task = loop.create_task(self.run_client(client, self.scope_for(op, client)))
+            loop.call_later(self.handshake_timeout, self.handshake_deadline, client)
         finally:
             CURRENT_CLIENT.reset(token)
+
+    def handshake_deadline(self, client: Client) -> None:
+        """Daphne's handshake timeout: a connection neither accepted nor refused by now is dropped (not while paused,
+        so a learner can step through a handshake at their own pace)."""
+        if client.state not in PENDING_STATES:
+            return  # answered (or the client left) in time
+        if self.pauser.on:
+            asyncio.get_running_loop().call_later(self.handshake_timeout, self.handshake_deadline, client)
+            return
+        self.drop_handshake(client, self.handshake_timeout)
 
     def scope_for(self, op: dict[str, Any], client: Client) -> dict[str, Any]:
         """The websocket scope a real ASGI server would build for this connect."""
         subprotocols = [str(s) for s in op.get("subprotocols", [])]
-        headers = [(b"host", b"playground"), (b"origin", b"http://playground")]
-        headers += [
+        # Every handshake carries these; Daphne passes them on in the scope (tests/fidelity checks the names).
+        key = base64.b64encode(os.urandom(16))
+        headers = [
+            (b"host", b"playground"),
+            (b"upgrade", b"websocket"),
+            (b"connection", b"Upgrade"),
+            (b"sec-websocket-key", key),
+            (b"sec-websocket-version", b"13"),
+            (b"origin", b"http://playground"),
+        ]
+        given = [
             (str(k).lower().encode("latin-1", "replace"), str(v).encode("latin-1", "replace"))
             for k, v in op.get("headers", [])
         ]
+        replaced = {name for name, _ in given}  # a client's own Origin (or Host) replaces the default, once
+        headers = [(name, value) for name, value in headers if name not in replaced] + given
         if subprotocols:
             headers.append((b"sec-websocket-protocol", ", ".join(subprotocols).encode("latin-1", "replace")))
         path = op.get("path", "/")
@@ -266,6 +347,9 @@ class Driver(Outgoing):
             if not client.failed:
                 client.failed = True
                 self.tracer.error(client, None, exc)
+                if isinstance(exc, ValueError) and str(exc).startswith("No route found for path"):
+                    routes = ", ".join(self.loaded.routes) if self.loaded and self.loaded.routes else "none"
+                    client.refusal = f"no route matches {client.path} (routes: {routes})"
         finally:
             self.finish_client(client)
 

@@ -19,7 +19,8 @@ if TYPE_CHECKING:  # imported lazily at run time: the sandbox starts faster with
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 LINUX_CAPABILITY_VERSION_3 = 0x20080522
-THREAD_STACK_BYTES = 4 * 1024 * 1024  # the default 8 MiB per thread would eat the address-space limit
+THREAD_STACK_BYTES = 4 * 1024 * 1024
+MAX_QUEUED_OPS = 256  # ops read but not yet applied (a handler holds the loop); then the pipe fills up  # the default 8 MiB per thread would eat the address-space limit
 STATUS_FIELDS_ZERO = ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")
 
 
@@ -180,7 +181,7 @@ def main(argv: list[str]) -> None:
         os._exit(protocol.EXIT_OK)
     filename = clean_filename(op.get("filename"))
     tracer = tracing.Tracer(emitter, filename)
-    drv = driver.Driver(tracer, int(limits["max_message_bytes"]))
+    drv = driver.Driver(tracer, int(limits["max_message_bytes"]), float(limits.get("handshake_timeout_seconds", 5.0)))
     drv.install()
 
     def tracer_ref() -> tuple[tracing.Tracer, Any] | None:
@@ -207,6 +208,9 @@ def main(argv: list[str]) -> None:
     loaded = drv.loaded
     emitter.emit({"type": protocol.LOADED, "mode": loaded.mode, "consumers": loaded.consumers, "routes": loaded.routes})
     drv.diagnostics.static_notes(op["code"])
+    # From here on a CPU limit names the handler and line still running (module code keeps the kernel's default:
+    # a Python handler would run only after a long C call returns, leaving the kill to the hard limit a second later).
+    signal.signal(signal.SIGXCPU, lambda signum, frame: cpu_exhausted(drv, frame, int(limits["cpu_seconds"])))
     import asyncio
 
     try:
@@ -225,16 +229,33 @@ def main(argv: list[str]) -> None:
     os._exit(protocol.EXIT_OK)
 
 
+def cpu_exhausted(drv: Driver, frame: Any, cpu_seconds: int) -> None:
+    """SIGXCPU (RLIMIT_CPU's soft limit): report the limit with the learner's method and line running, then end."""
+    filename = drv.tracer.filename
+    while frame is not None and frame.f_code.co_filename != filename:
+        frame = frame.f_back
+    where = ""
+    if frame is not None:
+        import linecache
+
+        source = linecache.getline(filename, frame.f_lineno).strip()[:60]
+        where = f": {frame.f_code.co_name}() was still running line {frame.f_lineno} ({source})"
+    drv.tracer.emitter.limit("cpu", f"the run used its {cpu_seconds} s of CPU{where}")
+
+
 async def serve(drv: Driver, in_fd: int, limits: dict[str, int], pending: bytes = b"") -> None:
-    """Read ops from the host without blocking the loop and apply them in order; stop or EOF ends the run."""
+    """Read ops from the host on a thread and apply them in order on the loop; stop or EOF ends the run.
+
+    The thread keeps reading while a handler holds the loop, so a client that connects meanwhile is shown (waiting)
+    at once; at most MAX_QUEUED_OPS wait for the loop, after which the pipe fills and the host notices."""
     import asyncio
+    import threading
 
     loop = asyncio.get_running_loop()
     finished: asyncio.Future[None] = loop.create_future()
-    buffer = bytearray(pending)
     max_line = 8 * int(limits["max_message_bytes"]) + 65536
-    os.set_blocking(in_fd, False)
     tracer = drv.tracer
+    room = threading.Semaphore(MAX_QUEUED_OPS)
 
     def stop() -> None:
         os._exit(protocol.EXIT_OK)  # the host kills the namespace anyway; never wait for learner tasks
@@ -247,16 +268,13 @@ async def serve(drv: Driver, in_fd: int, limits: dict[str, int], pending: bytes 
         idle = await drv.settle(timeout)
         tracer.emitter.emit({"type": protocol.SYNCED, "id": str(op.get("id", ""))[:64], "idle": idle})
 
-    def handle_line(line: bytes) -> None:
-        try:
-            op = json.loads(line)
-        except ValueError:
+    def handle_op(op: Any) -> None:
+        room.release()
+        if op is None:
             tracer.problem(None, "the sandbox received an operation that is not JSON")
             return
         kind = op.get("type") if isinstance(op, dict) else None
-        if kind == protocol.STOP:
-            stop()
-        elif kind == protocol.SYNC:
+        if kind == protocol.SYNC:
             loop.create_task(sync(op))
         elif kind == protocol.PAUSE and isinstance(op.get("on"), bool):
             drv.pauser.set(op["on"])
@@ -265,25 +283,31 @@ async def serve(drv: Driver, in_fd: int, limits: dict[str, int], pending: bytes 
         else:
             drv.handle(op)
 
-    def drain_pending() -> None:
-        while (end := buffer.find(b"\n")) >= 0:
-            line = bytes(buffer[:end])
-            del buffer[: end + 1]
-            handle_line(line)
+    def read_ops() -> None:
+        buffer = bytearray(pending)
+        while True:
+            while (end := buffer.find(b"\n")) >= 0:
+                line = bytes(buffer[:end])
+                del buffer[: end + 1]
+                try:
+                    op = json.loads(line)
+                except ValueError:
+                    op = None
+                if isinstance(op, dict) and op.get("type") == protocol.STOP:
+                    stop()
+                drv.arriving(op)  # while a handler holds the loop, says what this op waits for
+                room.acquire()
+                loop.call_soon_threadsafe(handle_op, op)
+            if len(buffer) > max_line:
+                tracer.problem(None, "an operation exceeded the size limit")
+                stop()
+            try:
+                chunk = os.read(in_fd, 1 << 16)
+            except InterruptedError:
+                continue
+            if not chunk:
+                stop()
+            buffer.extend(chunk)
 
-    def on_readable() -> None:
-        try:
-            chunk = os.read(in_fd, 1 << 16)
-        except (BlockingIOError, InterruptedError):
-            return
-        if not chunk:
-            stop()
-        buffer.extend(chunk)
-        drain_pending()
-        if len(buffer) > max_line:
-            tracer.problem(None, "an operation exceeded the size limit")
-            stop()
-
-    loop.add_reader(in_fd, on_readable)
-    loop.call_soon(drain_pending)
+    threading.Thread(target=read_ops, name="playground-ops", daemon=True).start()
     await finished

@@ -15,6 +15,7 @@ from .tracing import HARNESS_DIRS
 BLOCKING_THRESHOLD_SECONDS = 0.1  # a handler that runs this long without awaiting gets a note
 TICK_SECONDS = 0.025  # how often the loop beats (and the watcher looks) while a handler runs
 SAMPLE_AFTER_SECONDS = BLOCKING_THRESHOLD_SECONDS / 2  # a late beat this late: note where the loop thread stands
+HELD_NOTICE_SECONDS = 1.0  # a hold this long is reported while it lasts (an endless loop, a long sleep)
 
 # (consumer or None, method, line, seconds the loop was held)
 Report = Callable[[Any, "str | None", "int | None", float], None]
@@ -23,10 +24,12 @@ Report = Callable[[Any, "str | None", "int | None", float], None]
 class LagMonitor:
     """Beats on the loop while a handler runs; a watcher thread samples late beats to report the holding line."""
 
-    def __init__(self, filename: str, running: Callable[[], bool], report: Report) -> None:
+    def __init__(self, filename: str, running: Callable[[], bool], report: Report, still_held: Report) -> None:
         self.filename = filename
         self.running = running  # is some handler running (not held by pause)?
-        self.report = report
+        self.report = report  # a hold that has ended, from the loop
+        self.still_held = still_held  # a hold still going on, from the watcher thread
+        self.noticed = -1.0  # the `expected` whose ongoing hold was already reported by the watcher
         self.loop_thread = threading.get_ident()
         self.beating = False
         self.expected = 0.0  # monotonic time of the next beat
@@ -89,6 +92,28 @@ class LagMonitor:
                 found = self.where()
                 if found is not None:
                     self.sample = (expected, *found)
+            late = time.monotonic() - expected
+            sample = self.sample
+            if (
+                late >= HELD_NOTICE_SECONDS
+                and self.noticed != expected
+                and sample is not None
+                and sample[0] == expected
+            ):
+                self.noticed = expected
+                self.still_held(sample[1], sample[2], sample[3], late + TICK_SECONDS)
+
+    def holding(self) -> tuple[Any, str | None, int | None, float] | None:
+        """From any thread: (consumer, method, line, seconds) of a handler holding the loop right now, else None."""
+        expected = self.expected
+        late = time.monotonic() - expected
+        if not self.beating or late < BLOCKING_THRESHOLD_SECONDS:
+            return None
+        sample = self.sample
+        found = sample[1:] if sample is not None and sample[0] == expected else self.where()
+        if found is None:
+            return None
+        return found[0], found[1], found[2], late + TICK_SECONDS
 
     def where(self) -> tuple[Any, str, int] | None:
         """(consumer, method, line) of the learner code the loop thread runs; None when the harness holds it."""

@@ -80,11 +80,20 @@ def trace_dispatch(tracer: Any, client: Any, consumer: Any, kind: str, method: s
         )  # fmt: skip
     elif kind == "disconnect":
         code = message.get("code")
+        who = client.id if client else "a client"
+        by = client.closed_by if client is not None else "server"
+        if by == "client":
+            action = f"{who} closes the connection with code {code}"
+            evaluation = (
+                f"Daphne answers {who}'s close frame with code 1000 (it does not echo the client's code); "
+                f"Channels leaves the class-level groups and calls {method}({code})"
+            )
+        else:
+            action = f"the connection of {who} is closed (code {code})"
+            evaluation = f"Channels leaves the class-level groups and calls {method}({code})"
         tracer.trace(
-            "disconnect", client, method=method, line=line,
-            action=f"the connection of {client.id if client else 'a client'} is closed (code {code})",
-            evaluation=f"Channels leaves the class-level groups and calls {method}({code})",
-            result=f"code {code} means {close_meaning(code)}; the consumer is discarded once {method}() returns",
+            "disconnect", client, method=method, line=line, action=action, evaluation=evaluation,
+            result=f"code {code} means {close_meaning(code, by)}; the consumer is discarded once {method}() returns",
         )  # fmt: skip
     else:
         tracer.trace(

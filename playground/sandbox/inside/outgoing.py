@@ -12,6 +12,7 @@ from .tracing import CURRENT_METHOD, Tracer
 
 CLOSED_STATES = ("closing", "closed")
 PENDING_STATES = ("none", "connecting")  # the handshake has not been answered yet
+NOT_ACCEPTED = "Socket has not been accepted, so cannot send over it"
 
 
 def outgoing_call(message: Any) -> tuple[str | None, str]:
@@ -64,6 +65,9 @@ class Outgoing:
                 tracer.problem(client, f"accept() called while the connection is {client.state}", method)
                 return
             subprotocol = message.get("subprotocol")
+            if subprotocol is not None and subprotocol not in client.offered:
+                self.unanswerable(client, subprotocol, method, line)
+                return
             client.state = "accepted"
             event: dict[str, Any] = {"type": protocol.CONSUMER_ACCEPT, "client": client.id, "subprotocol": subprotocol}
             if message.get("headers"):
@@ -83,15 +87,25 @@ class Outgoing:
         else:
             tracer.problem(client, f"the consumer sent an unknown ASGI message type {short(kind)}", method)
 
+    def unanswerable(self, client: Any, subprotocol: Any, method: str | None, line: int | None) -> None:
+        """Daphne's WebSocket library (Autobahn) will not answer with a subprotocol the client did not offer: the
+        handshake never completes and Daphne's handshake timeout drops it (tests/fidelity/test_daphne_claims.py)."""
+        client.unanswerable = True
+        self.tracer.trace(
+            "reject", client, method=method, line=line,
+            action=f"accept({subprotocol!r})",
+            evaluation=f"{client.id} did not offer {short(subprotocol, 40)}, so the server cannot complete the "
+            "handshake with it (Autobahn: protocol accepted must be from the list client sent or None)",
+            result=f"{client.id} never opens: the handshake stays pending until the server's handshake timeout "
+            f"(Daphne: 5 s) drops it; a browser reports close code 1006: {close_meaning(1006)}",
+        )  # fmt: skip
+
     def on_frame(self, client: Any, message: dict[str, Any], method: str | None, line: int | None) -> None:
         """One outgoing WebSocket frame."""
         tracer = self.tracer
         if client.state in PENDING_STATES:
-            tracer.problem(
-                client, "send() before accept(): the handshake has not completed, the frame is dropped", method
-            )
             self.diagnostics.send_before_accept(client, method, line, outgoing_call(message)[1])
-            return
+            raise ValueError(NOT_ACCEPTED)  # Daphne's own error (daphne/ws_protocol.py, handle_reply): send() raises
         if client.state not in ("accepted", "open"):
             tracer.problem(client, f"send() after the connection is {client.state}: the frame is dropped", method)
             return
@@ -161,20 +175,71 @@ class Outgoing:
             )  # fmt: skip
             client.queue.put_nowait({"type": "websocket.disconnect", "code": code})
 
+    def drop_handshake(self, client: Any, seconds: float) -> None:
+        """The handshake timeout ran out: Daphne closes the TCP connection with no HTTP answer; disconnect(1006) runs."""
+        reason = f"no accept() or close() within {seconds:g} s: Daphne's handshake timeout dropped the connection"
+        self.tracer.emitter.emit({"type": protocol.CONSUMER_DROP, "client": client.id, "reason": reason})
+        client.state = "closed"
+        self.tracer.trace(
+            "reject", client,
+            action=f"{seconds:g} s passed and the consumer neither accepted nor refused {client.id}",
+            evaluation=f"Daphne's handshake timeout ({seconds:g} s by default) drops the TCP connection without any "
+            "HTTP answer and logs WSDISCONNECT (no WSREJECT, no 403)",
+            result=f"{client.id} never opens: a browser reports close code 1006"
+            + ("; Channels then calls disconnect(1006)" if client.live else " (its application has already returned)"),
+        )  # fmt: skip
+        if client.live:
+            client.queue.put_nowait({"type": "websocket.disconnect", "code": 1006})
+
     def finish_client(self, client: Any) -> None:
         """The consumer has stopped: close what is still open, as a real server would, and say why."""
-        if client.state in PENDING_STATES:
-            status = 500 if client.failed else 403
-            self.tracer.emitter.emit({"type": protocol.CONSUMER_REJECT, "client": client.id, "status": status})
-            client.state = "closed"
+        if client.channel_name:
+            self.channels.pop(client.channel_name, None)
+        if client.state in PENDING_STATES and not client.failed:
+            # Daphne answers nothing when the application returns mid-handshake (daphne/server.py,
+            # application_checker); its handshake timeout drops the connection later (tests/fidelity).
             self.tracer.trace(
                 "reject", client,
-                action="the consumer stopped before accept()" + (" (it raised an exception)" if client.failed else ""),
-                evaluation=f"the server refuses the WebSocket handshake with HTTP {status}",
-                result=f"{client.id} never opens: {close_meaning(status)}",
+                action="the application returned without accept() or close()",
+                evaluation="nothing answers the WebSocket handshake: it stays pending until the server's handshake "
+                "timeout (Daphne: 5 s) drops the connection, without an HTTP answer",
+                result=f"{client.id} never opens; a browser reports close code 1006: {close_meaning(1006)}",
             )  # fmt: skip
+            return
+        if client.state in PENDING_STATES:
+            status = 500  # only an exception reaches here: an application that simply returned is answered nothing
+            event = {"type": protocol.CONSUMER_REJECT, "client": client.id, "status": status}
+            if client.refusal:
+                event["reason"] = client.refusal
+            self.tracer.emitter.emit(event)
+            client.state = "closed"
+            if client.refusal:
+                self.tracer.trace(
+                    "reject", client,
+                    action=f"{client.id} asks for {client.path}: {client.refusal}",
+                    evaluation="URLRouter raises ValueError: No route found for path; Daphne answers the handshake with "
+                    "HTTP 500 and logs the exception (ERROR Exception inside application)",
+                    result=f"{client.id} never opens: a browser sees close code 1006 and no reason. Fix the client's "
+                    "path or add a route to websocket_urlpatterns",
+                )  # fmt: skip
+            else:
+                self.tracer.trace(
+                    "reject", client,
+                    action="the consumer stopped before accept() (it raised an exception)",
+                    evaluation=f"the server refuses the WebSocket handshake with HTTP {status}",
+                    result=f"{client.id} never opens: {close_meaning(status)}",
+                )  # fmt: skip
+        elif client.state in ("accepted", "open") and not client.failed:
+            # Daphne closes nothing when the application returns (daphne/server.py, application_checker).
+            self.tracer.trace(
+                "close", client,
+                action="the consumer stopped without calling close()",
+                evaluation="the server does not close the socket for it: it stays open with no consumer behind it",
+                result=f"{client.id} stays connected; what it sends is dropped until it leaves",
+            )  # fmt: skip
+            return
         elif client.state in ("accepted", "open"):
-            code = 1011 if client.failed else 1000
+            code = 1011
             self.tracer.emitter.emit(
                 {"type": protocol.CONSUMER_CLOSE, "client": client.id, "code": code, "reason": "", "by": "server"}
             )
@@ -186,8 +251,6 @@ class Outgoing:
                 result=f"{client.id} sees close code {code}: {close_meaning(code)}",
             )  # fmt: skip
         client.state = "closed"
-        if client.channel_name:
-            self.channels.pop(client.channel_name, None)
 
 
 def _text(value: Any) -> str:

@@ -146,6 +146,13 @@ class Tracer:
                     shown[name] = safe_repr(attrs[name])
         return shown
 
+    def vars_of(self, client: Any) -> dict[str, str]:
+        """describe_vars, or nothing when the consumer changes under a note written from another thread."""
+        try:
+            return self.describe_vars(client)
+        except Exception:  # noqa: BLE001 - e.g. the loop thread adding an attribute while a watcher reads them
+            return {}
+
     def trace(
         self,
         kind: str,
@@ -174,7 +181,7 @@ class Tracer:
             "evaluation": clip(evaluation, limit),
             "result": clip(result, limit),
             "state": client.state if client is not None else "none",
-            "vars": self.describe_vars(client),
+            "vars": self.vars_of(client),
             "groups": list(client.groups) if client is not None else [],
             **({"topic": topic} if topic else {}),
         }

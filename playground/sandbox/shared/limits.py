@@ -34,6 +34,9 @@ class SandboxLimits:
     max_clients: int = 20  # WebSocket clients connected at the same time (Sandbox.send)
     max_code_bytes: int = 256 * KIB  # learner source size (Sandbox.load, the one check on every path)
     start_timeout_seconds: float = 10.0  # a sandbox that is not ready by then is killed
+    # Inside the sandbox, as Daphne does it: a handshake neither accepted nor refused by then is dropped (Daphne's
+    # --websocket_connect_timeout, 5 s by default, enforced by Autobahn's openHandshakeTimeout).
+    handshake_timeout_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):

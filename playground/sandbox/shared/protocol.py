@@ -23,9 +23,10 @@ CLIENT_CLOSE = "client.close"
 CONSUMER_ACCEPT = "consumer.accept"
 CONSUMER_SEND = "consumer.send"
 CONSUMER_CLOSE = "consumer.close"  # `by: "client"` when the server answers a client's close frame
-CONSUMER_REJECT = "consumer.reject"
+CONSUMER_REJECT = "consumer.reject"  # an HTTP answer to the handshake: 403 (close() before accept()) or 500
+CONSUMER_DROP = "consumer.drop"  # no answer at all: the server's handshake timeout closed the TCP connection
 CLIENT_OPS = (CLIENT_CONNECT, CLIENT_SEND, CLIENT_CLOSE)
-CONSUMER_EVENTS = (CONSUMER_ACCEPT, CONSUMER_SEND, CONSUMER_CLOSE, CONSUMER_REJECT)
+CONSUMER_EVENTS = (CONSUMER_ACCEPT, CONSUMER_SEND, CONSUMER_CLOSE, CONSUMER_REJECT, CONSUMER_DROP)
 
 # Host -> inside operations besides client traffic.
 LOAD = "load"
@@ -56,6 +57,8 @@ STATUS = "status"  # {"state": "starting" | "running" | "stopped", "reason", "re
 LIVE = "live"  # {"url"}: the run's live endpoint
 EVENTS = "events"  # {"events": [trace rows]}
 BATCH = "batch"  # {"messages": [page messages]}: a flood, in order
+ATTACH = "attach"  # {"run"}: a reloaded page asks to show its run, still going, again
+ATTACHED = "attached"  # {"run", "replay"}: it does; status, live URL and the trace so far follow
 RUN_STATES = ("starting", "running", "stopped")
 
 TRACE_KINDS = (
@@ -70,7 +73,7 @@ RESUMED_BY = ("step", "unpause", "cancelled")
 # `topic` of a `note` trace row: which diagnostic wrote it (see diagnose.py).
 NOTE_TOPICS = (
     "pending_handshake", "unawaited", "await_without_call", "await_sync_result", "not_called", "blocking",
-    "group_send_type", "group_send_handler", "send_before_accept",
+    "group_send_type", "group_send_handler", "send_before_accept", "loop_held",
 )  # fmt: skip
 # A client's connection state in trace rows, and how the visualizer and lessons label it.
 STATE_LABELS = {
@@ -108,12 +111,13 @@ CLOSE_CODES = {
 }
 
 
-def close_meaning(code: Any) -> str:
-    """What a close code (or a refused handshake's HTTP status) means, in plain words."""
+def close_meaning(code: Any, by: str = "server") -> str:
+    """What a close code (or a refused handshake's HTTP status) means, in plain words; `by` says who chose it."""
     if code in CLOSE_CODES:
         return CLOSE_CODES[code]
     if isinstance(code, int) and 4000 <= code <= 4999:
-        return "application-defined (4000-4999): your consumer chose it, so its meaning is yours to document"
+        chooser = "the client chose it" if by == "client" else "your consumer chose it"
+        return f"application-defined (4000-4999): {chooser}, so its meaning is yours to document"
     if isinstance(code, int) and 3000 <= code <= 3999:
         return "registered for libraries and frameworks (3000-3999)"
     return "not a standard close code"
@@ -187,7 +191,8 @@ FIELDS: dict[str, Fields] = {
     CONSUMER_ACCEPT: {"client": (_STR, True), "subprotocol": (_OPT_STR, False), "headers": (_LIST, False)},
     CONSUMER_SEND: {"client": (_STR, True), "text": (_STR, False), "bytes": (_STR, False)},
     CONSUMER_CLOSE: {"client": (_STR, True), "code": (_INT, True), "reason": (_STR, False), "by": (_STR, True)},
-    CONSUMER_REJECT: {"client": (_STR, True), "status": (_INT, True)},
+    CONSUMER_REJECT: {"client": (_STR, True), "status": (_INT, True), "reason": (_STR, False)},
+    CONSUMER_DROP: {"client": (_STR, True), "reason": (_STR, False)},
     ERROR: {
         "client": (_OPT_STR, False),
         "method": (_OPT_STR, False),

@@ -1,5 +1,5 @@
 // The client panel: one card per simulated WebSocket client, with its own message log.
-import { CLIENT_CLOSE, CLIENT_CONNECT, CLIENT_SEND, CONSUMER_ACCEPT, CONSUMER_CLOSE, CONSUMER_REJECT, CONSUMER_SEND } from "../protocol.js";
+import { CLIENT_CLOSE, CLIENT_CONNECT, CLIENT_SEND, CONSUMER_ACCEPT, CONSUMER_CLOSE, CONSUMER_DROP, CONSUMER_REJECT, CONSUMER_SEND } from "../protocol.js";
 
 // One formatter for every log row: toLocaleTimeString() builds a new one per call, which a flood of frames feels.
 const TIME_FORMAT = new Intl.DateTimeFormat(undefined, { timeStyle: "medium" });
@@ -114,11 +114,27 @@ export class ClientPanel {
       if (message.bytes !== undefined) this.log(client, "received", "binary", base64Size(message.bytes), message.bytes);
       else this.log(client, "received", "text", byteSize(message.text), message.text);
     }
-    if (message.type === CONSUMER_CLOSE || message.type === CONSUMER_REJECT) {
+    if (message.type === CONSUMER_CLOSE || message.type === CONSUMER_REJECT || message.type === CONSUMER_DROP) {
       this.setState(client, "closed");
-      const what = message.type === CONSUMER_CLOSE ? `code ${message.code}` : `refused (HTTP ${message.status})`;
-      this.log(client, "received", "close", 0, `${what}${message.explanation ? ` · ${message.explanation}` : ""}`);
+      const what = {
+        [CONSUMER_CLOSE]: message.by === "client" ? `closed by you (code ${message.code})` : `closed by the server (code ${message.code})`,
+        [CONSUMER_REJECT]: `refused (HTTP ${message.status})`,
+        [CONSUMER_DROP]: "dropped: no answer to the handshake",
+      }[message.type];
+      const direction = message.type === CONSUMER_CLOSE && message.by === "client" ? "sent" : "received";
+      this.log(client, direction, "close", 0, what, message.explanation);
     }
+  }
+
+  // A client of a run the page showed before a reload: its card comes back under its own name, in its state.
+  adopt(id, path, state) {
+    const number = Number(/^c(\d+)$/.exec(id)?.[1]);
+    if (!number || this.clients.has(id)) return;
+    const highest = this.counter;
+    this.counter = number - 1;
+    const client = this.add(path, "");
+    this.counter = Math.max(highest, number);
+    this.setState(client, state);
   }
 
   closeAll() {
@@ -127,15 +143,19 @@ export class ClientPanel {
     }
   }
 
-  log(client, direction, frame, size, data) {
-    const entry = { direction, frame, size, data, time: new Date() };
+  // `why` (optional) explains the entry on a full-width line under it: the Data column is too narrow for sentences.
+  log(client, direction, frame, size, data, why = "") {
+    const entry = { direction, frame, size, data, why, time: new Date() };
     client.entries.push(entry);
     // Append one row instead of redrawing the log: a flood of messages stays linear.
     const row = this.row(client, entry);
     if (!row) return;
     const body = client.card.querySelector(".client-log tbody");
     body.append(row);
-    if (body.childElementCount > LOG_ROWS) body.firstElementChild.remove();
+    while (body.querySelectorAll("tr:not(.log-why)").length > LOG_ROWS) {
+      body.firstElementChild.remove();
+      if (body.firstElementChild?.classList.contains("log-why")) body.firstElementChild.remove();
+    }
   }
 
   render(client) {
@@ -165,7 +185,16 @@ export class ClientPanel {
       pre.textContent = data;  // textContent: whatever the consumer sent is never parsed as HTML
       cell.append(pre);
       row.append(cell);
-      return row;
+      if (!entry.why) return row;
+      const why = document.createElement("tr");
+      why.className = "log-why";
+      const text = document.createElement("td");
+      text.colSpan = 5;
+      text.textContent = entry.why;
+      why.append(text);
+      const both = document.createDocumentFragment();
+      both.append(row, why);
+      return both;
     }
   }
 }

@@ -1,0 +1,19 @@
+"""The site's URLs plus the benchmarks' floor, `/bench/base/`."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import include, path
+
+
+def base_page(request: HttpRequest) -> HttpResponse:
+    """The floor: the site's base template and middleware, no query of the view's own."""
+    return render(request, "base.html", {})
+
+
+urlpatterns = [path("bench/base/", base_page), path("", include("config.urls"))]
+
+handler403 = "config.views.permission_denied"
+handler404 = "config.views.page_not_found"
+handler500 = "config.views.server_error"

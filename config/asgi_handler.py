@@ -1,0 +1,43 @@
+"""Django's ASGI handler with sync views served in one thread hop instead of one per middleware.
+
+Under ASGI, Django runs the middleware chain in async mode: each MiddlewareMixin middleware then hands its
+process_request and process_response to a thread, and a sync-only middleware hands the rest of the chain back to the
+event loop, so one request of a sync view crossed between the loop and a thread some 16 times
+(bench/request_profile_RESULTS.md has the figures). Every page view of this site is sync; the health checks are
+async. So a request whose view is sync runs the whole sync chain in one thread, as WSGI would; a request whose view is
+async keeps Django's async chain and stays on the event loop.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, sync_to_async
+from django.core.handlers.asgi import ASGIHandler
+from django.core.handlers.base import BaseHandler
+from django.http import HttpRequest, HttpResponseBase
+from django.urls import Resolver404, get_resolver
+
+
+class OneHopASGIHandler(ASGIHandler):
+    """An ASGIHandler whose sync views run with the middleware in one sync_to_async call."""
+
+    def __init__(self) -> None:
+        super().__init__()  # the async chain, for async views
+        self.sync_handler = BaseHandler()
+        self.sync_handler.load_middleware(is_async=False)
+
+    async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
+        if view_is_async(request):
+            return await super().get_response_async(request)
+        response: HttpResponseBase = await sync_to_async(self.sync_handler.get_response, thread_sensitive=True)(request)
+        return response
+
+
+def view_is_async(request: HttpRequest) -> bool:
+    """Whether the URL routes to an async view (an unknown URL is answered by the sync chain's 404)."""
+    try:
+        match: Any = get_resolver().resolve(request.path_info)
+    except Resolver404:
+        return False
+    return iscoroutinefunction(match.func)
