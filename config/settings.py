@@ -302,6 +302,8 @@ CHALLENGE_TEST_SECONDS = float(env_int("CHALLENGE_TEST_SECONDS", 10))
 CHALLENGE_GRADING_PARALLEL = env_int("CHALLENGE_GRADING_PARALLEL", 2)
 CHALLENGE_GRADES_PER_MINUTE = env_int("CHALLENGE_GRADES_PER_MINUTE", 6)
 CHALLENGE_CONCURRENT_GRADES = env_int("CHALLENGE_CONCURRENT_GRADES", 1)
+# The trace rows kept of each failed test's run for the step-through (the learner's latest grading only).
+CHALLENGE_TRACE_ROWS = env_int("CHALLENGE_TRACE_ROWS", 2000)
 
 # Drafts (playground/drafts.py): a learner's code is kept per starter as they type, for this many starters at most,
 # saved at most this many times a minute (the page saves once typing pauses); its size limit is the run's

@@ -16,6 +16,7 @@ urlpatterns = [
     path("lessons/", include("lessons.urls")),
     path("quizzes/", include("quizzes.urls")),
     path("playground/", include("playground.urls")),
+    path("challenges/", include("challenges.urls")),
     path("dashboard/", include("dashboards.urls")),
     path("admin/", admin.site.urls),
 ]

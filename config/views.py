@@ -1,4 +1,4 @@
-"""Site-wide pages: home, the course outline (lessons with quiz scores) and the friendly error pages.
+"""Site-wide pages: home, the course outline (lessons with quiz scores and challenges) and the friendly error pages.
 
 Pages that draw on several apps live here, above them all: the outline needs quiz scores, and lessons must not import
 quizzes (quizzes build on lessons).
@@ -29,7 +29,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 def outline(request: HttpRequest) -> HttpResponse:
-    """The course in order, with the visitor's progress and best quiz scores on each topic."""
+    """The course in order, with the visitor's progress, best quiz scores and challenge statuses on each topic."""
+    from challenges.loader import get_challenges
+    from challenges.progress import statuses_of
     from lessons.catalogue import get_catalogue
     from lessons.learner_progress import load_progress
     from lessons.links import outline_links
@@ -38,7 +40,12 @@ def outline(request: HttpRequest) -> HttpResponse:
     entries = outline_links(get_catalogue())
     progress = load_progress(request)
     scores = scores_by_topic(request)
-    return render(request, "lessons/outline.html", {"entries": entries, "progress": progress, "scores": scores})
+    mine = statuses_of(request.user)
+    challenges: dict[str, list[object]] = {}
+    for challenge in get_challenges().challenges:
+        challenges.setdefault(challenge.topic, []).append((challenge, mine.get(challenge.slug)))
+    context = {"entries": entries, "progress": progress, "scores": scores, "challenges": challenges}
+    return render(request, "lessons/outline.html", context)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

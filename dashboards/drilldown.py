@@ -8,6 +8,8 @@ from datetime import datetime
 
 from django.utils.safestring import SafeString, mark_safe
 
+from challenges.models import Submission
+from dashboards.challenge_stats import challenge_title
 from lessons.catalogue import MODE_LABELS, get_catalogue
 from lessons.models import ModeVisit
 from playground.models import Run
@@ -79,7 +81,7 @@ def attempt_views(user_id: int) -> list[AttemptView]:
 
 
 def timeline(user_id: int) -> list[tuple[datetime, str]]:
-    """Lesson visits, quiz attempts and playground runs of one learner, newest first."""
+    """Lesson visits, quiz attempts, challenge gradings and playground runs of one learner, newest first."""
     visits = ModeVisit.objects.filter(user_id=user_id).order_by("-last_seen")[:TIMELINE_LENGTH]
     entries = [
         (visit.last_seen, f"read {topic_title(visit.topic)} · {MODE_LABELS.get(visit.mode, visit.mode)}")
@@ -90,6 +92,17 @@ def timeline(user_id: int) -> list[tuple[datetime, str]]:
         entries.append((attempt.started_at, f"started the {title} quiz ({mode})"))
         if attempt.finished_at:
             entries.append((attempt.finished_at, f"finished the {title} quiz: {attempt.score_percent:.0f}%"))
+    gradings = Submission.objects.filter(learner_id=user_id, finished_at__isnull=False).order_by("-started_at")
+    for grading in gradings.only("challenge", "started_at", "finished_at", "passed", "passed_tests", "total_tests")[
+        :TIMELINE_LENGTH
+    ]:
+        verdict = "all passed" if grading.passed else f"{grading.passed_tests} of {grading.total_tests} passed"
+        entries.append(
+            (
+                grading.finished_at or grading.started_at,
+                f"ran the tests of “{challenge_title(grading.challenge)}”: {verdict}",
+            )
+        )
     for run in Run.objects.filter(learner_id=user_id).order_by("-started_at")[:TIMELINE_LENGTH]:
         ending = f" ({run.get_end_reason_display().lower()})" if run.end_reason else ""
         entries.append((run.started_at, f"ran {run.starter or 'own code'} in the playground{ending}"))

@@ -46,6 +46,12 @@ DESCRIBE = {
     "run_started": lambda u, d: f"{u} started a playground run ({d.get('starter') or 'own code'})",
     "run_ended": lambda u, d: f"{u}'s run ended ({run_reason(d.get('reason'))})",
     "run_error": lambda u, d: f"{u}'s code raised: {d.get('message')}",
+    "challenge_graded": lambda u, d: (
+        f"{u} passed all {d.get('total_tests')} tests of “{d.get('title')}”"
+        if d.get("passed")
+        else f"{u} ran the tests of “{d.get('title')}”: {d.get('passed_tests')} of {d.get('total_tests')} passed"
+    ),
+    "challenge_hint": lambda u, d: f"{u} opened hint {d.get('number')} of the challenge “{d.get('title')}”",
 }
 
 

@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from challenges.loader import get_challenges
+from challenges.progress import statuses as challenge_statuses
 from cohorts.models import Cohort, Membership
 from lessons.catalogue import Topic, get_catalogue
 from lessons.models import ModeVisit, TopicCompletion
@@ -29,6 +31,11 @@ class Cell:
     failed_attempts: int = 0
     hints: int = 0
     runs: int = 0
+    challenges: int = 0  # the topic's challenges
+    challenges_tried: int = 0
+    challenges_passed: int = 0
+    challenge_attempts: int = 0
+    challenge_hints: int = 0
 
 
 @dataclass
@@ -57,7 +64,7 @@ class LearnerRow:
 
 
 def cell_html(cell: Cell) -> str:
-    """One matrix cell: modes seen, completion, best score, hints and runs (every value is ours or escaped)."""
+    """One matrix cell: modes seen, completion, best score, hints, runs and challenges (every value is ours or escaped)."""
     done = ' class="done"' if cell.completed else ""
     parts = [f'<td data-topic="{escape(cell.topic)}"{done}>{cell.modes_seen}/{cell.mode_total}']
     if cell.completed:
@@ -68,6 +75,16 @@ def cell_html(cell: Cell) -> str:
         parts.append(f' <span title="hints used">{cell.hints}h</span>')
     if cell.runs:
         parts.append(f' <span title="playground runs">▶{cell.runs}</span>')
+    if cell.challenges_tried or cell.challenge_hints:
+        title = (
+            f"challenges passed of the topic's {cell.challenges}: {cell.challenge_attempts} gradings, "
+            f"{cell.challenge_hints} challenge hints"
+        )
+        passed = ' class="challenges-passed"' if cell.challenges_passed == cell.challenges else ""
+        parts.append(
+            f' <span title="{title}" data-challenges{passed}>◆{cell.challenges_passed}/{cell.challenges}'
+            f'<span class="visually-hidden"> challenges passed, {cell.challenge_attempts} gradings</span></span>'
+        )
     parts.append("</td>")
     return "".join(parts)
 
@@ -131,6 +148,19 @@ def build_matrix(cohort: Cohort, only_user: int | None = None) -> tuple[list[Top
             cell.runs += count
         rows[user_id].run_errors_recently += errors
         rows[user_id].last_activity = max(filter(None, [rows[user_id].last_activity, last]))
+    challenge_topics = {challenge.slug: challenge.topic for challenge in get_challenges().challenges}
+    for row in rows.values():
+        for topic_slug in challenge_topics.values():
+            if topic_slug in row.cells:
+                row.cells[topic_slug].challenges += 1
+    for (user_id, slug), status in challenge_statuses(ids).items():
+        if (topic := challenge_topics.get(slug)) and (cell := _cell(rows, user_id, topic)):
+            cell.challenges_tried += status.attempts > 0
+            cell.challenges_passed += status.passes > 0
+            cell.challenge_attempts += status.attempts
+            cell.challenge_hints += status.hints_used
+        if status.last_graded and user_id in rows:
+            rows[user_id].last_activity = max(filter(None, [rows[user_id].last_activity, status.last_graded]))
     for row in rows.values():
         row.flags = stuck_flags(row)
     return topics, list(rows.values())

@@ -20,6 +20,7 @@ urlpatterns = [
     path("cohorts/<id:pk>/export/answers.csv", views.export_answers, name="export-answers"),
     path("cohorts/<id:pk>/questions/<slug:topic>/", views.question_statistics, name="questions"),
     path("cohorts/<id:pk>/questions/<slug:topic>/export.csv", views.export_questions, name="export-questions"),
+    path("cohorts/<id:pk>/challenges/", views.challenge_failures, name="challenges"),
     path("join/<str:code>/", views.join, name="join"),
     path("my-cohorts/", views.my_cohorts, name="my-cohorts"),
     path("my-cohorts/<id:pk>/leave/", views.leave, name="leave"),

@@ -18,7 +18,7 @@ from accounts.roles import is_instructor
 from cohorts.access import cohorts_taught_by, learner_ids
 from cohorts.models import Cohort, Membership
 from config.requests import AuthenticatedHttpRequest
-from dashboards import drilldown, exports, feed, removals, services
+from dashboards import challenge_stats, drilldown, exports, feed, removals, services
 from dashboards.charts import activity_per_day, completion_per_topic
 from dashboards.forms import CohortForm, CoInstructorForm, RotateForm
 from dashboards.progress_matrix import build_matrix, sort_and_filter
@@ -131,7 +131,7 @@ def parse_id(raw: str | None) -> int | None:
 
 @instructor_required
 def learner_detail(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
-    """One learner's timeline: attempts with answers, hints and time, and playground runs with replays."""
+    """One learner's timeline: attempts with answers, hints and time, challenges, and playground runs with replays."""
     cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
     membership = get_object_or_404(
         Membership.objects.select_related("user"), cohort=cohort, user_id=user_id, role=Membership.Role.LEARNER
@@ -146,6 +146,7 @@ def learner_detail(request: HttpRequest, pk: int, user_id: int) -> HttpResponse:
         "learner": membership.user,
         "attempts": drilldown.attempt_views(user_id),
         "runs": runs,
+        "challenges": challenge_stats.learner_challenges(user_id),
         "timeline": drilldown.timeline(user_id),
     }
     return render(request, "dashboards/learner.html", context)
@@ -272,6 +273,14 @@ def question_statistics(request: HttpRequest, pk: int, topic: str) -> HttpRespon
         "topics": get_catalogue().topics,
     }
     return render(request, "dashboards/questions.html", context)
+
+
+@instructor_required
+def challenge_failures(request: HttpRequest, pk: int) -> HttpResponse:
+    """Which challenge tests the cohort's learners fail most, counted by learners."""
+    cohort = services.get_cohort_for_instructor_or_404(request.user, pk)
+    rows = challenge_stats.test_failures(learner_ids(cohort))
+    return render(request, "dashboards/challenges.html", {"cohort": cohort, "rows": rows})
 
 
 @instructor_required

@@ -1,7 +1,7 @@
 // The playground page: editor, run/stop over /ws/playground/, output console, client panel, live URL.
 import { ClientPanel } from "./playground/clients.js";
-import { createEditor } from "./playground/editor.js";
 import { setUpDrafts } from "./playground/drafts.js";
+import { createEditor } from "./playground/editor.js";
 import { setUpCopyButtons } from "./copy.js";
 import { connectWithRetry } from "./reconnect.js";
 import * as protocol from "./protocol.js";
@@ -56,7 +56,7 @@ function sayError(message, line) {
     from = match.index + match[0].length;
   }
   entry.append(message.slice(from));
-  if (line && from === 0) entry.append(" ", lineButton(line));  // no frame of the learner's file to click
+  if (line) entry.append(" ", lineButton(line));
 }
 
 // Errors where the eye is: a mark in the editor's gutter and the last line of the error beside Run.

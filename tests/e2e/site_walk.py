@@ -21,6 +21,9 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from playwright.sync_api import Page, expect
 
+from challenges.loader import get_challenges
+from challenges.models import GradingRun, Submission
+from challenges.services import reveal_hint
 from dashboards.demo import make_demo_cohort
 from dashboards.services import create_cohort
 from lessons.catalogue import get_catalogue
@@ -48,6 +51,35 @@ class Seeded:
     finished: object
     run: Run
     stats_topic: str
+    grading_run: GradingRun
+
+
+WALKED_CHALLENGE = "shout-echo"
+
+
+def seed_challenge(learner) -> GradingRun:
+    """A graded challenge with a passed, a failed visible and a failed hidden test, and the failed runs' traces."""
+    challenge = get_challenges().get(WALKED_CHALLENGE)
+    now = timezone.now()
+    results = [
+        {"test": challenge.tests[0].name, "hidden": False, "passed": True, "reason": "passed", "expected": None,
+         "got": None, "seconds": 0.41, "first_wrong": None},
+        {"test": challenge.tests[1].name, "hidden": False, "passed": False,
+         "reason": "step 4 (line 14): ann got a send that does not match",
+         "expected": {"client": "ann", "kind": "send", "text": "HELLO"},
+         "got": {"client": "ann", "kind": "send", "text": "hello"}, "seconds": 0.83, "first_wrong": 6},
+        {"test": challenge.hidden_tests[0].name, "hidden": True, "passed": False,
+         "reason": "step 6: expected send for ann, got nothing within 2 s", "seconds": 2.4, "first_wrong": 9},
+    ]  # fmt: skip
+    submission = Submission.objects.create(
+        learner=learner, challenge=challenge.slug, code=challenge.known_wrong[0].code,
+        content_hash=challenge.content_hash, started_at=now, finished_at=now, passed=False, passed_tests=1,
+        total_tests=len(results), seconds=3.64, results=results,
+    )  # fmt: skip
+    events = list(get_catalogue().get(WALKED_TOPIC).trace.events)
+    GradingRun.objects.create(submission=submission, position=2, events=events, first_wrong_step=len(events) // 2)
+    reveal_hint(learner, challenge)
+    return GradingRun.objects.create(submission=submission, position=1, events=events, first_wrong_step=3)
 
 
 def seed() -> Seeded:
@@ -80,7 +112,8 @@ def seed() -> Seeded:
         event_count=len(topic.trace.events),
     )
     stats_topic = get_catalogue().topics[0].slug  # every demo learner has activity in the first topics
-    return Seeded(learner, instructor, cohort, other_cohort, practice, test, finished, run, stats_topic)
+    grading_run = seed_challenge(learner)
+    return Seeded(learner, instructor, cohort, other_cohort, practice, test, finished, run, stats_topic, grading_run)
 
 
 def in_own_thread(work: Callable[[], T]) -> T:
@@ -105,6 +138,9 @@ def anonymous_pages(data: Seeded) -> list[tuple[str, str]]:
         ("playground-chat-room", f"/playground/{topic.starter}/"),
         ("quiz-start", f"/quizzes/{WALKED_TOPIC}/"),
         ("replay-shared", f"/playground/runs/{data.run.pk}/?share={data.run.share_token}"),
+        ("challenges", "/challenges/"),
+        ("challenges-hard", "/challenges/?difficulty=hard"),
+        ("challenge", f"/challenges/{WALKED_CHALLENGE}/"),
         ("login", "/accounts/login/"),
         ("signup", "/accounts/signup/"),
         ("password-reset", "/accounts/password/reset/"),
@@ -126,6 +162,9 @@ def learner_pages(data: Seeded) -> list[tuple[str, str]]:
         ("quiz-review", f"/quizzes/attempt/{data.finished.pk}/review/"),
         ("replay-own", f"/playground/runs/{data.run.pk}/"),
         ("my-runs", "/playground/runs/"),
+        ("challenges-status", "/challenges/"),
+        ("challenge-results", f"/challenges/{WALKED_CHALLENGE}/"),
+        ("challenge-run", f"/challenges/runs/{data.grading_run.pk}/"),
         ("my-cohorts", "/dashboard/my-cohorts/"),
         ("join", f"/dashboard/join/{data.other_cohort.join_code}/"),
         ("password-change", "/accounts/password/change/"),
@@ -142,6 +181,8 @@ def instructor_pages(data: Seeded) -> list[tuple[str, str]]:
         ("cohort-learner", f"/dashboard/cohorts/{cohort}/learners/{data.learner.pk}/"),
         ("question-statistics", f"/dashboard/cohorts/{cohort}/questions/{data.stats_topic}/"),
         ("replay-instructor", f"/playground/runs/{data.run.pk}/"),
+        ("cohort-challenges", f"/dashboard/cohorts/{cohort}/challenges/"),
+        ("challenge-run-instructor", f"/challenges/runs/{data.grading_run.pk}/"),
     ]
 
 
