@@ -56,7 +56,7 @@ function sayError(message, line) {
     from = match.index + match[0].length;
   }
   entry.append(message.slice(from));
-  if (line) entry.append(" ", lineButton(line));
+  if (line && from === 0) entry.append(" ", lineButton(line));  // no frame of the learner's file to click
 }
 
 // Errors where the eye is: a mark in the editor's gutter and the last line of the error beside Run.
