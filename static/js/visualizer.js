@@ -5,7 +5,7 @@ import { STATE_LABELS } from "./protocol.js";
 // Used live on the playground page (events arrive as "playground:event") and on replay pages.
 
 const TRACKER_WINDOW = 12;  // steps shown up to the current one in the variable tracker
-const LANES_WINDOW = 40;  // events drawn up to the current one in the lanes diagram
+const LANES_WINDOW = 14;  // events drawn up to the current one: the diagram fits its 22rem box, lane names in view
 const TABLE_WINDOW = 100;  // execution-table rows kept in the page around the current step
 const TABLE_MARGIN = 20;  // the window moves when the current step comes this close to its edge
 

@@ -217,6 +217,10 @@ def test_stepping_a_chat_room_keeps_code_line_table_row_and_tracker_column_on_on
     # The header stays above the rows however far the table is scrolled.
     assert page.locator("#playground").evaluate(ON_SCREEN)["tableHeader"]
     assert page.locator(".viz-table-scroll").evaluate("(el) => el.scrollTop") > 0
+    # The lanes draw the last steps whole, their lane names in view.
+    lanes = viz.get_by_test_id("lanes")
+    assert lanes.evaluate("(el) => el.scrollHeight <= el.clientHeight")
+    expect(lanes.locator(".lane-text").last).to_have_text("42 send")
 
     # The client panel has room to read frames.
     data_width = first.locator(".client-log th").nth(4).evaluate("(el) => el.getBoundingClientRect().width")
