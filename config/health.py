@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+import os
 import time
 import weakref
 from collections.abc import Awaitable, Callable
@@ -35,6 +36,9 @@ def probe_connection_params() -> dict[str, Any]:
     for sync_only in ("cursor_factory", "context"):  # a sync cursor class; adapters of Django's sync connection
         params.pop(sync_only, None)
     params.setdefault("connect_timeout", max(1, settings.HEALTHZ_CHECK_SECONDS))
+    # Named apart from the requests' connections, so an operator (and tests/test_db_pool.py) can tell the one connection
+    # readiness keeps per process from those Django opens per request or pools.
+    params["application_name"] = f"{os.environ.get('PGAPPNAME') or 'academy'} readiness"
     return params
 
 

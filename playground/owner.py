@@ -17,6 +17,7 @@ from channels.exceptions import ChannelFull
 from django.conf import settings
 from django.urls import reverse
 
+from config.layer import quietly
 from playground.models import Run
 from playground.run.records import close_run
 from playground.run.session import RunSession
@@ -93,7 +94,8 @@ class RunOwner:
         await asyncio.wait([pump])
         if self.waiting_for_a_page:
             self.waiting_for_a_page.cancel()
-        await self.channel_layer.send(self.channel_name, {"type": "run.ended"})
+        # With the layer down the socket is closing with 4012 anyway; a warning, not a task's traceback.
+        await quietly(self.channel_layer.send(self.channel_name, {"type": "run.ended"}), "queueing the run's end")
 
     async def run_ended(self, message: dict[str, Any]) -> None:
         """The run is recorded; an owner with no socket of its own has nothing left to do (see the subclasses)."""

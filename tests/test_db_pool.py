@@ -78,7 +78,9 @@ def test_daphne_keeps_no_connection_without_the_pool_and_a_bounded_pool_with_it(
         deadline = time.monotonic() + 15  # the last request's connection closes just after its response
         while not kept[0] <= (after := connections_of(app_name)) <= kept[1] and time.monotonic() < deadline:
             time.sleep(0.1)
+        readiness_connections = connections_of(f"{app_name} readiness")
         server.stop()
     assert statuses == [200] * len(statuses)
     assert kept[0] <= after <= kept[1]  # none kept past its request, or the pool's, between its minimum and maximum
     assert 0 < seen[0] <= most
+    assert readiness_connections <= 1  # /healthz keeps one of its own per process, named apart (config/health.py)
