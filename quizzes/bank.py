@@ -20,9 +20,12 @@ from playground.sandbox.shared import protocol
 DIFFICULTIES = ("easy", "medium", "hard")
 KINDS = ("single", "multiple", "code")
 QUESTION_KEYS = {"id", "difficulty", "kind", "stem", "choices", "answer", "hints", "solution", "mistakes", "verify"}
-CHOICE_KEYS = {"key", "text", "feedback", "mistake"}
+CHOICE_KEYS = {"key", "text", "feedback", "mistake", "claim", "no_claim"}
+CLAIM_KEYS = ("expect", "forbid")
 VERIFY_OPS = set(protocol.CLIENT_OPS)
 VERIFY_EVENTS = {*protocol.CONSUMER_EVENTS, protocol.ERROR, protocol.OUTPUT}
+EXCEPTION = "exception"  # pattern field of an `error` event: the raised type, by class name or dotted path
+CONTAINS = "contains"  # {contains: text}: a pattern value that matches a string holding the text
 ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
@@ -40,6 +43,8 @@ class Choice:
     text_html: str
     feedback_html: str
     mistake: str
+    claim: MappingProxyType[str, Any] | None = None  # expect/forbid patterns the verify run shows if this were true
+    no_claim: str = ""  # why no event of the run can show this distractor's claim
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,7 @@ class Question:
     hints: tuple[str, ...]
     solution: tuple[str, ...]
     mistakes: tuple[str, ...]
-    verify: MappingProxyType[str, Any] | None  # consumer source, script, expect, forbid: plain YAML data
+    verify: MappingProxyType[str, Any] | None  # consumer source, script (and the old form's expect, forbid)
 
     @property
     def is_multiple(self) -> bool:
@@ -133,7 +138,9 @@ class QuizFileReader:
             if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
                 self.error(item.line_of(key), f"{where}.{key}", "must be a non-empty list of text")
             lists[key] = tuple(inline_markdown(v) for v in value) if isinstance(value, list) else ()
-        verify = self.read_verify(item, where)
+        verify = self.read_verify(item, where, choices)
+        if verify is not None and len(self.errors) == before:
+            self.check_claims_cover_choices(item, where, choices, answer)
         if len(self.errors) > before:
             return None
         return Question(
@@ -178,13 +185,73 @@ class QuizFileReader:
             if not isinstance(feedback, str) or not feedback.strip():
                 self.error(choice.line_of("feedback"), f"{field}.feedback", "is required")
                 continue
+            no_claim = choice.get("no_claim", "")
+            if not isinstance(no_claim, str) or ("no_claim" in choice and not no_claim.strip()):
+                self.error(choice.line_of("no_claim"), f"{field}.no_claim", "must say why no event can show the claim")
+                continue
+            if "claim" in choice and "no_claim" in choice:
+                self.error(choice.line_of("claim"), f"{field}.claim", "a choice has a claim or a no_claim, not both")
+                continue
+            claim = self.read_claim(choice, field) if "claim" in choice else None
             choices[key] = Choice(
                 key=key,
                 text_html=inline_markdown(str(text)),
                 feedback_html=inline_markdown(feedback),
                 mistake=str(choice.get("mistake", "")),
+                claim=claim,
+                no_claim=no_claim.strip(),
             )
         return choices
+
+    def read_claim(self, choice: LineDict, field: str) -> MappingProxyType[str, Any] | None:
+        """A choice's claim: events in order (`expect`) and/or events that must not happen (`forbid`), not empty."""
+        claim, field, line = choice["claim"], f"{field}.claim", choice.line_of("claim")
+        if not isinstance(claim, LineDict) or not claim or set(claim) - set(CLAIM_KEYS):
+            self.error(line, field, "must be a mapping with expect and/or forbid")
+            return None
+        if not any(isinstance(claim[key], list) and claim[key] for key in claim):
+            self.error(line, field, "is empty: a claim every run satisfies proves nothing")
+            return None
+        valid = True
+        for key in claim:
+            steps = claim[key]
+            if not isinstance(steps, LineList) or not steps:
+                self.error(claim.line_of(key), f"{field}.{key}", "must be a non-empty list of event patterns")
+                valid = False
+                continue
+            for index, pattern in enumerate(steps):
+                problem = pattern_problem(pattern, expected=key == "expect")
+                if problem:
+                    self.error(steps.line_of(index), f"{field}.{key}[{index}]", problem)
+                    valid = False
+        return MappingProxyType(as_plain(claim)) if valid else None
+
+    def check_claims_cover_choices(
+        self, item: LineDict, where: str, choices: dict[str, Choice], answer: list[str]
+    ) -> None:
+        """A verify block in the claim form ties the run to the key: the key is claimed, distractors refutable."""
+        claimed = {key: choice.claim for key, choice in choices.items() if choice.claim is not None}
+        line, field = item.line_of("verify"), f"{where}.verify"
+        if not claimed and not any(choice.no_claim for choice in choices.values()):
+            return  # the old form: the block's own expect/forbid (read_verify requires them)
+        if {"expect", "forbid"} & set(item["verify"]):
+            self.error(line, field, "with choice claims, expect and forbid belong in the keyed choice's claim")
+        if item["kind"] != "code":
+            self.error(line, field, "choice claims are for code questions")
+        for key, choice in choices.items():
+            if choice.claim is None and not choice.no_claim:
+                self.error(line, field, f"choice {key!r} needs a claim (or a no_claim saying why none can be run)")
+        for key in answer:
+            if key in choices and choices[key].claim is None:
+                self.error(line, field, f"the keyed choice {key!r} needs a claim the run proves")
+        if not set(claimed) - set(answer):
+            self.error(line, field, "at least one distractor needs a claim the run refutes")
+        seen: dict[str, str] = {}
+        for key, claim in claimed.items():
+            text = repr(dict(claim))
+            if text in seen:
+                self.error(line, field, f"choices {seen[text]!r} and {key!r} make the same claim")
+            seen.setdefault(text, key)
 
     def read_answer(self, item: LineDict, where: str, choices: dict[str, Choice]) -> list[str]:
         answer = item["answer"]
@@ -202,18 +269,22 @@ class QuizFileReader:
                 self.error(line, f"{where}.answer", f"choice {key!r} is keyed correct but carries a mistake note")
         return answer
 
-    def read_verify(self, item: LineDict, where: str) -> MappingProxyType[str, Any] | None:
+    def read_verify(self, item: LineDict, where: str, choices: dict[str, Choice]) -> MappingProxyType[str, Any] | None:
         verify = item.get("verify")
-        if verify is None:
-            return None
         field = f"{where}.verify"
+        claimed = any(choice.claim is not None or choice.no_claim for choice in choices.values())
+        if verify is None:
+            if claimed:
+                self.error(item.line, field, "choice claims need a verify block to run")
+            return None
         line = item.line_of("verify")
+        required = {"consumer", "script"} if claimed else {"consumer", "script", "expect"}
         if (
             not isinstance(verify, LineDict)
-            or not {"consumer", "script", "expect"} <= set(verify)
+            or not required <= set(verify)
             or set(verify) - {"consumer", "script", "expect", "forbid"}
         ):
-            self.error(line, field, "needs consumer, script and expect (and optionally forbid)")
+            self.error(line, field, "needs consumer, script and expect (and optionally forbid), or choice claims")
             return None
         if not isinstance(verify["consumer"], str):
             self.error(verify.line_of("consumer"), f"{field}.consumer", "must be Python source text")
@@ -229,6 +300,8 @@ class QuizFileReader:
             ("expect", VERIFY_EVENTS, "type"),
             ("forbid", VERIFY_EVENTS, "type"),
         ):
+            if key != "script" and claimed:
+                continue  # check_claims_cover_choices says these belong in the keyed claim
             steps = verify.get(key, LineList())
             if not isinstance(steps, LineList) or (key != "forbid" and not steps):
                 self.error(verify.line_of(key), f"{field}.{key}", "must be a non-empty list")
@@ -241,6 +314,23 @@ class QuizFileReader:
                         f"must be a mapping whose {name} is one of {', '.join(sorted(allowed))}",
                     )
         return MappingProxyType(as_plain(verify))
+
+
+def pattern_problem(pattern: Any, expected: bool) -> str:
+    """What is wrong with one claim pattern ("" if nothing): an event type, plain values or {contains: text}."""
+    if not isinstance(pattern, dict) or pattern.get("type") not in VERIFY_EVENTS:
+        return f"must be a mapping whose type is one of {', '.join(sorted(VERIFY_EVENTS))}"
+    for name, value in pattern.items():
+        if isinstance(value, dict):
+            if set(value) != {CONTAINS} or not isinstance(value[CONTAINS], str) or not value[CONTAINS]:
+                return f"{name}: a mapping value must be {{{CONTAINS}: non-empty text}}"
+        elif value is not None and not isinstance(value, (str, int)):
+            return f"{name}: must be text, a number, null or {{{CONTAINS}: text}}"
+    if EXCEPTION in pattern and (pattern["type"] != protocol.ERROR or not isinstance(pattern[EXCEPTION], str)):
+        return f"{EXCEPTION} names the type of an error event's exception"
+    if expected and pattern["type"] == protocol.ERROR and EXCEPTION not in pattern:
+        return f"an expected error must name its {EXCEPTION} type (any error would match)"
+    return ""
 
 
 def check_against_catalogue(

@@ -147,3 +147,108 @@ def test_bank_quiz_for_unknown_topic_is_named(content):
     with pytest.raises(CatalogueError) as excinfo:
         load_bank(content, load_catalogue(content))
     assert any("no topic has the slug 'ghost'" in str(error) for error in excinfo.value.errors)
+
+
+CLAIMED_QUESTION = """\
+  - id: alpha-code
+    difficulty: easy
+    kind: code
+    stem: Does it accept?
+    choices:
+      - key: a
+        text: "Yes"
+        feedback: Yes.
+        claim:
+          expect: [{type: consumer.accept, client: c1}]
+      - key: b
+        text: "No, it raises"
+        feedback: No.
+        mistake: Misreading.
+        claim:
+          expect: [{type: error, client: c1, exception: KeyError}]
+          forbid: [{type: consumer.accept, client: c1}]
+      - key: c
+        text: "It logs a warning"
+        feedback: No.
+        mistake: Misreading.
+        no_claim: "Warnings are not events of the run."
+    answer: [a]
+    hints: [Read.]
+    solution: [It accepts.]
+    mistakes: [Reading wrong.]
+    verify:
+      consumer: 'x = 1'
+      script: [{type: client.connect, client: c1, path: /ws/}]
+"""
+
+
+def test_bank_reads_choice_claims(content):
+    (content / "quizzes" / "alpha.yaml").write_text("questions:\n" + GOOD_QUESTION + CLAIMED_QUESTION)
+    question = load_bank(content, load_catalogue(content)).questions["alpha-code"]
+    assert question.choices["a"].claim == {"expect": [{"type": "consumer.accept", "client": "c1"}]}
+    assert question.choices["c"].claim is None and question.choices["c"].no_claim.startswith("Warnings")
+    assert set(question.verify) == {"consumer", "script"}
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (  # a claim every run satisfies: empty
+            lambda q: q.replace("          expect: [{type: consumer.accept, client: c1}]\n", "          expect: []\n"),
+            "alpha-code.choices[0].claim: is empty: a claim every run satisfies proves nothing",
+        ),
+        (
+            lambda q: q.replace(
+                "        claim:\n          expect: [{type: consumer.accept, client: c1}]\n", "        claim: {}\n"
+            ),
+            "alpha-code.choices[0].claim: must be a mapping with expect and/or forbid",
+        ),
+        (
+            lambda q: q.replace("exception: KeyError}", "}"),
+            "alpha-code.choices[1].claim.expect[0]: an expected error must name its exception type",
+        ),
+        (
+            lambda q: q.replace(
+                "{type: consumer.accept, client: c1}]\n      - key: b", "{type: consumer.hug}]\n      - key: b"
+            ),
+            "alpha-code.choices[0].claim.expect[0]: must be a mapping whose type is one of",
+        ),
+        (
+            lambda q: q.replace("exception: KeyError}", "exception: KeyError, message: {contains: ''}}"),
+            "alpha-code.choices[1].claim.expect[0]: message: a mapping value must be {contains: non-empty text}",
+        ),
+        (
+            lambda q: (
+                q.replace("answer: [a]", "answer: [c]")
+                .replace("        mistake: Misreading.\n        no_claim", "        no_claim")
+                .replace(
+                    '      - key: a\n        text: "Yes"\n        feedback: Yes.\n',
+                    '      - key: a\n        text: "Yes"\n        feedback: Yes.\n        mistake: No.\n',
+                )
+            ),
+            "alpha-code.verify: the keyed choice 'c' needs a claim the run proves",
+        ),
+        (
+            lambda q: q.replace('        no_claim: "Warnings are not events of the run."\n', ""),
+            "alpha-code.verify: choice 'c' needs a claim (or a no_claim saying why none can be run)",
+        ),
+        (
+            lambda q: q + "      expect: [{type: consumer.accept}]\n",
+            "alpha-code.verify: with choice claims, expect and forbid belong in the keyed choice's claim",
+        ),
+        (
+            lambda q: q.replace(
+                "          expect: [{type: error, client: c1, exception: KeyError}]\n          forbid: [{type: consumer.accept, client: c1}]\n",
+                "          expect: [{type: consumer.accept, client: c1}]\n",
+            ),
+            "alpha-code.verify: choices 'a' and 'b' make the same claim",
+        ),
+        (
+            lambda q: q.split("    verify:")[0],
+            "alpha-code.verify: choice claims need a verify block to run",
+        ),
+    ],
+)
+def test_bank_rejects_malformed_or_vacuous_claims(content, change, expected):
+    messages = bank_errors(content, "questions:\n" + GOOD_QUESTION + change(CLAIMED_QUESTION))
+    assert any(expected in message for message in messages), messages
