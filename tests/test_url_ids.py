@@ -33,7 +33,12 @@ from tests.factories import make_cohort, make_user
 OUT_OF_RANGE_IDS = ["0", str(2**63), "9999999999999999999999999"]
 # Django's admin parses its own object ids (and answers a missing one with a redirect); it is not the project's.
 NOT_PROJECT_ROUTES = ("admin/",)
-OTHER_PARAMETERS = {"topic": "consumer-lifecycle", "slug": "consumer-lifecycle", "code": "no-such-code"}
+OTHER_PARAMETERS = {
+    "topic": "consumer-lifecycle",
+    "slug": "consumer-lifecycle",
+    "code": "no-such-code",
+    "step": "2",  # a step of a trace, not a database id
+}
 PARAMETER = re.compile(r"<(?:(?P<converter>\w+):)?(?P<name>\w+)>")
 
 
