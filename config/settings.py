@@ -277,8 +277,9 @@ PLAYGROUND_HEARTBEAT_SECONDS = env_int("PLAYGROUND_HEARTBEAT_SECONDS", 10)
 # A live client waits this long for the learner's consumer to answer; kept under Daphne's own handshake timeout
 # (--websocket_connect_timeout, 5 s), so the client gets an answer (4404) rather than a dropped connection.
 PLAYGROUND_LIVE_HANDSHAKE_SECONDS = env_int("PLAYGROUND_LIVE_HANDSHAKE_SECONDS", 3)
-# "minimal" (~15 MB per idle sandbox; routed consumers load in ~70 ms) or "full" (~27 MB; ~12 ms).
-PLAYGROUND_SANDBOX_PRELOAD = os.environ.get("PLAYGROUND_SANDBOX_PRELOAD", "minimal")
+# "full" (~27 MB per idle sandbox; routed consumers load in ~12 ms, so a 10-test challenge grades in ~0.2 s) or
+# "minimal" (~15 MB; ~70 ms per load, and django.urls imported again in every fresh sandbox: bench/challenge_RESULTS.md).
+PLAYGROUND_SANDBOX_PRELOAD = os.environ.get("PLAYGROUND_SANDBOX_PRELOAD", "full")
 # Learner code runs at this nice level (0-19) so that a run storm leaves the CPU to page requests first.
 PLAYGROUND_SANDBOX_NICENESS = env_int("PLAYGROUND_SANDBOX_NICENESS", 10)
 PLAYGROUND_SANDBOX_ENV = Path(os.environ.get("PLAYGROUND_SANDBOX_ENV", BASE_DIR / ".sandbox-env"))
