@@ -149,15 +149,12 @@ NOTES = """
   playing the script 75 to 115 ms (median; up to 440 ms). Stopping no longer counts: a test's sandbox is killed while
   the next test runs. With preload=minimal, loading is 0.7 to 1.8 s per test (django.urls imported in every fresh
   sandbox), which is why preload=full (PLAYGROUND_SANDBOX_PRELOAD) is the setting that matters most.
-- Loading ahead takes loading out of a test's turn. Measured three times on the loaded machine: p95 lower every time
-  (1278 against 2299 ms and 1370 against 1754 ms in the two bench runs here; interleaved gradings at load average 38 to
-  45 gave medians of 3.3 s against 3.6 s), p50 lower in two of the three (947 against 1561 ms, but 1062 against 928 ms
-  in the run above). Within this machine's noise, it mostly cuts the slow tail.
-- The goal (p95 <= 1 s) is missed here because the 2-core machine is shared with other engineers' test suites
-  (see the load average above: 15 to 45 runnable processes for 2 cores while these figures were taken). On the quiet
-  machine, bench/sandbox_RESULTS.md measured a full-preload load at 12 ms, which puts 10 tests at roughly
-  5 x (~20 ms of script) + one 12 ms load = 0.1 to 0.3 s. Re-run `make bench` on a quiet machine before taking these
-  figures as the machine's.
+- Loading ahead takes loading out of a test's turn: on the quiet machine (2026-12-07) p95 205 against 300 ms (first
+  two rows); on the loaded machine it mostly cut the slow tail (1278 against 2299 ms).
+- The goal is met from a pool with a warm sandbox per test and from cold sandboxes with preload=full (the default
+  since 2026-12-07), and missed with the site's pool of PLAYGROUND_POOL_SIZE (2): after two warm sandboxes the other
+  eight tests start cold while the pool's refill starts two more, which compete with them for the two cores. A pool
+  that pauses its refill while a grading runs, or a larger pool on a server that grades, is the next step.
 """
 
 
