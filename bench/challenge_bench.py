@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import os
 import statistics
@@ -64,14 +65,15 @@ async def scenario(rounds: int, pool_size: int, options: SandboxOptions, ahead: 
             if pool:
                 await pool.wait_full(60)
             started = time.perf_counter()
-            results = await grade(
-                challenge.tests,
-                challenge.solution,
-                acquire,
-                parallel=settings.CHALLENGE_GRADING_PARALLEL,
-                test_seconds=settings.CHALLENGE_TEST_SECONDS,
-                ahead=ahead,
-            )
+            async with pool.refill_paused() if pool else contextlib.nullcontext():  # as challenges.services grades
+                results = await grade(
+                    challenge.tests,
+                    challenge.solution,
+                    acquire,
+                    parallel=settings.CHALLENGE_GRADING_PARALLEL,
+                    test_seconds=settings.CHALLENGE_TEST_SECONDS,
+                    ahead=ahead,
+                )
             times.append(time.perf_counter() - started)
             failed = [r.reason for r in results if not r.passed]
             if failed:

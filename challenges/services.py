@@ -111,13 +111,14 @@ async def grade_submission(user: Any, slug: str, code: str) -> tuple[Submission,
     submission = await open_submission(user, slug, code, challenge.content_hash)
     results: list[TestResult] = []
     try:
-        results = await grade(
-            challenge.tests,
-            code,
-            sandbox_supply.acquire,
-            parallel=settings.CHALLENGE_GRADING_PARALLEL,
-            test_seconds=settings.CHALLENGE_TEST_SECONDS,
-        )
+        async with sandbox_supply.refill_paused():  # the pool's refill would compete with the tests' cold starts
+            results = await grade(
+                challenge.tests,
+                code,
+                sandbox_supply.acquire,
+                parallel=settings.CHALLENGE_GRADING_PARALLEL,
+                test_seconds=settings.CHALLENGE_TEST_SECONDS,
+            )
     finally:
         await finish_submission(submission, results)
     await aannounce(

@@ -7,6 +7,7 @@ Both live on the server's event loop and are created on first use (Daphne has no
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from functools import cache
 
 from django.conf import settings
@@ -96,6 +97,12 @@ def manager() -> SandboxManager:
 
 async def acquire() -> Sandbox:
     return await manager().acquire()
+
+
+def refill_paused() -> contextlib.AbstractAsyncContextManager[None]:
+    """While a burst takes sandboxes (a challenge's grading), this process's pool starts no replacements."""
+    pool = manager().pool
+    return pool.refill_paused() if pool is not None else contextlib.nullcontext()
 
 
 async def health() -> dict[str, object]:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from playground.sandbox import SandboxOptions, SandboxPool, run_script, start_gate
+from playground.sandbox import Sandbox, SandboxOptions, SandboxPool, run_script, start_gate
 from playground.sandbox.host import gate
 
 from .support import ECHO, FAST, connect, final, of, text
@@ -40,6 +40,32 @@ async def test_pool_refills_in_the_background():
         await first.stop()
         await second.stop()
     finally:
+        await pool.close()
+
+
+async def test_pool_starts_no_refill_while_paused_and_refills_after(monkeypatch):
+    pool = SandboxPool(1, FAST)
+    await pool.start()
+    taken = []
+    try:
+        assert await pool.wait_full(20)
+        starts = []
+        real_start = Sandbox.start.__func__  # type: ignore[attr-defined]
+
+        async def counted_start(cls, *args, **kwargs):
+            starts.append(args)
+            return await real_start(cls, *args, **kwargs)
+
+        monkeypatch.setattr(Sandbox, "start", classmethod(counted_start))
+        async with pool.refill_paused():
+            taken.append(await pool.acquire())  # the warm one: wakes the refill, which must stay idle
+            taken.append(await pool.acquire())  # cold, since the pool is empty; the refill had its turns meanwhile
+            assert pool.cold_starts == 1 and len(starts) == 1, starts
+        assert await pool.wait_full(20)  # refilled once the burst is over
+        assert len(starts) == 2
+    finally:
+        for sandbox in taken:
+            await sandbox.stop()
         await pool.close()
 
 

@@ -6,6 +6,7 @@ import asyncio
 import collections
 import contextlib
 import logging
+from collections.abc import AsyncIterator
 
 from ..shared.limits import SandboxLimits
 from .options import SandboxOptions
@@ -31,6 +32,7 @@ class SandboxPool:
         self._grew = asyncio.Event()
         self._refill: asyncio.Task[None] | None = None
         self._closed = False
+        self._holds = 0  # refills paused while a burst (a challenge's grading) takes sandboxes
         self.last_error: str | None = None
         self.cold_starts = 0
 
@@ -68,6 +70,18 @@ class SandboxPool:
         self.cold_starts += 1
         return await Sandbox.start(self.limits, self.options)
 
+    @contextlib.asynccontextmanager
+    async def refill_paused(self) -> AsyncIterator[None]:
+        """No refill while the block runs: a burst of acquires (a grading's ten tests) would otherwise start cold
+        sandboxes and the pool's replacements at once, each slowing the other on a small machine; refilling resumes
+        after the block."""
+        self._holds += 1
+        try:
+            yield
+        finally:
+            self._holds -= 1
+            self._wakeup.set()
+
     async def close(self) -> None:
         """Stop refilling and kill every waiting sandbox."""
         self._closed = True
@@ -84,7 +98,7 @@ class SandboxPool:
             for sandbox in [s for s in self._ready if s.done]:
                 self._ready.remove(sandbox)
                 await sandbox.stop("died while pooled")
-            if len(self._ready) >= self.size:
+            if len(self._ready) >= self.size or self._holds:
                 self._wakeup.clear()
                 await self._wakeup.wait()
                 continue
