@@ -153,10 +153,10 @@ NOTES = """
   sandbox), which is why preload=full (PLAYGROUND_SANDBOX_PRELOAD) is the setting that matters most.
 - Loading ahead takes loading out of a test's turn: on the quiet machine (2026-12-07) p95 205 against 300 ms (first
   two rows); on the loaded machine it mostly cut the slow tail (1278 against 2299 ms).
-- The goal is met from a pool with a warm sandbox per test and from cold sandboxes with preload=full (the default
-  since 2026-12-07), and missed with the site's pool of PLAYGROUND_POOL_SIZE (2): after two warm sandboxes the other
-  eight tests start cold while the pool's refill starts two more, which compete with them for the two cores. A pool
-  that pauses its refill while a grading runs, or a larger pool on a server that grades, is the next step.
+- The site's own configuration is the PLAYGROUND_POOL_SIZE row: two warm sandboxes, then cold ones. A grading pauses
+  the pool's refill (`SandboxPool.refill_paused`, challenges/services.py), since the refill's cold starts competed with
+  the tests' own on two cores: before that pause, the row measured p95 1144 ms on the quiet machine; with it, 955 ms.
+  preload=full is the default since 2026-12-07 (with minimal, that row measured p95 1162 ms from a warmer pool).
 """
 
 
