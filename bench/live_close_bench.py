@@ -172,10 +172,10 @@ def main() -> None:
         f"{args.heartbeat}{default}. Each round a new learner runs the echo starter; a live client on another process "
         "than the run's owner has one echo answered; right after that echo the owner's process group gets SIGKILL "
         "(its sandboxes die with it) and the time to the live client's close frame is taken. The owner beats to each "
-        "live client's proxy three times a heartbeat and the proxy closes after a whole heartbeat without a word from "
-        "the owner. The echo is such a word, so every round here is the worst case: the close comes one heartbeat "
-        "after the owner's last frame plus its delivery and the machine's delays (a kill at a random moment would be "
-        "told between 2/3 of a heartbeat and one heartbeat after it). Load average "
+        "live client's proxy four times a heartbeat and the proxy closes after three beats' time (3/4 of a heartbeat) "
+        "without a word from the owner. The echo is such a word, so every round here is the worst case: the close "
+        "comes 3/4 of a heartbeat after the owner's last frame plus its delivery and the machine's delays (a kill at "
+        "a random moment would be told between 1/2 and 3/4 of a heartbeat after it). Load average "
         f"{loads[0]:.1f} at the start and {loads[1]:.1f} at the end on {os.cpu_count()} cores (other sessions' work)."
     )
     write_results(

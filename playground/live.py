@@ -17,6 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
 from config.layer import CLOSE_LAYER_UNAVAILABLE, FaultTolerantMixin, quietly
+from playground.run.heartbeat import live_silence_limit
 from playground.run.limits import run_limits
 from playground.sandbox.shared import protocol
 
@@ -115,12 +116,12 @@ class LiveProxyConsumer(FaultTolerantMixin, AsyncWebsocketConsumer):
         self.owner_watch = asyncio.create_task(self.close_if_the_owner_goes_silent())
 
     async def close_if_the_owner_goes_silent(self) -> None:
-        """The owner beats several times a heartbeat (playground.run.heartbeat); a whole heartbeat without a word
-        from it means its process died (or lost Redis): the client is told at once instead of waiting forever."""
+        """The owner beats several times a heartbeat (playground.run.heartbeat); three beats without a word from it
+        mean its process died (or lost Redis): the client is told within one heartbeat instead of waiting forever."""
         while True:
             self.owner_heard.clear()
             try:
-                await asyncio.wait_for(self.owner_heard.wait(), settings.PLAYGROUND_HEARTBEAT_SECONDS)
+                await asyncio.wait_for(self.owner_heard.wait(), live_silence_limit())
             except TimeoutError:
                 logger.warning(
                     "live client %s: the run's owner went silent; closing with %s", self.client_id, CLOSE_RUN_LOST

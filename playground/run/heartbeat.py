@@ -12,9 +12,15 @@ from playground.run.records import beat
 
 logger = logging.getLogger(__name__)
 
-# The owner tells its live clients it is alive this many times a heartbeat; a live proxy that hears nothing for a
-# whole heartbeat closes its client (playground.live), so up to two beats may come late before a client is dropped.
-LIVE_BEATS_PER_HEARTBEAT = 3
+# The owner tells its live clients it is alive this many times a heartbeat. A live proxy closes its client after
+# live_silence_limit() without a word (playground.live): two beats may come late before a client is dropped, and a
+# client of an owner that died is closed within one heartbeat of the death, however the death falls between beats.
+LIVE_BEATS_PER_HEARTBEAT = 4
+
+
+def live_silence_limit() -> float:
+    """Three beats' time: one heartbeat less the beat the owner may have sent just before it died."""
+    return settings.PLAYGROUND_HEARTBEAT_SECONDS * (LIVE_BEATS_PER_HEARTBEAT - 1) / LIVE_BEATS_PER_HEARTBEAT
 
 
 class Heartbeat:

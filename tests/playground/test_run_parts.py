@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from playground.models import Run
 from playground.run.end_reason import EndReason
-from playground.run.heartbeat import Heartbeat
+from playground.run.heartbeat import LIVE_BEATS_PER_HEARTBEAT, Heartbeat, live_silence_limit
 from playground.run.live_clients import LiveClients
 from playground.run.outbox import EVENT_BATCH_SECONDS, EVENT_BURST, PageOutbox
 from playground.run.page_messages import page_message
@@ -360,3 +360,13 @@ async def test_the_heartbeat_stamps_its_run_and_ends_the_silent_ones(transaction
     assert len(told) >= 3  # the live clients hear it more often than the row is stamped
     await asyncio.wait([heartbeat.task])
     assert heartbeat.task.cancelled()
+
+
+def test_a_live_proxy_forgives_two_late_beats_and_still_closes_within_one_heartbeat_of_the_owners_death(settings):
+    settings.PLAYGROUND_HEARTBEAT_SECONDS = 10
+    beat = settings.PLAYGROUND_HEARTBEAT_SECONDS / LIVE_BEATS_PER_HEARTBEAT
+    # An owner that dies just after a beat is the worst case: the proxy's silence began at that beat. A whole beat
+    # is left for the close to travel and for a busy event loop's timer.
+    assert live_silence_limit() <= settings.PLAYGROUND_HEARTBEAT_SECONDS - beat
+    # A living owner whose next two beats both come late is still heard before the proxy gives up.
+    assert live_silence_limit() >= 3 * beat
