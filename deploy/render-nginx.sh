@@ -8,8 +8,9 @@ listen="$1" server_name="$2" static_root="$3"
 shift 3
 upstreams=""
 # A process is skipped for fail_timeout after max_fails failed page requests (each retried on another process);
-# a health probe's 503 never counts (their locations retry only on errors and timeouts).
-for server in "$@"; do upstreams+="    server $server max_fails=3 fail_timeout=5s;"$'\n'; done
+# a health probe's 503 never counts (their locations retry only on errors and timeouts). deploy/rolling-restart.sh
+# waits the same NGINX_FAIL_TIMEOUT after each restart, so nginx has taken a process back before the next one stops.
+for server in "$@"; do upstreams+="    server $server max_fails=3 fail_timeout=${NGINX_FAIL_TIMEOUT:-5}s;"$'\n'; done
 template="$(dirname "$0")/nginx-site.conf.in"
 while IFS= read -r line; do
   case "$line" in

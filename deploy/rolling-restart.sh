@@ -3,7 +3,10 @@
 # worker:  deploy/rolling-restart.sh 8001 8002 runworker@1 runworker@2
 # A number is a Daphne port (academy-daphne@PORT): the next waits until it answers /healthz. runworker@N is a
 # playground worker (academy-runworker@N, workers mode), restarted after the Daphne processes, one at a time.
-# HEALTH_SECONDS (60) is how long a Daphne may take; ACADEMY_RESTART names a command taking the argument instead of
+# HEALTH_SECONDS (60) is how long a Daphne may take. Once it is healthy the next restart waits NGINX_FAIL_TIMEOUT (5,
+# the fail_timeout deploy/render-nginx.sh wrote): nginx skips a process for that long after the failed requests its
+# restart caused, and stopping the next one sooner would leave nginx no process to send requests to (502s).
+# ACADEMY_RESTART names a command taking the argument instead of
 # `systemctl restart academy-daphne@PORT` / `academy-runworker@N` (tests/test_upgrade.py uses one for prod-local).
 set -euo pipefail
 [ $# -ge 1 ] || { sed -n 2,7p "$0" >&2; exit 2; }
@@ -25,4 +28,5 @@ for process in "$@"; do
     sleep 0.5
   done
   echo "Daphne on port $process restarted and healthy"
+  sleep "${NGINX_FAIL_TIMEOUT:-5}"
 done
