@@ -36,6 +36,13 @@ LONG_FIRST = (
     "tests/playground/test_cross_process.py",
     "tests/sandbox/test_userns.py",
     "tests/test_postgres.py",
+    "tests/test_install_steps.py",
+    "tests/test_units.py",
+    "tests/test_two_machines.py",
+    "tests/test_settings_env.py",
+    # Browser tests run last, these first among them: each walks every page (tests/e2e/test_every_page.py).
+    "tests/e2e/test_every_page.py",
+    "tests/e2e/test_quiz_flow.py",
 )
 
 
@@ -50,6 +57,18 @@ def pytest_collection_modifyitems(config, items):
 
     items.sort(key=rank)
     name_xdist_groups(config, items)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """With ACADEMY_TEST_TIMELINE=FILE each xdist worker appends "worker start end nodeid" per test, to see where the
+    suite's wall time goes (which worker finishes last, and on what)."""
+    timeline = os.environ.get("ACADEMY_TEST_TIMELINE")
+    start = time.time()
+    yield
+    if timeline:
+        with open(f"{timeline}.{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')}", "a") as out:
+            out.write(f"{os.environ.get('PYTEST_XDIST_WORKER', 'gw0')} {start:.3f} {time.time():.3f} {item.nodeid}\n")
 
 
 def name_xdist_groups(config, items) -> None:
