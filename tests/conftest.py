@@ -278,6 +278,22 @@ def shared_server_env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's, but the test database is dropped even when a session of a server a test started lingers (the
+    DROP otherwise fails with "is being accessed by other users" and leaves the database behind)."""
+    yield
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+
+
+@pytest.fixture(scope="session")
 def daphne_server(django_db_setup, django_db_blocker, collected_static, tmp_path_factory):
     """A Daphne subprocess on the test database, with DEBUG off (session-scoped; tests use transactional_db)."""
     server = DaphneServer(shared_server_env(collected_static), tmp_path_factory.mktemp("logs") / "daphne.log")
