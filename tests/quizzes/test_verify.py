@@ -85,6 +85,13 @@ def test_verify_blocks_cover_at_least_30_percent():
     assert CONVERTED, "no question carries choice claims yet"
 
 
+def test_every_code_question_gives_each_choice_a_claim():
+    """A code question in the old form proves only its key; the run must refute every distractor too."""
+    code = [question for question in get_bank().questions.values() if question.kind == "code"]
+    left = sorted(question.id for question in code if question.id not in CONVERTED)
+    assert not left, f"{len(left)} of {len(code)} code questions without per-choice claims: {', '.join(left)}"
+
+
 @pytest.mark.parametrize("question_id", VERIFIED)
 async def test_verify_block_proves_key_and_refutes_each_distractor(question_id):
     """One sandbox run per question; then the mutation check: keyed to any distractor, the same run fails."""
