@@ -61,7 +61,7 @@ class Question:
     hints: tuple[str, ...]
     solution: tuple[str, ...]
     mistakes: tuple[str, ...]
-    verify: MappingProxyType[str, Any] | None  # consumer source, script (and the old form's expect, forbid)
+    verify: MappingProxyType[str, Any] | None  # consumer source and client script; the choices hold the claims
 
     @property
     def is_multiple(self) -> bool:
@@ -229,15 +229,13 @@ class QuizFileReader:
     def check_claims_cover_choices(
         self, item: LineDict, where: str, choices: dict[str, Choice], answer: list[str]
     ) -> None:
-        """A verify block in the claim form ties the run to the key: the key is claimed, distractors refutable."""
+        """A verify block ties the run to the key: the key is claimed, every distractor refutable or says why not."""
         claimed = {key: choice.claim for key, choice in choices.items() if choice.claim is not None}
         line, field = item.line_of("verify"), f"{where}.verify"
-        if not claimed and not any(choice.no_claim for choice in choices.values()):
-            return  # the old form: the block's own expect/forbid (read_verify requires them)
         if {"expect", "forbid"} & set(item["verify"]):
-            self.error(line, field, "with choice claims, expect and forbid belong in the keyed choice's claim")
+            self.error(line, field, "expect and forbid belong in the choices' claims, not on the block")
         if item["kind"] != "code":
-            self.error(line, field, "choice claims are for code questions")
+            self.error(line, field, "a verify block and choice claims are for code questions")
         for key, choice in choices.items():
             if choice.claim is None and not choice.no_claim:
                 self.error(line, field, f"choice {key!r} needs a claim (or a no_claim saying why none can be run)")
@@ -278,13 +276,12 @@ class QuizFileReader:
                 self.error(item.line, field, "choice claims need a verify block to run")
             return None
         line = item.line_of("verify")
-        required = {"consumer", "script"} if claimed else {"consumer", "script", "expect"}
         if (
             not isinstance(verify, LineDict)
-            or not required <= set(verify)
+            or not {"consumer", "script"} <= set(verify)
             or set(verify) - {"consumer", "script", "expect", "forbid"}
         ):
-            self.error(line, field, "needs consumer, script and expect (and optionally forbid), or choice claims")
+            self.error(line, field, "needs consumer and script (what the run shows goes in each choice's claim)")
             return None
         if not isinstance(verify["consumer"], str):
             self.error(verify.line_of("consumer"), f"{field}.consumer", "must be Python source text")
@@ -295,23 +292,16 @@ class QuizFileReader:
                 self.error(
                     verify.line_of("consumer") + (exc.lineno or 0), f"{field}.consumer", f"does not compile: {exc.msg}"
                 )
-        for key, allowed, name in (
-            ("script", VERIFY_OPS, "type"),
-            ("expect", VERIFY_EVENTS, "type"),
-            ("forbid", VERIFY_EVENTS, "type"),
-        ):
-            if key != "script" and claimed:
-                continue  # check_claims_cover_choices says these belong in the keyed claim
-            steps = verify.get(key, LineList())
-            if not isinstance(steps, LineList) or (key != "forbid" and not steps):
-                self.error(verify.line_of(key), f"{field}.{key}", "must be a non-empty list")
-                continue
+        steps = verify["script"]
+        if not isinstance(steps, LineList) or not steps:
+            self.error(verify.line_of("script"), f"{field}.script", "must be a non-empty list")
+        else:
             for index, step in enumerate(steps):
-                if not isinstance(step, dict) or step.get(name) not in allowed:
+                if not isinstance(step, dict) or step.get("type") not in VERIFY_OPS:
                     self.error(
                         steps.line_of(index),
-                        f"{field}.{key}[{index}]",
-                        f"must be a mapping whose {name} is one of {', '.join(sorted(allowed))}",
+                        f"{field}.script[{index}]",
+                        f"must be a mapping whose type is one of {', '.join(sorted(VERIFY_OPS))}",
                     )
         return MappingProxyType(as_plain(verify))
 

@@ -51,25 +51,12 @@ def compare(events: list[dict[str, Any]], expect: list[dict[str, Any]], forbid: 
     return problems
 
 
-def claims(question: Question) -> dict[str, Mapping[str, Any] | None]:
-    """Each choice's claim by key; the old form (expect/forbid on the block) is the keyed choice's claim alone."""
-    block: Mapping[str, Any] = question.verify or {}
-    if any(choice.claim is not None for choice in question.choices.values()):
-        return {key: choice.claim for key, choice in question.choices.items()}
-    return {key: block if key in question.answer else None for key in question.choices}
-
-
-def is_converted(question: Question) -> bool:
-    """Its choices carry claims, so the run refutes distractors as well as proving the key."""
-    return any(choice.claim is not None for choice in question.choices.values())
-
-
 def check_claims(question: Question, events: list[dict[str, Any]]) -> list[str]:
     """Problems: the keyed choice's claim fails, or a distractor's claim holds, against the run's events."""
     observable = [event for event in events if event["type"] != protocol.TRACE]
     problems = []
-    for key, claim in claims(question).items():
-        keyed = key in question.answer
+    for key, choice in question.choices.items():
+        claim, keyed = choice.claim, key in question.answer
         if claim is None:
             if keyed:
                 problems.append(f"keyed choice {key!r} has no claim the run can prove")
@@ -77,7 +64,7 @@ def check_claims(question: Question, events: list[dict[str, Any]]) -> list[str]:
         failures = compare(observable, list(claim.get("expect", [])), list(claim.get("forbid", [])))
         if keyed:
             problems += [f"keyed choice {key!r}: {failure}" for failure in failures]
-        elif not failures and is_converted(question):
+        elif not failures:
             problems.append(f"distractor {key!r}'s claim also holds, so the run does not refute it: {dict(claim)}")
     return problems
 

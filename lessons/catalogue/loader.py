@@ -11,7 +11,7 @@ from typing import Any
 
 from django.conf import settings
 
-from lessons.catalogue import snapshot, step_claims
+from lessons.catalogue import required_sections, snapshot, step_claims
 from lessons.catalogue.errors import CatalogueError, ContentError
 from lessons.catalogue.practice import PracticeReader
 from lessons.catalogue.rendering import highlight_python, plain_text, render_markdown, split_sections
@@ -165,6 +165,9 @@ class TopicReader:
 
     def render_mode(self, mode: str, md_path: Path) -> ModePage:
         text = md_path.read_text(encoding="utf-8")
+        display = md_path.relative_to(self.content_dir.parent)
+        for line, problem in required_sections.problems(mode, text):
+            self.errors.append(ContentError(display, line, "sections", problem))
         if mode == "execution":
             text = step_claims.render(text)
         rendered, headings = render_markdown(text)
@@ -172,7 +175,7 @@ class TopicReader:
             return ModePage(
                 key=mode, html=rendered, headings=headings, text=plain_text(rendered), sections=split_sections(rendered)
             )
-        practice = PracticeReader(md_path.relative_to(self.content_dir.parent), self.errors).read(text)
+        practice = PracticeReader(display, self.errors).read(text)
         return ModePage(key=mode, html=practice.intro_html, headings=headings, text=practice.text, practice=practice)
 
     def read_quiz(self, data: LineDict, modes: dict[str, ModePage]) -> QuizConfig | None:

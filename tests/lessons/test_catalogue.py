@@ -192,3 +192,70 @@ def test_manage_check_fails_on_broken_content(content, settings):
         call_command("check")
     settings.CONTENT_DIR = real_content
     call_command("check")
+
+
+PERFORMANCE_PAGE = """\
+## What it costs
+
+Some text.
+
+## DevTools: Network
+
+### How to check
+
+Open DevTools.
+
+### What to look for
+
+A 101.
+
+## Tips
+
+- Measure.
+"""
+
+
+def with_performance_page(content: Path, text: str) -> Path:
+    """The fixture topic offering a performance mode whose page is `text`."""
+    topic_dir = content / "topics" / "01-alpha"
+    (topic_dir / "topic.yaml").write_text(VALID_YAML.replace("snapshot]", "snapshot, performance]"))
+    (topic_dir / "performance.md").write_text(text)
+    return topic_dir / "performance.md"
+
+
+def test_catalogue_performance_page_with_the_devtools_section_loads(content):
+    with_performance_page(content, PERFORMANCE_PAGE)
+    page = load_catalogue(content).get("alpha").modes["performance"]
+    assert [heading.text for heading in page.headings][1:4] == ["DevTools: Network", "How to check", "What to look for"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # no section: named at the page's last line, where it would go
+            PERFORMANCE_PAGE.split("## DevTools")[0] + "```markdown\n## DevTools: Network\n```\n",
+            "content/topics/01-alpha/performance.md:7: sections: a performance page needs the section "
+            "## DevTools: Network (with ### How to check, ### What to look for)",
+        ),
+        (  # a subsection missing: named at the section's heading
+            PERFORMANCE_PAGE.replace("### What to look for", "### Things to see"),
+            "content/topics/01-alpha/performance.md:5: sections: the section 'DevTools: Network' lacks "
+            "### What to look for",
+        ),
+        (  # a subsection under the next section does not count
+            PERFORMANCE_PAGE.replace("### What to look for\n\nA 101.\n\n## Tips", "## Tips\n\n### What to look for"),
+            "content/topics/01-alpha/performance.md:5: sections: the section 'DevTools: Network' lacks "
+            "### What to look for",
+        ),
+        (  # out of order: named at the subsection that should come last
+            PERFORMANCE_PAGE.replace("How to check", "SWAP")
+            .replace("What to look for", "How to check")
+            .replace("SWAP", "What to look for"),
+            "content/topics/01-alpha/performance.md:7: sections: the section 'DevTools: Network' must hold "
+            "### How to check, then ### What to look for",
+        ),
+    ],
+)
+def test_catalogue_refuses_a_performance_page_without_the_devtools_section(content, text, expected):
+    with_performance_page(content, text)
+    assert expected in errors_of(content), errors_of(content)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
@@ -109,17 +110,11 @@ def test_bank_fixture_is_valid(content):
             "content/quizzes/alpha.yaml:10: alpha-one.choices[1].key: duplicate choice key 'a'",
         ),
         (
-            lambda q: (
-                q
-                + "    verify:\n      consumer: 'x = ('\n      script: [{type: client.connect}]\n      expect: [{type: consumer.send}]\n"
-            ),
+            lambda q: q + "    verify:\n      consumer: 'x = ('\n      script: [{type: client.connect}]\n",
             "alpha-one.verify.consumer: does not compile",
         ),
         (
-            lambda q: (
-                q
-                + "    verify:\n      consumer: 'x = 1'\n      script: [{type: explode}]\n      expect: [{type: consumer.send}]\n"
-            ),
+            lambda q: q + "    verify:\n      consumer: 'x = 1'\n      script: [{type: explode}]\n",
             "alpha-one.verify.script[0]: must be a mapping whose type is one of client.close, client.connect, client.send",
         ),
         (
@@ -234,7 +229,14 @@ def test_bank_reads_choice_claims(content):
         ),
         (
             lambda q: q + "      expect: [{type: consumer.accept}]\n",
-            "alpha-code.verify: with choice claims, expect and forbid belong in the keyed choice's claim",
+            "alpha-code.verify: expect and forbid belong in the choices' claims, not on the block",
+        ),
+        (  # the old form: the block's own expect proved the key alone, and nothing refuted the distractors
+            lambda q: (
+                re.sub(r"        (claim:\n(          .*\n)+|no_claim: .*\n)", "", q)
+                + "      expect: [{type: consumer.accept}]\n"
+            ),
+            "alpha-code.verify: the keyed choice 'a' needs a claim the run proves",
         ),
         (
             lambda q: q.replace(

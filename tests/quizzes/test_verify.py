@@ -8,7 +8,7 @@ from types import MappingProxyType
 import pytest
 
 from quizzes.bank import Choice, get_bank
-from quizzes.verify import check_claims, compare, is_converted, matches, verify_question
+from quizzes.verify import check_claims, compare, matches, verify_question
 
 VERIFIED = sorted(qid for qid, question in get_bank().questions.items() if question.verify)
 ERROR = {
@@ -43,7 +43,7 @@ def test_verify_matches_exception_by_name_or_dotted_path_and_text_by_contains():
 
 def question_with(choices: dict[str, dict | None], answer: str):
     """A converted code question with the given claims (None: no claim), keyed to `answer`."""
-    template = get_bank().questions[CONVERTED[0]]
+    template = get_bank().questions[VERIFIED[0]]
     return dataclasses.replace(
         template,
         choices=MappingProxyType(
@@ -77,12 +77,19 @@ def test_check_claims_proves_the_key_and_names_a_distractor_that_also_holds():
     ]
 
 
-CONVERTED = sorted(qid for qid in VERIFIED if is_converted(get_bank().questions[qid]))
-
-
 def test_verify_blocks_cover_at_least_30_percent():
     assert len(VERIFIED) >= 0.3 * len(get_bank().questions)
-    assert CONVERTED, "no question carries choice claims yet"
+
+
+def test_every_code_question_gives_each_choice_a_claim():
+    """The bank refuses a verify block without choice claims; a code question without a verify block proves nothing."""
+    code = [question for question in get_bank().questions.values() if question.kind == "code"]
+    left = sorted(
+        question.id
+        for question in code
+        if question.verify is None or any(c.claim is None and not c.no_claim for c in question.choices.values())
+    )
+    assert not left, f"{len(left)} of {len(code)} code questions without per-choice claims: {', '.join(left)}"
 
 
 @pytest.mark.parametrize("question_id", VERIFIED)
@@ -91,8 +98,6 @@ async def test_verify_block_proves_key_and_refutes_each_distractor(question_id):
     question = get_bank().questions[question_id]
     problems, events = await verify_question(question)
     assert not problems, (problems, [e for e in events if e["type"] != "trace"])
-    if not is_converted(question):
-        return
     for key in sorted(set(question.choices) - question.answer):
         mutated = dataclasses.replace(question, answer=frozenset({key}))
         assert check_claims(mutated, events), f"keyed to {key!r}, {question_id} still passes"
