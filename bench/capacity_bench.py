@@ -1,7 +1,7 @@
 """Capacity (issue #14): the largest class of closed-loop learners each layout holds with read and answer p99 <= 200 ms,
 0 failed handshakes and 0 errors, with every step's figures.
 
-Run: .venv/bin/python bench/capacity_bench.py            (quick, for `make bench`: a few steps, 30 s each)
+Run: .venv/bin/python bench/capacity_bench.py            (quick, for `make bench`: two steps a layout, 20 s each)
      .venv/bin/python bench/capacity_bench.py --full     (the capacity figure: 120 s steps, bisected to 25 learners)
      [--layouts run prod-local] [--run-steps 50 100 ...] [--prod-steps 100 200 ...] [--hold 30] [--clients 2]
 Writes bench/capacity_RESULTS.md (--full) or bench/capacity_quick_RESULTS.md (quick).
@@ -43,13 +43,13 @@ from capacity_stats import (
     largest_held,
     next_class,
 )
-from harness import make_sessions, percentile, write_results
+from harness import cpu_seconds, make_sessions, percentile, write_results
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/academy")
 PROD_LOCAL_GOAL = 400  # issue #14: learners held by `make prod-local` on this 2-core machine
 RAMP_SECONDS = 10.0  # learners arrive spread over this
 SETTLE_SECONDS = 10.0  # then the mean think time passes before the measuring window opens
-QUICK = {"run": [50, 100, 200], "prod-local": [100, 200, 400], "hold": 30.0, "resolution": 10_000}
+QUICK = {"run": [50, 150], "prod-local": [200, 400], "hold": 20.0, "resolution": 10_000}
 FULL = {"run": [50, 100, 200, 300, 400], "prod-local": [100, 200, 300, 400, 500, 600, 800], "hold": 120.0}
 FULL_RESOLUTION = 25  # the full search halves the gap between held and missed until it is this small
 
@@ -66,18 +66,6 @@ class Step:
     server_cpu: float  # the layout's processes, in cores
     machine_busy: float  # all cores, 0..1
     load: tuple[float, float]  # 1-minute load average when the step started and when it ended
-
-
-def cpu_ticks(pids: list[int]) -> int:
-    """User and system CPU of these processes and their reaped children (the sandboxes), in clock ticks."""
-    total = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += sum(int(value) for value in fields[11:15])
-    return total
 
 
 def machine_ticks() -> tuple[int, int]:
@@ -98,9 +86,9 @@ def run_step(layout: Layout, pool: ProcessPoolExecutor, sessions: list[str], cli
         for index in range(clients)
     ]
     pids, load_before = layout_pids(layout), os.getloadavg()[0]
-    server_before, machine_before = cpu_ticks(pids), machine_ticks()
+    server_before, machine_before = cpu_seconds(pids), machine_ticks()
     reports = list(pool.map(run_client, plans))
-    server_after, machine_after = cpu_ticks(pids), machine_ticks()
+    server_after, machine_after = cpu_seconds(pids), machine_ticks()
     samples = StepSamples()
     for report in reports:
         samples.merge(report.samples)
@@ -112,7 +100,7 @@ def run_step(layout: Layout, pool: ProcessPoolExecutor, sessions: list[str], cli
         window,
         clients,
         [report.cpu_seconds / report.wall_seconds for report in reports],
-        (server_after - server_before) / os.sysconf("SC_CLK_TCK") / wall,
+        (server_after - server_before) / wall,
         busy,
         (load_before, os.getloadavg()[0]),
     )

@@ -18,7 +18,18 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from harness import ROOT, check_ok, manage, session_cookie, settle, stop_process, write_results, wrk
+from harness import (
+    ROOT,
+    check_ok,
+    child_pids,
+    cpu_seconds,
+    manage,
+    session_cookie,
+    settle,
+    stop_process,
+    write_results,
+    wrk,
+)
 
 from tests.conftest import free_port, production_env, wait_for_http
 
@@ -40,8 +51,8 @@ LAYOUTS = (
 
 
 @contextmanager
-def daphnes(env: dict[str, str], count: int, log_dir: Path) -> Iterator[list[str]]:
-    """`count` Daphne processes of the same settings and data folder; yields their addresses."""
+def daphnes(env: dict[str, str], count: int, log_dir: Path) -> Iterator[list[tuple[str, int]]]:
+    """`count` Daphne processes of the same settings and data folder; yields their addresses and pids."""
     with ExitStack() as stack:
         addresses = []
         for _ in range(count):
@@ -56,12 +67,12 @@ def daphnes(env: dict[str, str], count: int, log_dir: Path) -> Iterator[list[str
             )
             stack.callback(stop_process, proc)
             wait_for_http(f"http://127.0.0.1:{port}/healthz", proc)
-            addresses.append(f"127.0.0.1:{port}")
+            addresses.append((f"127.0.0.1:{port}", proc.pid))
         yield addresses
 
 
 @contextmanager
-def nginx(upstreams: list[str], static_root: Path, work: Path) -> Iterator[str]:
+def nginx(upstreams: list[str], static_root: Path, work: Path) -> Iterator[tuple[str, list[int]]]:
     """nginx with the deploy/ site configuration (as scripts/prod-local.sh renders it) in front of `upstreams`."""
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
     if not Path(binary).exists():
@@ -90,18 +101,21 @@ def nginx(upstreams: list[str], static_root: Path, work: Path) -> Iterator[str]:
     )
     try:
         wait_for_http(f"http://127.0.0.1:{port}/livez", proc)
-        yield f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}", [proc.pid, *child_pids(proc.pid)]
     finally:
         stop_process(proc)
 
 
-def measure(url: str, path: str, headers: dict[str, str] | None, seconds: int) -> dict[str, float]:
-    """One page at one address: a 2 s warm-up, then the measured run, with the load average after it."""
+def measure(url: str, pids: list[int], path: str, headers: dict[str, str] | None, seconds: int) -> dict[str, float]:
+    """One page at one address: a 2 s warm-up, then the measured run, with the serving processes' CPU per request
+    (which load from elsewhere on the machine changes far less than the rate) and the load average after it."""
     check_ok(url + path, headers)
     wrk(url + path, connections=CONNECTIONS, seconds=2, headers=headers)
     settle()
+    cpu = cpu_seconds(pids)
     figures = wrk(url + path, connections=CONNECTIONS, seconds=seconds, headers=headers)
-    return {**figures, "load": os.getloadavg()[0]}
+    cpu_ms = (cpu_seconds(pids) - cpu) * 1000 / max(1, figures["rps"] * seconds)
+    return {**figures, "cpu_ms": cpu_ms, "load": os.getloadavg()[0]}
 
 
 def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
@@ -125,19 +139,20 @@ def main() -> None:
         env["DJANGO_BEHIND_PROXY"] = "1"
         # Every layout up at once (an idle process costs nothing), so the rounds can interleave them: load from
         # elsewhere on the machine then falls on every figure alike instead of on whichever ran at the time.
-        addresses = stack.enter_context(daphnes(env, 2, Path(work)))
-        urls = {}
+        servers = stack.enter_context(daphnes(env, 2, Path(work)))
+        targets = {}
         for name, processes, proxied in LAYOUTS:
-            upstreams = addresses[:processes]
-            urls[name] = (
-                stack.enter_context(nginx(upstreams, Path(work) / "static", Path(work)))
-                if proxied
-                else f"http://{upstreams[0]}"
-            )
+            upstreams = [address for address, _ in servers[:processes]]
+            pids = [pid for _, pid in servers[:processes]]
+            if proxied:
+                url, proxy_pids = stack.enter_context(nginx(upstreams, Path(work) / "static", Path(work)))
+                targets[name] = (url, pids + proxy_pids)
+            else:
+                targets[name] = (f"http://{upstreams[0]}", pids)
         for _ in range(args.rounds):
             for name, _, _ in LAYOUTS:
                 for page, path, signed in PAGES:
-                    figures = measure(urls[name], path, cookie if signed else None, args.seconds)
+                    figures = measure(*targets[name], path, cookie if signed else None, args.seconds)
                     runs.setdefault((name, page), []).append(figures)
                     print(f"{name}: {page}: {figures}", flush=True)
     results = {key: median_of(value) for key, value in runs.items()}
@@ -148,7 +163,7 @@ def main() -> None:
             (
                 f"{layout}: {page}",
                 f"{r['rps']:.0f} req/s ({r['rps'] / floor:.2f} × the sync floor direct), p50 {r['p50']:.1f} ms, "
-                f"p99 {r['p99']:.1f} ms"
+                f"p99 {r['p99']:.1f} ms, server CPU {r['cpu_ms']:.1f} ms a request"
                 + (f", {r['non2xx']} non-2xx" if r["non2xx"] else "")
                 + f"; load {r['load']:.1f}",
                 "the decision's evidence (no goal of its own)",
@@ -163,7 +178,8 @@ def main() -> None:
         "(config/asgi_handler.py); the async views (bench/async_views.py) take Django's async middleware chain and "
         "look up the session, user, progress and role with the async ORM (each query is Django's sync_to_async to "
         "the one database thread). nginx uses deploy/nginx-site.conf.in as scripts/prod-local.sh renders it (upstream "
-        "keep-alive 32). Load average after each figure is beside it: the machine was shared unless it says about 2 or less."
+        "keep-alive 32). Server CPU per request is the Daphne processes' (and nginx's, behind it) user and system CPU over "
+        "the measured run divided by the requests wrk completed. Load average after each figure is beside it: the machine was shared unless it says about 2 or less."
     )
     write_results(
         Path(__file__).with_name("serving_RESULTS.md"),
