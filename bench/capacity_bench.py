@@ -30,6 +30,7 @@ from capacity_learners import (
     THINK_SECONDS,
     ClientPlan,
     Learner,
+    ready,
     run_client,
 )
 from capacity_stats import (
@@ -123,6 +124,7 @@ def search(layout: Layout, steps: list[int], resolution: int, hold: float, clien
     asyncio.run(warm_up(layout, warm_session))
     done: list[Step] = []
     with ProcessPoolExecutor(clients, mp_context=get_context("spawn")) as pool:
+        list(pool.map(ready, range(clients)))  # every client process up before the first step's clock starts
         while (learners := next_class([step.verdict for step in done], steps, resolution)) is not None:
             print(f"{layout.name}: {learners} learners ...", flush=True)
             done.append(run_step(layout, pool, sessions[:learners], clients, hold))

@@ -154,3 +154,9 @@ def run_client(plan: ClientPlan) -> ClientReport:
     cpu, wall = time.process_time(), time.monotonic()
     samples = asyncio.run(live_all(plan))
     return ClientReport(samples, time.process_time() - cpu, time.monotonic() - wall)
+
+
+def ready(_: int) -> bool:
+    """A task that keeps a new client process busy for a moment, so a pool given one each has started them all."""
+    time.sleep(0.5)
+    return True
