@@ -2,7 +2,7 @@
 0 failed handshakes and 0 errors, with every step's figures.
 
 Run: .venv/bin/python bench/capacity_bench.py            (quick, for `make bench`: two steps a layout, 20 s each)
-     .venv/bin/python bench/capacity_bench.py --full     (the capacity figure: 120 s steps, bisected to 25 learners)
+     .venv/bin/python bench/capacity_bench.py --full     (the capacity figure: 90 s steps, bisected to 25 learners)
      [--layouts run prod-local] [--run-steps 50 100 ...] [--prod-steps 100 200 ...] [--hold 30] [--clients 2]
 Writes bench/capacity_RESULTS.md (--full) or bench/capacity_quick_RESULTS.md (quick).
 """
@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import os
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -51,7 +52,7 @@ PROD_LOCAL_GOAL = 400  # issue #14: learners held by `make prod-local` on this 2
 RAMP_SECONDS = 10.0  # learners arrive spread over this
 SETTLE_SECONDS = 10.0  # then the mean think time passes before the measuring window opens
 QUICK = {"run": [50, 150], "prod-local": [200, 400], "hold": 20.0, "resolution": 10_000}
-FULL = {"run": [50, 100, 200, 300, 400], "prod-local": [100, 200, 300, 400, 500, 600, 800], "hold": 120.0}
+FULL = {"run": [50, 100, 200, 300, 400], "prod-local": [100, 200, 300, 400, 500, 600, 800], "hold": 90.0}
 FULL_RESOLUTION = 25  # the full search halves the gap between held and missed until it is this small
 
 
@@ -184,6 +185,13 @@ def rows(layout: Layout, steps: list[Step], full: bool) -> list[tuple[str, str, 
     return table
 
 
+def keep_logs(work: Path, destination: Path) -> None:
+    """Copy a layout's logs (Daphne, prod-local, nginx) out of its data folder before that is removed."""
+    destination.mkdir(parents=True, exist_ok=True)
+    for log in work.rglob("*.log"):
+        shutil.copy(log, destination / "-".join(log.relative_to(work).parts))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="the capacity figure: longer steps, more, bisected")
@@ -193,6 +201,7 @@ def main() -> None:
     parser.add_argument("--hold", type=float, help="seconds each step measures (after ramp and settling)")
     parser.add_argument("--clients", type=int, default=2, help="client processes the learners are spread over")
     parser.add_argument("--database-url", default=DATABASE_URL, help="a PostgreSQL server for prod-local")
+    parser.add_argument("--logs", help="a folder to copy each layout's server logs into (they go with its data)")
     args = parser.parse_args()
     mode = FULL if args.full else QUICK
     hold = args.hold or mode["hold"]
@@ -202,6 +211,8 @@ def main() -> None:
     descriptions = []
     for name in args.layouts:
         with tempfile.TemporaryDirectory(prefix="academy-capacity-") as work, ExitStack() as stack:
+            if args.logs:  # registered first, so it runs after the layout has stopped
+                stack.callback(keep_logs, Path(work), Path(args.logs) / name)
             starting = make_run(Path(work)) if name == "run" else prod_local(Path(work), args.database_url)
             layout = stack.enter_context(starting)
             descriptions.append(layout.description)

@@ -174,10 +174,10 @@ def main() -> None:
         f"Same machine, same run, SQLite and the in-memory channel layer, DEBUG off, settings bench.baseline_site. wrk "
         f"with {CONNECTIONS} keep-alive connections (2 threads) on the same 2-core machine, {args.seconds} s per figure "
         f"after a 2 s warm-up; {args.rounds} round(s) over every figure, interleaved, each figure the median of its "
-        "rounds (load average: the median after each run). Sync views run in Daphne's thread pool through the site's one-hop handler "
+        "rounds (load average: the median after each run). Sync views run in Daphne's threads (one per request) through the site's one-hop handler "
         "(config/asgi_handler.py); the async views (bench/async_views.py) take Django's async middleware chain and "
-        "look up the session, user, progress and role with the async ORM (each query is Django's sync_to_async to "
-        "the one database thread). nginx uses deploy/nginx-site.conf.in as scripts/prod-local.sh renders it (upstream "
+        "look up the session, user, progress and role with the async ORM (each query is Django's sync_to_async into "
+        "the request's own thread and back). nginx uses deploy/nginx-site.conf.in as scripts/prod-local.sh renders it (upstream "
         "keep-alive 32). Server CPU per request is the Daphne processes' (and nginx's, behind it) user and system CPU over "
         "the measured run divided by the requests wrk completed. Load average after each figure is beside it: the machine was shared unless it says about 2 or less."
     )
