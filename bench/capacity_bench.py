@@ -150,7 +150,7 @@ def summary(step: Step) -> str:
         samples = in_window(s, action, *window)
         parts.append(f"{label} {p50_p99(samples)} ({len(samples)})")
     runs = in_window(s, "run", *window)
-    parts.append(f"run → echo {p50_p99(runs)} ({len(runs)})")
+    parts.append(f"code run {p50_p99(runs)} ({len(runs)})")
     v = step.verdict
     errors = "; ".join(f"{count} × {reason}" for reason, count in v.errors.most_common(3))
     parts.append(
@@ -227,8 +227,8 @@ def main() -> None:
         f"(`topic`), in {OUTLINE_CHANCE:.0%} of rounds GET the lesson outline (`outline`; `read` is both together), "
         "on its first round of a step start a test-mode attempt (`quiz start`: POST and the attempt page), POST one "
         f"answer graded on the server (`answer`, the htmx form with CSRF), and in {RUN_CHANCE:.0%} of rounds run code "
-        "(`run → echo`: open the playground socket, run the echo starter, connect a panel client, time until its "
-        "echo, stop). "
+        "(`code run`, timed from opening the playground socket to the run's `stopped`: open it, run the echo starter, "
+        "connect a panel client, send a message and wait for its echo, stop). "
         f"The measuring window opens {RAMP_SECONDS + SETTLE_SECONDS:.0f} s after the first arrival and lasts {hold:.0f} s; "
         "the p50 / p99 (count) are of actions started in it. Failures are counted over the whole step, ramp included: "
         "a failed handshake is a playground socket refused, dropped or not opened within 10 s; an error is any other "

@@ -72,7 +72,10 @@ class Learner:
 
     async def start_quiz(self) -> None:
         """Start a test-mode attempt and open its page (once a step, before the learner's first answer)."""
-        self.attempt = await start_attempt(self.conn, self.quiz_topic, self.headers)
+        attempt = await start_attempt(self.conn, self.quiz_topic, self.headers)
+        if not attempt[1]:  # the attempt page did not come (an error page has no questions): start again next round
+            raise RuntimeError("the attempt page showed no question")
+        self.attempt = attempt
 
     async def answer(self) -> None:
         """Answer one question of the learner's attempt."""
