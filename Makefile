@@ -38,7 +38,7 @@ run: migrate
 test: $(VENV)/.dev-installed sandbox-env
 	bash scripts/test.sh
 
-# Every benchmark, then bench/RESULTS.md (about 6 minutes on 2 cores).
+# Every benchmark, then bench/RESULTS.md (about 13 minutes on 2 cores; the full capacity search is run by hand, see README.md).
 bench: $(VENV)/.dev-installed sandbox-env
 	bash scripts/bench.sh
 
