@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Subquery
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -63,6 +65,33 @@ def load_user_progress(user: User) -> Progress:
     preference = LearningPreference.objects.filter(user=user).first()
     progress.preferred_mode = preference.preferred_mode if preference else None
     return progress
+
+
+def load_topic_progress(request: HttpRequest, topic: Topic) -> Progress:
+    """What a topic page needs of the visitor's progress, for a learner in one query: the page read last and when,
+    the preferred mode and whether this topic is complete (`seen` is left empty: the page does not show it)."""
+    if not request.user.is_authenticated:
+        return load_progress(request)
+    mine = {"user": OuterRef("pk")}
+    latest = ModeVisit.objects.filter(**mine).order_by("-last_seen", "pk")
+    row = (
+        get_user_model()
+        .objects.filter(pk=request.user.pk)
+        .values(
+            last_topic=Subquery(latest.values("topic")[:1]),
+            last_mode=Subquery(latest.values("mode")[:1]),
+            last_seen=Subquery(latest.values("last_seen")[:1]),
+            preferred_mode=Subquery(LearningPreference.objects.filter(**mine).values("preferred_mode")[:1]),
+            completed=Exists(TopicCompletion.objects.filter(**mine, topic=topic.slug)),
+        )
+        .get()
+    )
+    return Progress(
+        completed={topic.slug} if row["completed"] else set(),
+        preferred_mode=row["preferred_mode"],
+        last=(row["last_topic"], row["last_mode"]) if row["last_topic"] else None,
+        last_seen=row["last_seen"],
+    )
 
 
 def _save_visit(user: User, topic_slug: str, mode: str, when) -> None:
