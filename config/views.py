@@ -33,27 +33,19 @@ def outline(request: HttpRequest) -> HttpResponse:
     each topic."""
     from challenges.loader import get_challenges
     from challenges.progress import statuses_of
+    from config.outline import Marks, outline_topics
     from lessons.catalogue import get_catalogue
     from lessons.learner_progress import load_progress
-    from lessons.links import outline_links
     from predictions.services import scores_by_topic as prediction_scores
     from quizzes.services import scores_by_topic
 
-    entries = outline_links(get_catalogue())
-    progress = load_progress(request)
-    scores = scores_by_topic(request)
-    mine = statuses_of(request.user)
-    challenges: dict[str, list[object]] = {}
-    for challenge in get_challenges().challenges:
-        challenges.setdefault(challenge.topic, []).append((challenge, mine.get(challenge.slug)))
-    context = {
-        "entries": entries,
-        "progress": progress,
-        "scores": scores,
-        "challenges": challenges,
-        "predictions": prediction_scores(request.user),
-    }
-    return render(request, "lessons/outline.html", context)
+    marks = Marks(
+        progress=load_progress(request),
+        scores=scores_by_topic(request),
+        predictions=prediction_scores(request.user),
+        challenges=statuses_of(request.user),
+    )
+    return render(request, "lessons/outline.html", {"topics": outline_topics(get_catalogue(), get_challenges(), marks)})
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -46,6 +46,23 @@ def test_app_runs_on_postgresql(tmp_path, postgres_admin_url):
             "print(connection.vendor, sorted(User.objects.filter(username__in=names).values_list('username', flat=True)))",
         )
         assert out.strip() == "postgresql ['demo-instructor', 'demo-learner', 'pg-writer']"
+        # The topic page's one hand-written statement reads the same progress as the ORM on PostgreSQL too.
+        out = manage(
+            "shell",
+            "--no-imports",
+            "-c",
+            "from django.contrib.auth.models import User; from django.test import RequestFactory;"
+            "from lessons.catalogue import get_catalogue;"
+            "from lessons.learner_progress import load_topic_progress, load_user_progress, record_visit;"
+            "request = RequestFactory().get('/'); request.user = User.objects.get(username='pg-writer');"
+            "topics = get_catalogue().topics;"
+            "[record_visit(request, t, t.mode_keys[0], chosen=True, progress=load_user_progress(request.user))"
+            " for t in topics[:3]];"
+            "page, whole = load_topic_progress(request, topics[0]), load_user_progress(request.user);"
+            "print(page.last == (topics[2].slug, topics[2].mode_keys[0]),"
+            " (page.last, page.last_seen, page.preferred_mode) == (whole.last, whole.last_seen, whole.preferred_mode))",
+        )
+        assert out.strip() == "True True"
     finally:
         with psycopg.connect(postgres_admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -283,3 +283,25 @@ def test_a_topic_modes_shared_html_is_rendered_once_per_catalogue(topic):
     )
     again = topic_parts(renewed, changed, "concept")
     assert "A retitled lesson" in again.header and "A retitled lesson" not in first.header
+
+
+def test_the_outline_shows_each_visitor_only_their_own_marks(client, topic):
+    from django.utils import timezone
+
+    import config.outline
+
+    reader = make_user()
+    client.force_login(reader)
+    client.get(f"/lessons/{topic.slug}/qa/")
+    TopicCompletion.objects.create(
+        user=reader, topic=topic.slug, completed_at=timezone.now(), content_hash="x", via="quiz"
+    )
+    mine = client.get("/lessons/").text
+    course = config.outline._rendered[2]
+    client.force_login(make_user())
+    theirs = client.get("/lessons/").text
+    assert config.outline._rendered[2] is course  # the course was rendered once for both
+    qa_chip = f'<a href="/lessons/{topic.slug}/qa/" class="seen">'
+    assert qa_chip in mine and 'data-testid="completed"' in mine and "outline-topic is-complete" in mine
+    assert "1 of" in mine and qa_chip not in theirs and 'data-testid="completed"' not in theirs
+    assert 'class="seen"' not in theirs and "is-complete" not in theirs
