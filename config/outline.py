@@ -10,18 +10,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import connection
+from django.http import HttpRequest
 from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from challenges.models import Submission
 from challenges.progress import ChallengeStatus
 from challenges.types import ChallengeSet
 from lessons.catalogue import Catalogue
-from lessons.learner_progress import Progress
+from lessons.learner_progress import Progress, load_progress
+from lessons.models import ModeVisit, TopicCompletion
 from predictions.services import Score
-from quizzes.services import TopicScores
+from predictions.services import scores_by_topic as prediction_scores
+from quizzes.services import TopicScores, scores_by_topic
 
 SLOT = "\x00"  # around each slot in the rendered course
 KEY = "\x1f"  # between a slot's kind and its keys
@@ -35,6 +40,38 @@ class Marks:
     scores: dict[str, TopicScores]
     predictions: dict[str, Score]
     challenges: dict[str, ChallengeStatus]
+
+
+# A learner's modes seen, topics completed and challenge gradings as one statement: through the ORM these were five
+# queries and 1.6 ms of CPU. The rows: (0, topic, mode), (1, topic) and (2, challenge, gradings, passes, best seconds).
+SEEN, COMPLETED, GRADED = 0, 1, 2
+LEARNER_MARKS_SQL = (
+    f'SELECT {SEEN}, topic, mode, NULL, NULL, NULL FROM "{ModeVisit._meta.db_table}" WHERE user_id = %(user)s '
+    f'UNION ALL SELECT {COMPLETED}, topic, NULL, NULL, NULL, NULL FROM "{TopicCompletion._meta.db_table}" '
+    "WHERE user_id = %(user)s "
+    f"UNION ALL SELECT {GRADED}, challenge, NULL, COUNT(*), COUNT(CASE WHEN passed THEN 1 END), "
+    f'MIN(CASE WHEN passed THEN seconds END) FROM "{Submission._meta.db_table}" '
+    "WHERE learner_id = %(user)s AND finished_at IS NOT NULL GROUP BY challenge"
+)
+
+
+def outline_marks(request: HttpRequest) -> Marks:
+    """The visitor's marks: a learner's progress and challenge statuses in one query, a visitor's from the session;
+    quiz and prediction scores from their apps."""
+    scores, predictions = scores_by_topic(request), prediction_scores(request.user)
+    if not request.user.is_authenticated:
+        return Marks(progress=load_progress(request), scores=scores, predictions=predictions, challenges={})
+    progress, challenges = Progress(), {}
+    with connection.cursor() as cursor:
+        cursor.execute(LEARNER_MARKS_SQL, {"user": request.user.pk})
+        for kind, slug, mode, gradings, passes, best in cursor.fetchall():
+            if kind == SEEN:
+                progress.seen.setdefault(slug, set()).add(mode)
+            elif kind == COMPLETED:
+                progress.completed.add(slug)
+            else:
+                challenges[slug] = ChallengeStatus(attempts=gradings, passes=passes, best_seconds=best)
+    return Marks(progress=progress, scores=scores, predictions=predictions, challenges=challenges)
 
 
 def _challenge_text(status: ChallengeStatus | None) -> str:
