@@ -45,9 +45,10 @@ class Marks:
 # A learner's modes seen, topics completed and challenge gradings as one statement: through the ORM these were five
 # queries and 1.6 ms of CPU. The rows: (0, topic, mode), (1, topic) and (2, challenge, gradings, passes, best seconds).
 SEEN, COMPLETED, GRADED = 0, 1, 2
+NO_GRADINGS = "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS DOUBLE PRECISION)"  # typed for PostgreSQL
 LEARNER_MARKS_SQL = (
-    f'SELECT {SEEN}, topic, mode, NULL, NULL, NULL FROM "{ModeVisit._meta.db_table}" WHERE user_id = %(user)s '
-    f'UNION ALL SELECT {COMPLETED}, topic, NULL, NULL, NULL, NULL FROM "{TopicCompletion._meta.db_table}" '
+    f'SELECT {SEEN}, topic, mode, {NO_GRADINGS} FROM "{ModeVisit._meta.db_table}" WHERE user_id = %(user)s '
+    f'UNION ALL SELECT {COMPLETED}, topic, NULL, {NO_GRADINGS} FROM "{TopicCompletion._meta.db_table}" '
     "WHERE user_id = %(user)s "
     f"UNION ALL SELECT {GRADED}, challenge, NULL, COUNT(*), COUNT(CASE WHEN passed THEN 1 END), "
     f'MIN(CASE WHEN passed THEN seconds END) FROM "{Submission._meta.db_table}" '
