@@ -8,7 +8,7 @@ The course is rendered with a slot in place of each mark; a request joins the re
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import connection
 from django.http import HttpRequest
@@ -115,10 +115,10 @@ FILL: dict[str, Callable[..., str]] = {  # a slot's kind: its HTML from the visi
     "seen_note": lambda marks, slug, mode: (
         '<span class="visually-hidden"> (seen)</span>' if _seen(marks, slug, mode) else ""
     ),
-    "state": lambda marks, challenge: (
+    "state": lambda marks, slug, challenge: (
         format_html("{}", marks.challenges[challenge].state) if challenge in marks.challenges else "not-tried"
     ),
-    "state_text": lambda marks, challenge: format_html("{}", _challenge_text(marks.challenges.get(challenge))),
+    "state_text": lambda marks, slug, challenge: format_html("{}", _challenge_text(marks.challenges.get(challenge))),
 }
 
 
@@ -126,8 +126,40 @@ def _slots(*keys: str, kinds: tuple[str, ...]) -> dict[str, str]:
     return {kind: SLOT + KEY.join((kind, *keys)) + SLOT for kind in kinds}
 
 
-def _render(catalogue: Catalogue, challenges: ChallengeSet) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-    """The course as (static pieces, slots): piece 0, slot 0, piece 1, ... the last piece."""
+@dataclass(frozen=True)
+class TopicRun:
+    """One topic's stretch of the rendered course, from its first slot to its last."""
+
+    topic: str
+    slots: tuple[tuple[str, ...], ...]  # (kind, topic slug, further keys)
+    pieces: tuple[str, ...]  # what lies between its slots
+    unmarked: str  # the stretch for a reader with no marks on the topic, the usual case
+
+    def fill(self, marks: Marks) -> str:
+        html: list[str] = []
+        for (kind, *keys), piece in zip(self.slots, (*self.pieces, ""), strict=True):
+            html += (FILL[kind](marks, *keys), piece)
+        return "".join(html)
+
+
+@dataclass(frozen=True)
+class Course:
+    """The outline's list rendered for no reader: the topics' runs and the fixed HTML before, between and after them."""
+
+    between: tuple[str, ...]
+    runs: tuple[TopicRun, ...]
+    challenge_topics: dict[str, str]  # challenge slug -> its topic's slug
+
+    def topics_marked(self, marks: Marks) -> set[str]:
+        challenged = {self.challenge_topics[slug] for slug in marks.challenges if slug in self.challenge_topics}
+        return {*marks.progress.seen, *marks.progress.completed, *marks.scores, *marks.predictions, *challenged}
+
+
+NO_MARKS = Marks(progress=Progress(), scores={}, predictions={}, challenges={})
+
+
+def _render(catalogue: Catalogue, challenges: ChallengeSet) -> Course:
+    """The course with a slot for each mark, cut into one run of slots per topic."""
     topic_kinds = ("complete_class", "seen_count", "best_score", "prediction_score", "completed_badge")
     entries = [
         {
@@ -143,7 +175,7 @@ def _render(catalogue: Catalogue, challenges: ChallengeSet) -> tuple[tuple[str, 
                 for key, page in topic.modes.items()
             ],
             "challenges": [
-                (challenge, _slots(challenge.slug, kinds=("state", "state_text")))
+                (challenge, _slots(topic.slug, challenge.slug, kinds=("state", "state_text")))
                 for challenge in challenges.challenges
                 if challenge.topic == topic.slug
             ],
@@ -151,23 +183,31 @@ def _render(catalogue: Catalogue, challenges: ChallengeSet) -> tuple[tuple[str, 
         for topic in catalogue.topics
     ]
     parts = render_to_string("lessons/_outline_topics.html", {"entries": entries}).split(SLOT)
-    return tuple(parts[::2]), tuple(tuple(slot.split(KEY)) for slot in parts[1::2])
+    pieces, slots = parts[::2], [tuple(slot.split(KEY)) for slot in parts[1::2]]
+    between, runs = [pieces[0]], []
+    first = 0
+    for index, slot in enumerate(slots):
+        if index + 1 == len(slots) or slots[index + 1][1] != slot[1]:  # the topic's last slot
+            run = TopicRun(slot[1], tuple(slots[first : index + 1]), tuple(pieces[first + 1 : index + 1]), "")
+            runs.append(replace(run, unmarked=run.fill(NO_MARKS)))
+            between.append(pieces[index + 1])
+            first = index + 1
+    challenge_topics = {challenge.slug: challenge.topic for challenge in challenges.challenges}
+    return Course(tuple(between), tuple(runs), challenge_topics)
 
 
-_rendered: tuple[Catalogue | None, ChallengeSet | None, tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]] = (
-    None,
-    None,
-    ((), ()),
-)
+_rendered: tuple[Catalogue | None, ChallengeSet | None, Course | None] = (None, None, None)
 
 
 def outline_topics(catalogue: Catalogue, challenges: ChallengeSet, marks: Marks) -> SafeString:
     """The outline's list of topics with one visitor's marks (the course rendered again only when it is new)."""
     global _rendered
-    if _rendered[0] is not catalogue or _rendered[1] is not challenges:
-        _rendered = (catalogue, challenges, _render(catalogue, challenges))
-    pieces, slots = _rendered[2]
-    html = [pieces[0]]
-    for (kind, *keys), piece in zip(slots, pieces[1:], strict=True):
-        html += (FILL[kind](marks, *keys), piece)
+    course = _rendered[2]
+    if course is None or _rendered[0] is not catalogue or _rendered[1] is not challenges:
+        course = _render(catalogue, challenges)
+        _rendered = (catalogue, challenges, course)
+    marked = course.topics_marked(marks)
+    html = [course.between[0]]
+    for run, after in zip(course.runs, course.between[1:], strict=True):
+        html += (run.fill(marks) if run.topic in marked else run.unmarked, after)
     return SafeString("".join(html))

@@ -305,3 +305,31 @@ def test_the_outline_shows_each_visitor_only_their_own_marks(client, topic):
     assert qa_chip in mine and 'data-testid="completed"' in mine and "outline-topic is-complete" in mine
     assert "1 of" in mine and qa_chip not in theirs and 'data-testid="completed"' not in theirs
     assert 'class="seen"' not in theirs and "is-complete" not in theirs
+
+
+def test_the_outlines_challenge_badges_show_the_learners_gradings(client):
+    from django.utils import timezone
+
+    from challenges.loader import get_challenges
+    from challenges.models import HintsTaken, Submission
+
+    learner = make_user()
+    client.force_login(learner)
+    passed, failing, hinted = get_challenges().challenges[:3]
+    now = timezone.now()
+    for challenge, ok, seconds in ((passed, True, 12.345), (passed, False, 3.0), (failing, False, 2.0)):
+        Submission.objects.create(
+            learner=learner, challenge=challenge.slug, code="", content_hash="", started_at=now, finished_at=now,
+            passed=ok, seconds=seconds,
+        )  # fmt: skip
+    Submission.objects.create(learner=learner, challenge=hinted.slug, code="", content_hash="", started_at=now)
+    HintsTaken.objects.create(learner=learner, challenge=hinted.slug, count=2)
+    page = client.get("/lessons/").text
+
+    def badge(challenge):
+        start = page.index(f'href="/challenges/{challenge.slug}/"')
+        return page[start : page.index("</a>", start)]
+
+    assert 'data-state="passed"' in badge(passed) and "(passed, best 12.3 s)" in badge(passed)
+    assert 'data-state="failing"' in badge(failing) and "(not passed yet)" in badge(failing)
+    assert 'data-state="not-tried"' in badge(hinted) and "(not tried)" in badge(hinted)  # ungraded, hints only
