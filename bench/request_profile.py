@@ -119,6 +119,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=40)
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="academy-profile-") as data_dir:
         setup_django(Path(data_dir))
         from django.contrib.auth import get_user_model
@@ -130,10 +131,10 @@ def main() -> None:
         results = {
             name: profile_page(signed_in if signed else anonymous, path, args.requests) for name, path, signed in PAGES
         }
-    write(results, args.requests)
+    write(results, args.requests, load)
 
 
-def write(results: dict[str, dict], requests: int) -> None:
+def write(results: dict[str, dict], requests: int, load: float) -> None:
     floor = results[PAGES[0][0]]["cpu_ms"]
     lines = [
         "# Where a request's time goes",
@@ -142,7 +143,9 @@ def write(results: dict[str, dict], requests: int) -> None:
         "requests, in one process through Django's whole middleware stack (test client, DEBUG off, SQLite), so no "
         "server, thread hop or network is counted. CPU ms is the process's CPU time per request, measured "
         "without the profiler; a second pass under cProfile (CPU clock) splits it by layer: each function's own "
-        "time, grouped by the file it is in, as a share of the profiled total times the unprofiled CPU ms.",
+        "time, grouped by the file it is in, as a share of the profiled total times the unprofiled CPU ms. "
+        f"Load average when it started: {load:.1f} on {os.cpu_count()} cores (the CPU ms are this process's own, but "
+        "a busy machine slows them too).",
         "",
         "| page | CPU ms | × floor | queries | writes | session saves | KiB | " + " | ".join(LAYER_NAMES) + " |",
         "| --- " * (7 + len(LAYER_NAMES)) + "|",

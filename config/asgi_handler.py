@@ -5,7 +5,7 @@ process_request and process_response to a thread, and a sync-only middleware han
 event loop, so one request of a sync view crossed between the loop and a thread some 16 times
 (bench/request_profile_RESULTS.md has the figures). Every page view of this site is sync; the health checks are
 async. So a request whose view is sync runs the whole sync chain in one thread, as WSGI would; a request whose view is
-async keeps Django's async chain and stays on the event loop.
+async keeps Django's async chain and stays on the event loop. Either chain reuses the URL match made to choose it.
 """
 
 from __future__ import annotations
@@ -16,15 +16,25 @@ from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.core.handlers.asgi import ASGIHandler
 from django.core.handlers.base import BaseHandler
 from django.http import HttpRequest, HttpResponseBase
-from django.urls import Resolver404, get_resolver
+from django.urls import Resolver404, ResolverMatch, get_resolver
 
 
-class OneHopASGIHandler(ASGIHandler):
+class ResolvesOnce(BaseHandler):
+    """A handler that takes the URL match view_is_async already made, instead of resolving the path again."""
+
+    def resolve_request(self, request: HttpRequest) -> ResolverMatch:
+        if request.resolver_match is not None and not hasattr(request, "urlconf"):
+            return request.resolver_match
+        match: ResolverMatch = super().resolve_request(request)  # a middleware chose another URLconf, or a 404
+        return match
+
+
+class OneHopASGIHandler(ResolvesOnce, ASGIHandler):
     """An ASGIHandler whose sync views run with the middleware in one sync_to_async call."""
 
     def __init__(self) -> None:
         super().__init__()  # the async chain, for async views
-        self.sync_handler = BaseHandler()
+        self.sync_handler = ResolvesOnce()
         self.sync_handler.load_middleware(is_async=False)
 
     async def get_response_async(self, request: HttpRequest) -> HttpResponseBase:
@@ -35,9 +45,11 @@ class OneHopASGIHandler(ASGIHandler):
 
 
 def view_is_async(request: HttpRequest) -> bool:
-    """Whether the URL routes to an async view (an unknown URL is answered by the sync chain's 404)."""
+    """Whether the URL routes to an async view (an unknown URL is answered by the sync chain's 404); the match is kept
+    on the request for the chain that serves it."""
     try:
         match: Any = get_resolver().resolve(request.path_info)
     except Resolver404:
         return False
+    request.resolver_match = match
     return iscoroutinefunction(match.func)

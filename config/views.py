@@ -32,28 +32,11 @@ def outline(request: HttpRequest) -> HttpResponse:
     """The course in order, with the visitor's progress, best quiz scores, challenge statuses and prediction scores on
     each topic."""
     from challenges.loader import get_challenges
-    from challenges.progress import statuses_of
+    from config.outline import outline_marks, outline_topics
     from lessons.catalogue import get_catalogue
-    from lessons.learner_progress import load_progress
-    from lessons.links import outline_links
-    from predictions.services import scores_by_topic as prediction_scores
-    from quizzes.services import scores_by_topic
 
-    entries = outline_links(get_catalogue())
-    progress = load_progress(request)
-    scores = scores_by_topic(request)
-    mine = statuses_of(request.user)
-    challenges: dict[str, list[object]] = {}
-    for challenge in get_challenges().challenges:
-        challenges.setdefault(challenge.topic, []).append((challenge, mine.get(challenge.slug)))
-    context = {
-        "entries": entries,
-        "progress": progress,
-        "scores": scores,
-        "challenges": challenges,
-        "predictions": prediction_scores(request.user),
-    }
-    return render(request, "lessons/outline.html", context)
+    topics = outline_topics(get_catalogue(), get_challenges(), outline_marks(request))
+    return render(request, "lessons/outline.html", {"topics": topics})
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

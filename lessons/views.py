@@ -7,23 +7,16 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from config.requests import HtmxHttpRequest
 from lessons.catalogue import Topic, get_catalogue
 from lessons.catalogue.rendering import pygments_css as build_pygments_css
-from lessons.execution import build_execution_view, trace_source
-from lessons.learner_progress import (
-    CompletionRefused,
-    Progress,
-    completion_rule,
-    load_progress,
-    mark_complete,
-    record_visit,
-)
+from lessons.learner_progress import CompletionRefused, Progress, load_topic_progress, mark_complete, record_visit
 from lessons.practice_reveals import PracticeError, PracticeItem, find_question, practice_items, reveal_solution
 from lessons.search import search as run_search
+from lessons.topic_parts import optional_url, topic_parts
 
 
 def get_topic_or_404(slug: str) -> Topic:
@@ -33,18 +26,10 @@ def get_topic_or_404(slug: str) -> Topic:
     return topic
 
 
-def optional_url(name: str, *args: str) -> str | None:
-    """A URL of a page another app provides, or None while that app has no such page."""
-    try:
-        return reverse(name, args=args)
-    except NoReverseMatch:
-        return None
-
-
 def topic_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     """A topic opened in the learner's preferred mode (or its first mode)."""
     topic = get_topic_or_404(slug)
-    progress = load_progress(request)
+    progress = load_topic_progress(request, topic)
     preferred = progress.preferred_mode
     mode = preferred if preferred is not None and preferred in topic.modes else topic.mode_keys[0]
     return render_mode(request, topic, mode, chosen=False, progress=progress)
@@ -68,24 +53,12 @@ def render_mode(
     status: int = 200,
     progress: Progress | None = None,
 ) -> HttpResponse:
-    progress = progress or load_progress(request)
+    progress = progress or load_topic_progress(request, topic)
     record_visit(request, topic, mode, chosen=chosen, progress=progress)
-    catalogue = get_catalogue()
-    previous_topic, next_topic = catalogue.neighbours(topic)
     context = {
         "topic": topic,
-        "prerequisites": [catalogue.by_slug[slug] for slug in topic.prerequisites],
-        "page": topic.modes[mode],
-        "progress": progress,
+        "parts": topic_parts(get_catalogue(), topic, mode),
         "completed": topic.slug in progress.completed,
-        "previous_topic": previous_topic,
-        "next_topic": next_topic,
-        "execution": build_execution_view(topic.trace.events) if mode == "execution" and topic.trace else None,
-        "trace_events_id": f"trace-{topic.trace.name}" if topic.trace else "",
-        "trace_code": trace_source(topic.trace) if mode == "execution" and topic.trace else "",
-        "playground_url": optional_url("playground:starter", topic.starter) if topic.starter else None,
-        "quiz_url": optional_url("quizzes:start", topic.slug),
-        "completion_rule": completion_rule(topic),
         "practice": practice_items(request, topic, practice_error) if mode == "practice" else None,
     }
     template = "lessons/_mode_region.html" if request.htmx else "lessons/topic.html"

@@ -37,7 +37,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("challenges",),
     ("predictions",),
     ("dashboards",),
-    ("config.asgi", "config.routing", "config.urls", "config.views", "config.health"),
+    ("config.asgi", "config.routing", "config.urls", "config.views", "config.outline", "config.health"),
 ]
 
 

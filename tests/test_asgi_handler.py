@@ -8,6 +8,7 @@ import pytest
 from asgiref.sync import SyncToAsync
 from django.core.handlers.asgi import ASGIHandler
 from django.test import RequestFactory
+from django.urls.resolvers import URLResolver
 
 from config.asgi_handler import OneHopASGIHandler, view_is_async
 
@@ -72,3 +73,20 @@ def test_async_views_keep_djangos_async_chain():
     assert not view_is_async(factory.get("/lessons/"))
     assert not view_is_async(factory.get("/no/such/page/"))
     assert asyncio.run(get(OneHopASGIHandler(), "/livez")) == 200
+
+
+@pytest.mark.parametrize("path", ["/lessons/", "/livez"])
+def test_a_request_resolves_its_url_once(path, monkeypatch):
+    app = OneHopASGIHandler()
+    asyncio.run(get(app, path))  # warm
+    resolved = []
+    original = URLResolver.resolve
+
+    def counted(self, *args, **kwargs):
+        if self.pattern.regex.pattern in {"^/", ""}:  # the root resolver, not the included ones it consults
+            resolved.append(args)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(URLResolver, "resolve", counted)
+    assert asyncio.run(get(app, path)) == 200
+    assert len(resolved) == 1, resolved

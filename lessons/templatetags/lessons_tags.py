@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 from django import template
 
 register = template.Library()
-
-
-@register.filter
-def get_item(mapping: Mapping[str, object] | None, key: str) -> object:
-    """mapping[key] or an empty tuple, for per-topic progress and score lookups."""
-    return mapping.get(key, ()) if mapping else ()
 
 
 @register.filter

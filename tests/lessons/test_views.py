@@ -29,9 +29,9 @@ def test_outline_lists_topics_in_order_with_modes(client):
 
 
 def test_topic_opens_first_mode_then_preferred_mode(client, topic):
-    assert client.get(f"/lessons/{topic.slug}/").context["page"].key == topic.mode_keys[0]
+    assert client.get(f"/lessons/{topic.slug}/").context["parts"].page.key == topic.mode_keys[0]
     client.get(f"/lessons/{topic.slug}/mistakes/")
-    assert client.get(f"/lessons/{topic.slug}/").context["page"].key == "mistakes"
+    assert client.get(f"/lessons/{topic.slug}/").context["parts"].page.key == "mistakes"
 
 
 def test_preferred_mode_is_saved_for_learners(client, topic):
@@ -92,13 +92,13 @@ def test_unknown_topic_and_mode_are_404(client, topic):
 def test_execution_mode_renders_trace_table_and_tracker(client, topic):
     response = client.get(f"/lessons/{topic.slug}/execution/")
     assert "Execution table" in response.text and "Variable tracker" in response.text
-    execution = response.context["execution"]
+    execution = response.context["parts"].execution
     assert len(execution.rows) == len(topic.trace.events)
     states = next(row for row in execution.tracker if row.name == "connection_state")
     # The consumer-lifecycle lesson records seed 001's run: its tracker reads as that seed's does.
     assert [cell.value for cell in states.cells] == ["None", "Accepted", "Open", "Open", "Closed"]
     # The code that ran, for the step-through beside it and for a page without JavaScript.
-    assert response.context["trace_code"].startswith("# Echo:")
+    assert response.context["parts"].trace_code.startswith("# Echo:")
     assert 'id="trace-consumer-lifecycle-echo-code"' in response.text
     assert "class EchoConsumer(AsyncWebsocketConsumer):" in response.text
 
@@ -231,3 +231,105 @@ def test_builds_on_names_prerequisites_by_title_with_links(client):
         f'<a href="/lessons/{slug}/">{title}</a>' for slug, title in zip(topic.prerequisites, titles, strict=True)
     )
     assert f"Builds on: {links}</span>" in text
+
+
+def test_a_learners_topic_page_reads_their_progress_in_one_query(client, topic):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(make_user())
+    client.get(f"/lessons/{topic.slug}/qa/")
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(f"/lessons/{topic.slug}/").status_code == 200
+    progress_queries = [q["sql"] for q in captured.captured_queries if '"lessons_' in q["sql"]]
+    assert len(progress_queries) == 1, progress_queries
+
+
+def test_a_topic_pages_progress_agrees_with_the_learners_whole_progress(rf, topic):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from lessons.learner_progress import load_topic_progress, load_user_progress
+
+    user = make_user()
+    request = rf.get("/")
+    request.user = user
+    assert load_topic_progress(request, topic) == load_user_progress(user)  # nothing yet
+    now = timezone.now()
+    for mode, ago in (("qa", 5), ("concept", 1), ("snapshot", 1), ("mistakes", 9)):  # concept and snapshot tie
+        ModeVisit.objects.create(user=user, topic=topic.slug, mode=mode, first_seen=now, last_seen=now - timedelta(ago))
+    LearningPreference.objects.create(user=user, preferred_mode="qa")
+    TopicCompletion.objects.create(user=user, topic=topic.slug, completed_at=now, content_hash="x", via="quiz")
+    TopicCompletion.objects.create(user=user, topic="another-topic", completed_at=now, content_hash="x", via="quiz")
+    page, whole = load_topic_progress(request, topic), load_user_progress(user)
+    assert (page.last, page.last_seen, page.preferred_mode) == (whole.last, whole.last_seen, whole.preferred_mode)
+    assert page.last == (topic.slug, "concept")
+    assert page.completed == {topic.slug} and page.seen == {}  # the page's own topic only
+
+
+def test_a_topic_modes_shared_html_is_rendered_once_per_catalogue(topic):
+    from lessons.topic_parts import topic_parts
+
+    catalogue = get_catalogue()
+    first = topic_parts(catalogue, topic, "concept")
+    assert topic_parts(catalogue, topic, "concept") is first
+    assert topic_parts(catalogue, topic, "qa") is not first
+    changed = dataclasses.replace(topic, title="A retitled lesson")  # new content comes as a new catalogue
+    renewed = dataclasses.replace(
+        catalogue,
+        topics=tuple(changed if t.slug == topic.slug else t for t in catalogue.topics),
+        by_slug=MappingProxyType({**catalogue.by_slug, topic.slug: changed}),
+    )
+    again = topic_parts(renewed, changed, "concept")
+    assert "A retitled lesson" in again.header and "A retitled lesson" not in first.header
+
+
+def test_the_outline_shows_each_visitor_only_their_own_marks(client, topic):
+    from django.utils import timezone
+
+    import config.outline
+
+    reader = make_user()
+    client.force_login(reader)
+    client.get(f"/lessons/{topic.slug}/qa/")
+    TopicCompletion.objects.create(
+        user=reader, topic=topic.slug, completed_at=timezone.now(), content_hash="x", via="quiz"
+    )
+    mine = client.get("/lessons/").text
+    course = config.outline._rendered[2]
+    client.force_login(make_user())
+    theirs = client.get("/lessons/").text
+    assert config.outline._rendered[2] is course  # the course was rendered once for both
+    qa_chip = f'<a href="/lessons/{topic.slug}/qa/" class="seen">'
+    assert qa_chip in mine and 'data-testid="completed"' in mine and "outline-topic is-complete" in mine
+    assert "1 of" in mine and qa_chip not in theirs and 'data-testid="completed"' not in theirs
+    assert 'class="seen"' not in theirs and "is-complete" not in theirs
+
+
+def test_the_outlines_challenge_badges_show_the_learners_gradings(client):
+    from django.utils import timezone
+
+    from challenges.loader import get_challenges
+    from challenges.models import HintsTaken, Submission
+
+    learner = make_user()
+    client.force_login(learner)
+    passed, failing, hinted = get_challenges().challenges[:3]
+    now = timezone.now()
+    for challenge, ok, seconds in ((passed, True, 12.345), (passed, False, 3.0), (failing, False, 2.0)):
+        Submission.objects.create(
+            learner=learner, challenge=challenge.slug, code="", content_hash="", started_at=now, finished_at=now,
+            passed=ok, seconds=seconds,
+        )  # fmt: skip
+    Submission.objects.create(learner=learner, challenge=hinted.slug, code="", content_hash="", started_at=now)
+    HintsTaken.objects.create(learner=learner, challenge=hinted.slug, count=2)
+    page = client.get("/lessons/").text
+
+    def badge(challenge):
+        start = page.index(f'href="/challenges/{challenge.slug}/"')
+        return page[start : page.index("</a>", start)]
+
+    assert 'data-state="passed"' in badge(passed) and "(passed, best 12.3 s)" in badge(passed)
+    assert 'data-state="failing"' in badge(failing) and "(not passed yet)" in badge(failing)
+    assert 'data-state="not-tried"' in badge(hinted) and "(not tried)" in badge(hinted)  # ungraded, hints only
