@@ -185,10 +185,15 @@ class PlaygroundConsumer(UserSocketsMixin, FaultTolerantMixin, AsyncWebsocketCon
         self.watchdog = asyncio.create_task(self.watch_for_a_dead_owner(run_id))
 
     async def watch_for_a_dead_owner(self, run_id: int) -> None:
-        """A killed owner sends nothing more: once its silent run is marked interrupted, the page is told."""
+        """A killed owner sends nothing more: once its silent run is marked interrupted, the page is told. A failed
+        check (the database refusing connections for a moment) is logged and tried again: the watch must not end."""
         while self.relaying and self.relayed_run == run_id:
             await asyncio.sleep(settings.PLAYGROUND_HEARTBEAT_SECONDS)
-            reason = await interrupted_run(run_id)
+            try:
+                reason = await interrupted_run(run_id)
+            except Exception as exc:  # noqa: BLE001 - as sweep_forever: the next beat tries again
+                logger.warning("run %s: checking whether its owner is alive failed: %s", run_id, exc)
+                continue
             if reason and self.relaying and self.relayed_run == run_id:
                 self.ended = True
                 await self.send_json({"type": "status", "state": "stopped", "reason": reason})
