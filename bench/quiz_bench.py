@@ -20,8 +20,9 @@ from pathlib import Path
 import psycopg
 from harness import (
     answer_question,
+    cpu_seconds,
     csrf_connection,
-    daphne_server,
+    daphne_process,
     make_sessions,
     manage,
     percentile,
@@ -74,9 +75,11 @@ def stored_answers(env: dict[str, str]) -> dict[int, dict[str, list[list[str]]]]
 
 
 def measure(args: argparse.Namespace, think: tuple[float, float], extra_env: dict[str, str]) -> dict:
-    with daphne_server(extra_env) as (url, env):
+    with daphne_process(extra_env) as (url, env, server):
         sessions = make_sessions(env, args.learners)
+        cpu_before = cpu_seconds(server.pid)
         latencies, submitted, elapsed = asyncio.run(run(url, sessions, args.rounds, think))
+        server_cpu = cpu_seconds(server.pid) - cpu_before
         stored = stored_answers(env)
     wrong = sum(
         1
@@ -87,9 +90,29 @@ def measure(args: argparse.Namespace, think: tuple[float, float], extra_env: dic
     return {
         "latencies": latencies,
         "rate": len(latencies) / elapsed,
+        "cpu_ms": 1000 * server_cpu / len(latencies),
         "wrong": wrong,
         "total": sum(len(a) for a in submitted.values()),
     }
+
+
+POSTGRES_CONNECTIONS = (  # Django's two choices under ASGI: no connection kept, or the backend's own pool
+    ("a connection per request", 0),
+    ("psycopg pool (the default)", 10),
+)
+
+
+def measure_postgres(args: argparse.Namespace, think: tuple[float, float], pool_size: int) -> dict:
+    """One run on a fresh PostgreSQL database of its own, with DATABASE_POOL_MAX_SIZE as given (0: no pool)."""
+    server = args.database_url.rsplit("/", 1)[0]
+    name = f"bench_quiz_{os.getpid()}_{pool_size}"
+    with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        return measure(args, think, {"DATABASE_URL": f"{server}/{name}", "DATABASE_POOL_MAX_SIZE": str(pool_size)})
+    finally:
+        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def main() -> None:
@@ -103,21 +126,15 @@ def main() -> None:
     load = os.getloadavg()[0]
     results = {"SQLite": measure(args, think, {})}
     if args.database_url:
-        server = args.database_url.rsplit("/", 1)[0]
-        name = f"bench_quiz_{os.getpid()}"
-        with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            results["PostgreSQL"] = measure(args, think, {"DATABASE_URL": f"{server}/{name}"})
-        finally:
-            with psycopg.connect(f"{server}/postgres", autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for label, pool_size in POSTGRES_CONNECTIONS:
+            results[f"PostgreSQL, {label}"] = measure_postgres(args, think, pool_size)
     rows = []
     for database, r in results.items():
         latencies = r["latencies"]
         p50, p99 = percentile(latencies, 50), percentile(latencies, 99)
         rows += [
             (f"{database}: answers submitted", f"{len(latencies)} ({r['rate']:.0f}/s)", "", ""),
+            (f"{database}: Daphne CPU per answer", f"{r['cpu_ms']:.1f} ms", "", ""),
             (
                 f"{database}: answer p50 / p99",
                 f"{p50:.1f} ms / {p99:.1f} ms (mean {statistics.mean(latencies):.1f} ms)",
@@ -135,8 +152,11 @@ def main() -> None:
         f"{args.learners} signed-in learners, each starting a test-mode attempt and answering every question "
         f"{args.rounds} times over htmx (test mode lets answers change), waiting {think[0]:g}-{think[1]:g} s before "
         "each answer; one Daphne process, DEBUG off, client and server on the same 2-core machine; SQLite is the "
-        "embedded default, PostgreSQL a fresh database on the same machine. 'Lost, wrong or graded twice' compares "
-        f"each learner's last choice with the stored rows. Load average when it started: {load:.1f} on "
+        "embedded default, PostgreSQL a fresh database on the same machine, once with a new connection for every "
+        "request and once with psycopg's pool (DATABASE_POOL_MAX_SIZE 10, the default). 'Lost, wrong or graded twice' compares "
+        f"each learner's last choice with the stored rows. Daphne CPU per answer is the server process's CPU time over the "
+        "run (the attempts' start pages included) divided by the answers: a figure other work on the machine does not "
+        f"inflate. Load average when it started: {load:.1f}, when it ended: {os.getloadavg()[0]:.1f}, on "
         f"{os.cpu_count()} cores."
     )
     command = f"python bench/quiz_bench.py --learners {args.learners} --rounds {args.rounds} --think {think[0]:g} {think[1]:g}"
