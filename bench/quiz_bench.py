@@ -115,6 +115,34 @@ def measure_postgres(args: argparse.Namespace, think: tuple[float, float], pool_
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def connection_setup(server: str, connections: int = 200) -> dict[str, float]:
+    """What a request without the pool pays before its first query: wall ms, and the CPU ms of client and PostgreSQL.
+
+    PostgreSQL's share is the CPU of the backends it forked, one per connection, which its postmaster collects as
+    they exit; read from /proc, so only for a server on this machine (other clients of it meanwhile add theirs).
+    """
+    with psycopg.connect(f"{server}/postgres") as probe:
+        data_directory = probe.execute("SHOW data_directory").fetchone()[0]  # type: ignore[index]
+    postmaster = int(Path(data_directory, "postmaster.pid").read_text().split()[0])
+
+    def backends_cpu() -> float:
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+
+    server_before, client_before, started = backends_cpu(), time.process_time(), time.perf_counter()
+    for _ in range(connections):
+        with psycopg.connect(f"{server}/postgres") as connection:
+            connection.execute("SELECT 1").fetchone()
+    wall = time.perf_counter() - started
+    client = time.process_time() - client_before
+    time.sleep(0.5)  # the last backends exit and are collected
+    return {
+        "wall_ms": 1000 * wall / connections,
+        "client_ms": 1000 * client / connections,
+        "server_ms": 1000 * (backends_cpu() - server_before) / connections,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--learners", type=int, default=50)
@@ -125,9 +153,11 @@ def main() -> None:
     think = (args.think[0], args.think[1])
     load = os.getloadavg()[0]
     results = {"SQLite": measure(args, think, {})}
+    setup = None
     if args.database_url:
         for label, pool_size in POSTGRES_CONNECTIONS:
             results[f"PostgreSQL, {label}"] = measure_postgres(args, think, pool_size)
+        setup = connection_setup(args.database_url.rsplit("/", 1)[0])
     rows = []
     for database, r in results.items():
         latencies = r["latencies"]
@@ -148,6 +178,16 @@ def main() -> None:
                 "met" if r["wrong"] == 0 else "missed",
             ),
         ]
+    if setup:
+        rows.append(
+            (
+                "PostgreSQL: one connection's set-up, which the pool saves each request (200 in a row)",
+                f"{setup['wall_ms']:.1f} ms wall; CPU {setup['client_ms']:.1f} ms in the client, "
+                f"{setup['server_ms']:.1f} ms in PostgreSQL",
+                "",
+                "",
+            )
+        )
     notes = (
         f"{args.learners} signed-in learners, each starting a test-mode attempt and answering every question "
         f"{args.rounds} times over htmx (test mode lets answers change), waiting {think[0]:g}-{think[1]:g} s before "
