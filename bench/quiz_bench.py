@@ -4,6 +4,8 @@ Run: .venv/bin/python bench/quiz_bench.py [--learners 50 --rounds 3 --database-u
 Writes bench/quiz_RESULTS.md. Each learner waits 1-3 s (uniformly at random) before each answer, as a learner reading
 the question would, so the figure is the latency at that arrival rate, not at saturation; --think 0 measures the
 saturated server. Afterwards every learner's last choice must be the stored one, once (none lost, none graded twice).
+PostgreSQL is measured twice, with a connection per request and with psycopg's pool. --cohort puts the learners in one
+cohort, as a class is, so every answer is also recorded in its feed and sent to its group (quiz_cohort_RESULTS.md).
 """
 
 from __future__ import annotations
@@ -74,9 +76,24 @@ def stored_answers(env: dict[str, str]) -> dict[int, dict[str, list[list[str]]]]
     return {int(k): v for k, v in json.loads(manage(env, "shell", "--no-imports", "-c", code)).items()}
 
 
+def enrol_in_one_cohort(env: dict[str, str]) -> None:
+    """Every learner in one cohort with an instructor, as a class is: each answer is then announced to its dashboards."""
+    code = (
+        "from django.contrib.auth import get_user_model; from cohorts.models import Cohort, Membership\n"
+        "users = get_user_model().objects; teacher = users.create_user('bench-instructor')\n"
+        "cohort = Cohort.objects.create(name='bench class', created_by=teacher)\n"
+        "Membership.objects.create(cohort=cohort, user=teacher, role=Membership.Role.INSTRUCTOR)\n"
+        "Membership.objects.bulk_create(Membership(cohort=cohort, user=u, role=Membership.Role.LEARNER)"
+        " for u in users.filter(username__startswith='bench').exclude(pk=teacher.pk))"
+    )
+    manage(env, "shell", "--no-imports", "-c", code)
+
+
 def measure(args: argparse.Namespace, think: tuple[float, float], extra_env: dict[str, str]) -> dict:
     with daphne_process(extra_env) as (url, env, server):
         sessions = make_sessions(env, args.learners)
+        if args.cohort:
+            enrol_in_one_cohort(env)
         cpu_before = cpu_seconds(server.pid)
         latencies, submitted, elapsed = asyncio.run(run(url, sessions, args.rounds, think))
         server_cpu = cpu_seconds(server.pid) - cpu_before
@@ -149,6 +166,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--think", type=float, nargs=2, default=(1.0, 3.0), metavar=("MIN", "MAX"))
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL", ""))
+    parser.add_argument("--cohort", action="store_true", help="the learners form one cohort, as a class does")
     args = parser.parse_args()
     think = (args.think[0], args.think[1])
     load = os.getloadavg()[0]
@@ -189,7 +207,7 @@ def main() -> None:
             )
         )
     notes = (
-        f"{args.learners} signed-in learners, each starting a test-mode attempt and answering every question "
+        f"{args.learners} signed-in learners{' in one cohort (each answer recorded in its feed and sent to its group)' if args.cohort else ''}, each starting a test-mode attempt and answering every question "
         f"{args.rounds} times over htmx (test mode lets answers change), waiting {think[0]:g}-{think[1]:g} s before "
         "each answer; one Daphne process, DEBUG off, client and server on the same 2-core machine; SQLite is the "
         "embedded default, PostgreSQL a fresh database on the same machine, once with a new connection for every "
@@ -199,8 +217,14 @@ def main() -> None:
         f"inflate. Load average when it started: {load:.1f}, when it ended: {os.getloadavg()[0]:.1f}, on "
         f"{os.cpu_count()} cores."
     )
-    command = f"python bench/quiz_bench.py --learners {args.learners} --rounds {args.rounds} --think {think[0]:g} {think[1]:g}"
-    write_results(Path(__file__).with_name("quiz_RESULTS.md"), "Quiz answer submission", command, rows, notes)
+    command = (
+        f"python bench/quiz_bench.py --learners {args.learners} --rounds {args.rounds} --think {think[0]:g} {think[1]:g}"
+        + (" --cohort" if args.cohort else "")
+        + (" --database-url URL" if args.database_url else "")
+    )
+    results_file = "quiz_cohort_RESULTS.md" if args.cohort else "quiz_RESULTS.md"
+    title = "Quiz answer submission, a class in one cohort" if args.cohort else "Quiz answer submission"
+    write_results(Path(__file__).with_name(results_file), title, command, rows, notes)
 
 
 if __name__ == "__main__":

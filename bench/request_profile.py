@@ -215,7 +215,15 @@ def write(results: dict[str, dict], requests: int) -> None:
         "requests, in one process through Django's whole middleware stack (test client, DEBUG off, SQLite), so no "
         "server, thread hop or network is counted. CPU ms is the process's CPU time per request, measured "
         "without the profiler; a second pass under cProfile (CPU clock) splits it by layer: each function's own "
-        "time, grouped by the file it is in, as a share of the profiled total times the unprofiled CPU ms.",
+        "time, grouped by the file it is in, as a share of the profiled total times the unprofiled CPU ms. Wall ms "
+        "is the same requests' elapsed time, so it carries whatever else the machine ran (the load average below) "
+        "and the disk's waits. Transactions are BEGINs (on SQLite each takes the database's one write lock at once). "
+        "The quiz answer rows change one test-mode answer back and forth (an UPDATE each, as quiz_bench.py does); "
+        "'new connection' closes the connection after each request as the server does (CONN_MAX_AGE 0), so its "
+        "extra CPU and wall ms are a connection's set-up and close; 'learner in a cohort' adds the dashboards' "
+        "announcement, recorded and sent on commit inside the request.",
+        "",
+        f"Load average when it ended: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
         "",
         "| page | CPU ms | wall ms | × floor | queries | writes | transactions | session saves | KiB | "
         + " | ".join(LAYER_NAMES)
