@@ -150,7 +150,7 @@ def submit_answer(attempt: Attempt, question_id: str, chosen: list[str]) -> Answ
         raise BadAnswer("This question has exactly one correct answer; choose one.")
     correct = frozenset(keys) == question.answer
     now = timezone.now()
-    # Short, since on SQLite it holds the database's one write lock from BEGIN: no Python work that could come first.
+    # Kept short: on SQLite the transaction holds the database's one write lock from BEGIN, so grading comes first.
     with transaction.atomic():
         lock_open_attempt(attempt)
         existing = attempt.answers.filter(question_id=question_id).first()
