@@ -161,7 +161,10 @@ else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "db.sqlite3")}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and IMMEDIATE transactions keep concurrent writers from failing with "database is locked".
+    # WAL and IMMEDIATE transactions keep concurrent writers from failing with "database is locked": each waits up to
+    # the timeout for the one write lock. synchronous=NORMAL flushes the WAL at checkpoints, not at every commit (no
+    # fsync per answer): a power cut may lose the last commits, never consistency (deploy/README.md, "Commits and
+    # durability"); FULL would flush each one.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
