@@ -34,7 +34,7 @@ def main() -> None:
     load = os.getloadavg()[0]  # other work on the machine skews both figures alike; the notes say how much there was
     try:
         for label, extra in (
-            ("no pool (a connection per request)", {}),
+            ("no pool (a connection per request)", {"DATABASE_POOL_MAX_SIZE": "0"}),
             (f"pool of {POOL_SIZE}", {"DATABASE_POOL_MAX_SIZE": str(POOL_SIZE), "DATABASE_POOL_MIN_SIZE": "2"}),
         ):
             with daphne_server({"DATABASE_URL": f"{server}/{name}", **extra}) as (url, env):
@@ -63,7 +63,8 @@ def main() -> None:
         f"One Daphne process, DEBUG off, {PAGE} signed in (session, user and the visit's UPDATE on PostgreSQL "
         f"on the same machine), {CONNECTIONS} concurrent keep-alive connections from wrk, {args.seconds} s per "
         f"figure after a 2 s warm-up. Load average when it started: {load:.1f} on {os.cpu_count()} cores. The "
-        "pool's purpose is the bound on connections per process (tests/test_db_pool.py); it is off by default.",
+        "pool is the default (DATABASE_POOL_MAX_SIZE 10); it also bounds the connections per process "
+        "(tests/test_db_pool.py). bench/quiz_RESULTS.md compares the two on quiz answers, with Daphne's CPU per answer.",
     )
 
 

@@ -35,6 +35,11 @@ BENCHMARKS = [
         ["quiz_bench.py", "--learners", "50", "--rounds", "3", "--database-url", DATABASE_URL],
         "quiz_RESULTS.md",
     ),
+    (
+        "Quiz attempts, a class in one cohort",
+        ["quiz_bench.py", "--learners", "50", "--rounds", "3", "--cohort", "--database-url", DATABASE_URL],
+        "quiz_cohort_RESULTS.md",
+    ),
     ("Sandbox", ["sandbox_bench.py", "--runs", "40", "--write", "bench/sandbox_RESULTS.md"], "sandbox_RESULTS.md"),
     ("100 concurrent sandboxes", ["sandboxes_bench.py", "--sandboxes", "100"], "sandboxes_RESULTS.md"),
     ("Step-through visualizer", ["visualizer_bench.py"], "visualizer_RESULTS.md"),

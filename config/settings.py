@@ -138,12 +138,14 @@ TEMPLATES = [
 ]
 
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
-# Per Django's advice for ASGI, no connection outlives its request (CONN_MAX_AGE 0: Daphne's threads come and go, so
-# kept connections pile up); on PostgreSQL a psycopg pool per process instead, when DATABASE_POOL_MAX_SIZE > 0. Each
-# process then holds at least DATABASE_POOL_MIN_SIZE and at most DATABASE_POOL_MAX_SIZE connections, and a request
-# waits up to DATABASE_POOL_TIMEOUT seconds for a free one.
+# Per Django's advice for ASGI, no connection is kept per thread (CONN_MAX_AGE 0: Daphne's threads come and go, so
+# kept connections pile up) and PostgreSQL uses the backend's own pool: psycopg's, one per process, holding at least
+# DATABASE_POOL_MIN_SIZE and at most DATABASE_POOL_MAX_SIZE connections; a request waits up to DATABASE_POOL_TIMEOUT
+# seconds for a free one. DATABASE_POOL_MAX_SIZE 0 opens a connection for every request instead, which costs a quiz
+# answer more than its own work (bench/quiz_RESULTS.md). SQLite keeps one idle connection per process instead
+# (config/sqlite_wal.py).
 DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2)
-DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 0)
+DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
 DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10)
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
@@ -159,7 +161,10 @@ else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "db.sqlite3")}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL and IMMEDIATE transactions keep concurrent writers from failing with "database is locked".
+    # WAL and IMMEDIATE transactions keep concurrent writers from failing with "database is locked": each waits up to
+    # the timeout for the one write lock. synchronous=NORMAL flushes the WAL at checkpoints, not at every commit (no
+    # fsync per answer): a power cut may lose the last commits, never consistency (deploy/README.md, "Commits and
+    # durability"); FULL would flush each one.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",

@@ -95,6 +95,7 @@ def present_question(attempt: Attempt, question_id: str) -> dict[str, object]:
         "view": _question_view(attempt, question_id, answers, hint_counts),
         "attempt": attempt,
         "navigator": navigator(attempt, answers, current),
+        "answered": len(answers),
     }
 
 

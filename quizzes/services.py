@@ -56,9 +56,12 @@ def own_attempts(request: HttpRequest) -> QuerySet[Attempt]:
 def get_attempt_or_404(request: HttpRequest, pk: int) -> Attempt:
     """The visitor's own attempt; anyone else's is indistinguishable from a missing one."""
     try:
-        return own_attempts(request).get(pk=pk)
+        attempt = own_attempts(request).get(pk=pk)
     except Attempt.DoesNotExist:
         raise Http404("No such attempt.") from None
+    if request.user.is_authenticated:
+        attempt.user = request.user  # its owner, loaded already: announcing an answer needs no query for it
+    return attempt
 
 
 def unfinished_attempt(request: HttpRequest, topic: Topic) -> Attempt | None:
@@ -147,28 +150,36 @@ def submit_answer(attempt: Attempt, question_id: str, chosen: list[str]) -> Answ
         raise BadAnswer("This question has exactly one correct answer; choose one.")
     correct = frozenset(keys) == question.answer
     now = timezone.now()
+    # Kept short: on SQLite the transaction holds the database's one write lock from BEGIN, so grading comes first.
     with transaction.atomic():
-        locked = Attempt.objects.select_for_update().get(pk=attempt.pk)
-        check_open(locked)
-        existing = locked.answers.filter(question_id=question_id).first()
+        lock_open_attempt(attempt)
+        existing = attempt.answers.filter(question_id=question_id).first()
         if existing is None:
             try:
                 with transaction.atomic():
                     saved = Answer.objects.create(
-                        attempt=locked,
+                        attempt=attempt,
                         question_id=question_id,
                         chosen=keys,
                         correct=correct,
                         answered_at=now,
-                        seconds_taken=seconds_since_last_activity(locked, now),
+                        seconds_taken=seconds_since_last_activity(attempt, now),
                     )
             except IntegrityError:
-                existing = locked.answers.get(question_id=question_id)
+                existing = attempt.answers.get(question_id=question_id)
         if existing is not None:
-            saved = _change_answer(locked, existing, keys, correct, now)
-        if locked.user is not None:
-            announce(locked.user, "answer", topic=locked.topic, question=question_id, correct=saved.correct)
+            saved = _change_answer(attempt, existing, keys, correct, now)
+        if attempt.user is not None:
+            announce(attempt.user, "answer", topic=attempt.topic, question=question_id, correct=saved.correct)
         return saved
+
+
+def lock_open_attempt(attempt: Attempt) -> None:
+    """Inside a transaction: lock the attempt's row until it ends, and refuse it if it was finished meanwhile."""
+    finished_at = Attempt.objects.select_for_update().filter(pk=attempt.pk).values_list("finished_at", flat=True).get()
+    if finished_at is not None:
+        attempt.finished_at = finished_at
+        check_open(attempt)
 
 
 def _change_answer(attempt: Attempt, existing: Answer, keys: list[str], correct: bool, now: datetime) -> Answer:

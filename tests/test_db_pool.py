@@ -42,7 +42,10 @@ def connections_of(app_name: str) -> int:
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize(
     ("pool_env", "kept", "most"),
-    [({}, (0, 0), CONCURRENT_REQUESTS), ({"DATABASE_POOL_MAX_SIZE": "3", "DATABASE_POOL_MIN_SIZE": "2"}, (2, 3), 3)],
+    [
+        ({"DATABASE_POOL_MAX_SIZE": "0"}, (0, 0), CONCURRENT_REQUESTS),
+        ({"DATABASE_POOL_MAX_SIZE": "3", "DATABASE_POOL_MIN_SIZE": "2"}, (2, 3), 3),
+    ],
     ids=["no-pool", "pool"],
 )
 def test_daphne_keeps_no_connection_without_the_pool_and_a_bounded_pool_with_it(

@@ -47,6 +47,32 @@ def test_settings_database_and_redis_urls_switch_backends(tmp_path):
     }
 
 
+PRINT_DATABASE = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "d = s.DATABASES['default']; print(json.dumps({'conn_max_age': d['CONN_MAX_AGE'], 'options': d['OPTIONS']}))"
+)
+
+
+@pytest.mark.parametrize(
+    ("pool_env", "options"),
+    [
+        ({}, {"pool": {"min_size": 2, "max_size": 10, "timeout": 10}}),
+        ({"DATABASE_POOL_MAX_SIZE": "0"}, {}),
+        (
+            {"DATABASE_POOL_MAX_SIZE": "1", "DATABASE_POOL_MIN_SIZE": "2"},
+            {"pool": {"min_size": 1, "max_size": 1, "timeout": 10}},
+        ),
+    ],
+    ids=["default-pool", "no-pool", "min-capped-by-max"],
+)
+def test_settings_postgresql_pools_connections_by_default(tmp_path, pool_env, options):
+    """Django's ASGI advice: no connection kept per thread, the backend's pool instead (0 turns it off)."""
+    env = production_env(tmp_path, DATABASE_URL="postgres://u@127.0.0.1:5432/x", **pool_env)
+    result = run_python(PRINT_DATABASE, env)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"conn_max_age": 0, "options": options}
+
+
 @pytest.mark.parametrize(
     ("urls", "cache"),
     [
