@@ -85,13 +85,6 @@ def stop_process(proc: subprocess.Popen, grace: float = 10) -> None:
             proc.wait()
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used so far (its own threads, not its children)."""
-    with open(f"/proc/{pid}/stat") as handle:
-        fields = handle.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def raise_fd_limit() -> None:
     """Soft open-file limit up to the hard one: thousands of sockets need more than the usual 1,024."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

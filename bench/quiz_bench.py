@@ -95,12 +95,12 @@ def measure(args: argparse.Namespace, think: tuple[float, float], extra_env: dic
         sessions = make_sessions(env, args.learners)
         if args.cohort:
             enrol_in_one_cohort(env)
-        cpu_before = cpu_seconds(server.pid)
+        cpu_before = cpu_seconds([server.pid])
         try:
             latencies, submitted, elapsed = asyncio.run(run(url, sessions, args.rounds, think))
         except RuntimeError as error:  # a request that failed: the server's log says why
             raise RuntimeError(f"{error}; the end of Daphne's log:\n{server_log(env)[-4000:]}") from error
-        server_cpu = cpu_seconds(server.pid) - cpu_before
+        server_cpu = cpu_seconds([server.pid]) - cpu_before
         stored = stored_answers(env)
     wrong = sum(
         1
