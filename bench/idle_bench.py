@@ -54,7 +54,7 @@ async def open_sockets(job: dict) -> tuple[list, Counter, float]:
                         origin=job["origin"],
                         additional_headers={"Cookie": job["cookie"]},
                         ping_interval=None,  # Daphne pings every 20 s; a second ping stream would be extra load
-                        open_timeout=15,
+                        open_timeout=job.get("open_timeout", 15),
                     )
                 )
             except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
