@@ -37,8 +37,13 @@ def manage(env: dict[str, str], *args: str) -> str:
 
 
 @contextmanager
-def daphne_process(extra_env: dict[str, str] | None = None, preexec_fn: Callable[[], None] | None = None):
-    """Migrate a fresh data folder, collect static files and serve with Daphne; yields (url, env, process)."""
+def daphne_process(
+    extra_env: dict[str, str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+    server: tuple[str, ...] = ("-m", "config.serve"),
+):
+    """Migrate a fresh data folder, collect static files and serve with Daphne (`server` says how Python starts it: a
+    profiling wrapper may stand in); yields (url, env, process)."""
     with tempfile.TemporaryDirectory(prefix="academy-bench-") as data_dir:
         env = production_env(Path(data_dir), **(extra_env or {}))
         manage(env, "migrate", "--noinput", "-v0")
@@ -46,7 +51,7 @@ def daphne_process(extra_env: dict[str, str] | None = None, preexec_fn: Callable
         port = free_port()
         log = open(Path(data_dir) / "daphne.log", "wb")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
+            [sys.executable, *server, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
             cwd=ROOT,
             env=env,
             stdout=log,

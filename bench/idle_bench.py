@@ -54,7 +54,7 @@ async def open_sockets(job: dict) -> tuple[list, Counter, float]:
                         origin=job["origin"],
                         additional_headers={"Cookie": job["cookie"]},
                         ping_interval=None,  # Daphne pings every 20 s; a second ping stream would be extra load
-                        open_timeout=15,
+                        open_timeout=job.get("open_timeout", 15),
                     )
                 )
             except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
@@ -232,6 +232,7 @@ def main() -> None:
         }
         figures = asyncio.run(measure(job, server.pid, args.clients))
         server_timeouts = server_log(env).count(REDIS_TIMEOUT)
+    load = os.getloadavg()
     notes = (
         "One Daphne process (DEBUG off, SQLite) over the Redis channel layer, as production runs it (channels-redis "
         f"on the loopback Redis at {args.redis_url}, under a channel-layer prefix of this run's own, set the way "
@@ -251,7 +252,9 @@ def main() -> None:
         "socket timeout by default, so that read could time out first and kill the consumer "
         "(django/channels_redis#422). The first run of this benchmark lost 8 of 10,000 sockets that way; "
         "CHANNEL_LAYERS now set socket_timeout to CHANNEL_LAYER_SOCKET_TIMEOUT (15 s). "
-        "The count stays so a regression shows."
+        "The count stays so a regression shows.\n\n"
+        f"Load average at the end: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (on a machine shared with other "
+        "work the figures are provisional)."
     )
     write_results(
         Path(__file__).with_name("idle_RESULTS.md"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import weakref
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
@@ -71,42 +72,71 @@ class FaultTolerantMixin(AsyncWebsocketConsumer):
 
 
 class GroupMembership:
-    """The groups one channel is in, joined again every CHANNEL_GROUP_REFRESH_SECONDS while any remain."""
+    """The groups one channel is in; while any remain, its process's GroupRefresher joins them again every
+    CHANNEL_GROUP_REFRESH_SECONDS (one task for every membership of the process, not one per socket)."""
+
+    __slots__ = ("layer", "channel", "groups")
 
     def __init__(self, layer: BaseChannelLayer, channel: str) -> None:
         self.layer = layer
         self.channel = channel
         self.groups: set[str] = set()
-        self.refresher: asyncio.Task[None] | None = None
 
     async def join(self, group: str) -> None:
         await self.layer.group_add(group, self.channel)
         self.groups.add(group)
-        if self.refresher is None:
-            self.refresher = asyncio.create_task(self.refresh_forever())
+        GroupRefresher.of_this_loop().add(self)
 
     async def leave(self, group: str) -> None:
         self.groups.discard(group)
         await quietly(self.layer.group_discard(group, self.channel), f"leaving {group}")
         if not self.groups:
-            self.stop_refreshing()
+            GroupRefresher.of_this_loop().discard(self)
 
     async def leave_all(self) -> None:
         for group in list(self.groups):
             await self.leave(group)
-        self.stop_refreshing()
+        GroupRefresher.of_this_loop().discard(self)
 
-    def stop_refreshing(self) -> None:
-        if self.refresher is not None:
-            self.refresher.cancel()
-            self.refresher = None
+    async def refresh(self) -> None:
+        """A failed refresh is logged and tried again next time: Redis may be on its way back."""
+        for group in list(self.groups):
+            await quietly(self.layer.group_add(group, self.channel), f"re-joining {group}")
+
+
+class GroupRefresher:
+    """One event loop's memberships, joined again every CHANNEL_GROUP_REFRESH_SECONDS by one task that runs while
+    there are any (an idle socket used to keep a sleeping task of its own for this)."""
+
+    by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupRefresher] = weakref.WeakKeyDictionary()
+
+    def __init__(self) -> None:
+        self.memberships: set[GroupMembership] = set()
+        self.task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def of_this_loop(cls) -> GroupRefresher:
+        loop = asyncio.get_running_loop()
+        if loop not in cls.by_loop:
+            cls.by_loop[loop] = cls()
+        return cls.by_loop[loop]
+
+    def add(self, membership: GroupMembership) -> None:
+        self.memberships.add(membership)
+        if self.task is None:
+            self.task = asyncio.create_task(self.refresh_forever())
+
+    def discard(self, membership: GroupMembership) -> None:
+        self.memberships.discard(membership)
+        if not self.memberships and self.task is not None:
+            self.task.cancel()
+            self.task = None
 
     async def refresh_forever(self) -> None:
-        """A failed refresh is logged and tried again next time: Redis may be on its way back."""
         while True:
             await asyncio.sleep(settings.CHANNEL_GROUP_REFRESH_SECONDS)
-            for group in list(self.groups):
-                await quietly(self.layer.group_add(group, self.channel), f"re-joining {group}")
+            for membership in list(self.memberships):
+                await membership.refresh()
 
 
 class QuietRedisChannelLayer(RedisChannelLayer):

@@ -12,7 +12,6 @@ import asyncio
 import logging
 import uuid
 import weakref
-from contextlib import suppress
 from typing import Any, Protocol
 
 import redis.asyncio as aioredis
@@ -149,13 +148,12 @@ class SocketCaps:
                     await refuse(receive, send)
                     return
                 held.append(key)
-            renewer = asyncio.create_task(renew_forever(slots, held, member))
+            leases = SlotRenewer.of_this_loop()
+            leases.add(member, slots, held)
             try:
                 await self.application(scope, receive, send)
             finally:
-                renewer.cancel()
-                with suppress(asyncio.CancelledError):
-                    await renewer
+                leases.discard(member)
         finally:
             for key in held:
                 await release_quietly(slots, key, member)
@@ -169,14 +167,45 @@ class SocketCaps:
             return True
 
 
-async def renew_forever(slots: Slots, keys: list[str], member: str) -> None:
-    while True:
-        await asyncio.sleep(RENEW_EVERY_SECONDS)
-        for key in keys:
-            try:
-                await slots.renew(key, member, SLOT_LEASE_SECONDS)
-            except (RedisError, OSError) as exc:
-                logger.warning("could not renew a socket slot (%s): %s", key, exc)
+class SlotRenewer:
+    """One event loop's held slots, renewed every RENEW_EVERY_SECONDS by one task that runs while any are held (an
+    idle socket used to keep a sleeping task of its own for this)."""
+
+    by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SlotRenewer] = weakref.WeakKeyDictionary()
+
+    def __init__(self) -> None:
+        self.held: dict[str, tuple[Slots, list[str]]] = {}  # member -> (its slots, the keys it holds a slot under)
+        self.task: asyncio.Task[None] | None = None
+
+    @classmethod
+    def of_this_loop(cls) -> SlotRenewer:
+        loop = asyncio.get_running_loop()
+        if loop not in cls.by_loop:
+            cls.by_loop[loop] = cls()
+        return cls.by_loop[loop]
+
+    def add(self, member: str, slots: Slots, keys: list[str]) -> None:
+        self.held[member] = (slots, keys)
+        if self.task is None:
+            self.task = asyncio.create_task(self.renew_forever())
+
+    def discard(self, member: str) -> None:
+        self.held.pop(member, None)
+        if not self.held and self.task is not None:
+            self.task.cancel()
+            self.task = None
+
+    async def renew_forever(self) -> None:
+        while True:
+            await asyncio.sleep(RENEW_EVERY_SECONDS)
+            for member, (slots, keys) in list(self.held.items()):
+                for key in keys:
+                    if member not in self.held:  # its socket closed during this pass
+                        break
+                    try:
+                        await slots.renew(key, member, SLOT_LEASE_SECONDS)
+                    except (RedisError, OSError) as exc:
+                        logger.warning("could not renew a socket slot (%s): %s", key, exc)
 
 
 async def release_quietly(slots: Slots, key: str, member: str) -> None:
