@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import TYPE_CHECKING
 
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
@@ -49,8 +48,6 @@ class WebsocketDispatcher:
     """Sends /ws/live/ to the token-authorised router and everything else through the guarded stack; both count
     against the socket caps (the live route has no user, so only its address's)."""
 
-    _asgi_single_callable = True  # asgiref reads a plain __call__ as ASGI 2's double callable otherwise
-
     def __init__(self) -> None:
         # types-channels wants its check-only _ExtendedURLPattern, which no public call returns; re_path() and path()
         # give the URLPattern that URLRouter really takes.
@@ -59,11 +56,11 @@ class WebsocketDispatcher:
             AuthMiddlewareStack(SocketCaps(URLRouter([*session_websocket_urlpatterns, not_found_route])))  # type: ignore[list-item]
         )
 
-    def __call__(self, scope: _ChannelScope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> Awaitable[None]:
-        """The chosen stack's coroutine, handed back rather than awaited: an idle socket holds no frame of this."""
+    async def __call__(self, scope: _ChannelScope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         if scope["path"].startswith(PUBLIC_PREFIX):
-            return self.public(scope, receive, send)
-        return self.guarded(scope, receive, send)
+            await self.public(scope, receive, send)
+        else:
+            await self.guarded(scope, receive, send)
 
 
 websocket_application = WebsocketDispatcher()

@@ -9,7 +9,6 @@ ALLOWED_HOSTS, with the scheme the browser used) and those listed in CSRF_TRUSTE
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -93,15 +92,12 @@ def origin_allowed(scope: _ChannelScope) -> bool:
 class SameOriginValidator:
     """Refuses (403 at the handshake) a WebSocket whose Origin is not one of the site's own origins."""
 
-    _asgi_single_callable = True  # asgiref reads a plain __call__ as ASGI 2's double callable otherwise
-
     def __init__(self, application: Any) -> None:  # types-channels types AuthMiddlewareStack's result as a union
         self.application = application
 
-    def __call__(self, scope: _ChannelScope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> Awaitable[None]:
-        """The denier's or the application's coroutine, handed back rather than awaited: an idle socket holds no
-        frame of this check."""
+    async def __call__(self, scope: _ChannelScope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
         if scope["type"] == "websocket" and not origin_allowed(scope):
             logger.info("refused a WebSocket to %s from origin %r", scope["path"], header(scope, b"origin"))
-            return WebsocketDenier()(scope, receive, send)
-        return self.application(scope, receive, send)
+            await WebsocketDenier()(scope, receive, send)
+            return
+        await self.application(scope, receive, send)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
-
 from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from django.conf import settings
 from django.urls import URLPattern, path, re_path
@@ -16,10 +14,9 @@ from playground.watch import RunWatchConsumer
 PAGE_SOCKETS = {"page": OwningPlaygroundConsumer.as_asgi(), "workers": RelayingPlaygroundConsumer.as_asgi()}
 
 
-def playground_socket(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> Awaitable[None]:
-    """The page's socket owns its run here or relays it to a worker, as settings.PLAYGROUND_EXECUTION says. The
-    consumer's coroutine is handed back, not awaited here: an idle socket holds no frame of this function."""
-    return PAGE_SOCKETS[settings.PLAYGROUND_EXECUTION](scope, receive, send)
+async def playground_socket(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    """The page's socket owns its run here or relays it to a worker, as settings.PLAYGROUND_EXECUTION says."""
+    await PAGE_SOCKETS[settings.PLAYGROUND_EXECUTION](scope, receive, send)
 
 
 # django-stubs types re_path() for Django views only; channels' URLRouter routes ASGI applications this way.
