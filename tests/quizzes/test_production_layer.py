@@ -13,6 +13,9 @@ from django.test import override_settings
 from quizzes.bank import get_bank
 
 DATETIME_QUESTION = "troubleshooting-datetime-event"
+# Channels' consumers close stale database connections around each message (channels.db.aclose_old_connections), which
+# pytest-django refuses outside a database test once this worker's thread has opened a connection.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def question_router(question_id: str) -> URLRouter:
