@@ -141,8 +141,8 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # Per Django's advice for ASGI, no connection is kept per thread (CONN_MAX_AGE 0: Daphne's threads come and go, so
 # kept connections pile up) and PostgreSQL uses the backend's own pool: psycopg's, one per process, holding at least
 # DATABASE_POOL_MIN_SIZE and at most DATABASE_POOL_MAX_SIZE connections; a request waits up to DATABASE_POOL_TIMEOUT
-# seconds for a free one. DATABASE_POOL_MAX_SIZE 0 opens a connection for every request instead, which costs a quiz
-# answer more than its own work (bench/quiz_RESULTS.md). SQLite keeps one idle connection per process instead
+# seconds for a free one. DATABASE_POOL_MAX_SIZE 0 opens a connection for every request instead, which made a quiz
+# answer's median 24.8 ms against 16.3 ms pooled (bench/quiz_RESULTS.md). SQLite keeps one idle connection per process
 # (config/sqlite_wal.py).
 DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2)
 DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
