@@ -13,6 +13,7 @@ import logging
 from abc import ABC, abstractmethod
 from typing import Any
 
+from autobahn.exception import Disconnected  # Daphne's WebSocket library: a send on a socket that is closing
 from channels.exceptions import ChannelFull, StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.utils import await_many_dispatch
@@ -354,8 +355,14 @@ class OwningPlaygroundConsumer(RunOwner, PlaygroundConsumer):
         await self.session.client_op(op)
 
     async def send_to_page(self, content: dict[str, Any]) -> None:
-        if self.socket_open:
+        """A page that closes while a message is on its way misses it (the run's record keeps the trace): between the
+        browser's close frame and the disconnect event, Daphne's WebSocket library refuses sends."""
+        if not self.socket_open:
+            return
+        try:
             await self.send_json(content)
+        except Disconnected:
+            logger.info("page socket of %s closed while a message was on its way", self.user.pk)
 
 
 WITHOUT_A_SOCKET: set[asyncio.Task[None]] = set()  # page-mode runs whose page is away, held until they end
