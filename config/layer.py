@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +19,8 @@ from channels.layers import BaseChannelLayer
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from redis.exceptions import RedisError
+
+from config.per_loop import OnePerEventLoop
 
 if TYPE_CHECKING:
     from channels.consumer import _ChannelScope  # the scope type types-channels gives every consumer
@@ -104,22 +105,13 @@ class GroupMembership:
             await quietly(self.layer.group_add(group, self.channel), f"re-joining {group}")
 
 
-class GroupRefresher:
+class GroupRefresher(OnePerEventLoop):
     """One event loop's memberships, joined again every CHANNEL_GROUP_REFRESH_SECONDS by one task that runs while
     there are any (an idle socket used to keep a sleeping task of its own for this)."""
-
-    by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, GroupRefresher] = weakref.WeakKeyDictionary()
 
     def __init__(self) -> None:
         self.memberships: set[GroupMembership] = set()
         self.task: asyncio.Task[None] | None = None
-
-    @classmethod
-    def of_this_loop(cls) -> GroupRefresher:
-        loop = asyncio.get_running_loop()
-        if loop not in cls.by_loop:
-            cls.by_loop[loop] = cls()
-        return cls.by_loop[loop]
 
     def add(self, membership: GroupMembership) -> None:
         self.memberships.add(membership)

@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from redis.exceptions import RedisError
 
+from config.per_loop import OnePerEventLoop
 from config.proxy import client_ip
 
 logger = logging.getLogger(__name__)
@@ -167,22 +168,13 @@ class SocketCaps:
             return True
 
 
-class SlotRenewer:
+class SlotRenewer(OnePerEventLoop):
     """One event loop's held slots, renewed every RENEW_EVERY_SECONDS by one task that runs while any are held (an
     idle socket used to keep a sleeping task of its own for this)."""
-
-    by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, SlotRenewer] = weakref.WeakKeyDictionary()
 
     def __init__(self) -> None:
         self.held: dict[str, tuple[Slots, list[str]]] = {}  # member -> (its slots, the keys it holds a slot under)
         self.task: asyncio.Task[None] | None = None
-
-    @classmethod
-    def of_this_loop(cls) -> SlotRenewer:
-        loop = asyncio.get_running_loop()
-        if loop not in cls.by_loop:
-            cls.by_loop[loop] = cls()
-        return cls.by_loop[loop]
 
     def add(self, member: str, slots: Slots, keys: list[str]) -> None:
         self.held[member] = (slots, keys)
