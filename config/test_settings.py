@@ -43,3 +43,8 @@ WEBSOCKET_MAX_PER_IP = env_int("WEBSOCKET_MAX_PER_IP", 100_000)
 # A closed page's run ends at once in the suite, as the tests that close pages expect (and no sandbox outlives its
 # test); the re-attach tests set it, in the test process or in the environment of the server they start.
 PLAYGROUND_REATTACH_SECONDS = env_int("PLAYGROUND_REATTACH_SECONDS", 0)
+# No pool of pre-started sandboxes in the test process: each async test has an event loop of its own, so every test
+# that runs code would start a pool and leave it behind when its loop closes, and a refill cut off by that close hangs
+# the test (Python 3.11's asyncio waits forever for a subprocess whose pipes were still being connected). The pool is
+# tested on its own (tests/sandbox/test_pool_and_gate.py); servers a test starts keep it (shared_server_env).
+PLAYGROUND_POOL_SIZE = env_int("PLAYGROUND_POOL_SIZE", 0)

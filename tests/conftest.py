@@ -186,12 +186,13 @@ STARTUP_SECONDS = 120
 COMMAND_SECONDS = 600
 
 
-def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = STARTUP_SECONDS) -> None:
-    """Poll until the server answers, failing early if the process died."""
+def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = STARTUP_SECONDS, log: Path | None = None) -> None:
+    """Poll until the server answers, failing early if the process died (with the end of its log, when given)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}")
+            said = f"; its log ends:\n{log.read_text(errors='replace')[-3000:]}" if log else ""
+            raise RuntimeError(f"server exited with {proc.returncode} before answering {url}{said}")
         try:  # once connected, wait for the answer (the first /healthz runs the sandbox gate)
             with urllib.request.urlopen(url, timeout=max(1.0, deadline - time.monotonic())):
                 return
@@ -230,7 +231,7 @@ class DaphneServer:
             start_new_session=True,
         )
         try:
-            wait_for_http(self.url + probe, self.proc)
+            wait_for_http(self.url + probe, self.proc, log=log_path)
         except BaseException:
             self.stop()  # a server that never answered must not outlive its test
             raise
@@ -273,7 +274,8 @@ def shared_server_env(data_dir: Path, **extra: str) -> dict[str, str]:
         DATABASE_URL=database_url_for(connection.settings_dict),
         DJANGO_SETTINGS_MODULE="config.test_settings",
         DJANGO_SECRET_KEY=settings.SECRET_KEY,
-        **extra,
+        # A server has one event loop for its life: it keeps the pool that config.test_settings turns off.
+        **{"PLAYGROUND_POOL_SIZE": os.environ.get("PLAYGROUND_POOL_SIZE", "2"), **extra},
     )
 
 

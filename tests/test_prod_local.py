@@ -78,11 +78,11 @@ def running_prod_local(work: Path, redis_url: str, root: Path = ROOT, **settings
     context = None
     try:
         if tls:  # the Daphne processes first, then nginx with the certificate prod-local made
-            wait_for_http(f"http://127.0.0.1:{ports[1]}/livez", proc, timeout=STARTUP_SECONDS)
+            wait_for_http(f"http://127.0.0.1:{ports[1]}/livez", proc, timeout=STARTUP_SECONDS, log=log_path)
             context = ssl.create_default_context(cafile=work / "prod" / "tls" / "cert.pem")
             wait_for_https(url + "/healthz", context, proc)
         else:
-            wait_for_http(url + "/healthz", proc, timeout=STARTUP_SECONDS)
+            wait_for_http(url + "/healthz", proc, timeout=STARTUP_SECONDS, log=log_path)
         yield {
             "url": url,
             "ssl": context,
