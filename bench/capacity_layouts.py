@@ -11,14 +11,13 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
-from harness import ROOT, manage
+from harness import ROOT, daphne_args, manage, site_process
 
 from tests.conftest import RedisServer, free_port, wait_for_http
 
@@ -62,15 +61,7 @@ def make_run(work: Path) -> Iterator[Layout]:
     for step in (["migrate", "--noinput", "-v0"], ["seed_demo"], ["collectstatic", "--noinput", "--verbosity", "0"]):
         manage(env, *step)
     port = free_port()
-    with open(work / "daphne.log", "wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = site_process(env, work / "daphne.log", *daphne_args(port))
     url = f"http://127.0.0.1:{port}"
     try:
         wait_for_http(url + "/healthz", proc, timeout=STARTUP_SECONDS)

@@ -15,14 +15,34 @@ from dataclasses import dataclass
 
 import websockets
 from capacity_stats import HANDSHAKE, StepSamples
-from harness import answer_question, csrf_connection, start_attempt
-from mixed_bench import ECHO_PATH, ECHO_STARTER, TOPICS, until_page
+from harness import ROOT, answer_question, csrf_connection, start_attempt, starter
+
+from tests.support.page_protocol import unbatch
 
 THINK_SECONDS = (5.0, 15.0)  # issue #14: realistic think time between a learner's rounds
 OUTLINE_CHANCE = 0.25  # of rounds that also open the lesson outline
 RUN_CHANCE = 0.25  # issue #14: a quarter of rounds run code
 ACTION_TIMEOUT = 15.0  # an action not done by then is a failure
 HANDSHAKE_TIMEOUT = 10.0  # longer than Daphne's own 5 s, so a dropped handshake shows as Daphne's, not ours
+TOPICS = sorted(path.stem for path in (ROOT / "content" / "quizzes").glob("*.yaml"))
+ECHO_STARTER = starter("echo")
+ECHO_PATH = "/ws/echo/"
+
+
+class RunEnded(Exception):
+    """The run stopped (or was refused) before the step the learner was waiting for."""
+
+
+async def until_page(page, wanted) -> dict:
+    """Read page messages (batches opened) until one is `wanted`; a stop or an error on the way is a failure."""
+    while True:
+        for message in unbatch(json.loads(await page.recv())):
+            if wanted(message):
+                return message
+            if message["type"] == "status" and message["state"] == "stopped":
+                raise RunEnded(f"stopped: {message['reason']}")
+            if message["type"] == "error":
+                raise RunEnded(f"error: {str(message['message'])[:80]}")
 
 
 @dataclass(frozen=True)

@@ -36,35 +36,45 @@ def manage(env: dict[str, str], *args: str) -> str:
     return result.stdout
 
 
+def site_process(env: dict[str, str], log_path: Path, *args: str, preexec_fn: Callable[[], None] | None = None):
+    """`python ARGS` of the site (a Daphne, a worker) in a session of its own, so that stopping it stops its sandboxes
+    too; its output is appended to `log_path`."""
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, *args],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=preexec_fn,
+        )
+
+
+def daphne_args(port: int, server: tuple[str, ...] = ("-m", "config.serve")) -> list[str]:
+    """The site's Daphne on 127.0.0.1:`port` (`server` says how Python starts it: a profiling wrapper may stand in)."""
+    return [*server, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"]
+
+
 @contextmanager
 def daphne_process(
     extra_env: dict[str, str] | None = None,
     preexec_fn: Callable[[], None] | None = None,
     server: tuple[str, ...] = ("-m", "config.serve"),
 ):
-    """Migrate a fresh data folder, collect static files and serve with Daphne (`server` says how Python starts it: a
-    profiling wrapper may stand in); yields (url, env, process)."""
+    """Migrate a fresh data folder, collect static files and serve with Daphne; yields (url, env, process)."""
     with tempfile.TemporaryDirectory(prefix="academy-bench-") as data_dir:
         env = production_env(Path(data_dir), **(extra_env or {}))
         manage(env, "migrate", "--noinput", "-v0")
         manage(env, "collectstatic", "--noinput", "-v0")
         port = free_port()
-        log = open(Path(data_dir) / "daphne.log", "wb")
-        proc = subprocess.Popen(
-            [sys.executable, *server, "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            preexec_fn=preexec_fn,
-        )
+        proc = site_process(env, Path(data_dir) / "daphne.log", *daphne_args(port, server), preexec_fn=preexec_fn)
         try:
             url = f"http://127.0.0.1:{port}"
             wait_for_http(url + "/healthz", proc)
             yield url, env, proc
         finally:
             stop_process(proc)
-            log.close()
 
 
 @contextmanager

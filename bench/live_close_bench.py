@@ -17,7 +17,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -25,7 +24,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import websockets
-from harness import ROOT, make_sessions, manage, percentile, starter, stop_process, write_results
+from harness import (
+    daphne_args,
+    make_sessions,
+    manage,
+    percentile,
+    site_process,
+    starter,
+    stop_process,
+    write_results,
+)
 
 from tests.conftest import free_port, production_env, wait_for_http
 
@@ -36,15 +44,7 @@ STEP_SECONDS = 60  # any one step (a run starting, an echo) taking longer than t
 @contextmanager
 def server(env: dict[str, str], log: Path, *command: str) -> Iterator[subprocess.Popen]:
     """A process of the site (Daphne or runworker) in its own process group, so a kill takes its sandboxes too."""
-    with open(log, "ab") as output:
-        proc = subprocess.Popen(
-            [sys.executable, *command],
-            cwd=ROOT,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    proc = site_process(env, log, *command)
     try:
         yield proc
     finally:
@@ -55,8 +55,7 @@ def server(env: dict[str, str], log: Path, *command: str) -> Iterator[subprocess
 @contextmanager
 def daphne(env: dict[str, str], data: Path) -> Iterator[tuple[str, subprocess.Popen]]:
     port = free_port()
-    with server(env, data / f"daphne-{port}.log", "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port),
-                "config.asgi:application") as proc:  # fmt: skip
+    with server(env, data / f"daphne-{port}.log", *daphne_args(port)) as proc:
         url = f"http://127.0.0.1:{port}"
         wait_for_http(url + "/healthz", proc)  # the first /healthz runs the sandbox gate
         yield url, proc

@@ -49,7 +49,6 @@ BENCHMARKS = [
         "challenge_RESULTS.md",
     ),
     ("Instructor dashboard", ["dashboard_bench.py", "--learners", "200", "--samples", "200"], "dashboard_RESULTS.md"),
-    ("Mixed load of 200 learners", ["mixed_bench.py", "--learners", "200", "--seconds", "40"], "mixed_RESULTS.md"),
     (
         "How HTTP is served: sync, async, one or two processes",
         ["serving_bench.py", "--seconds", "5"],

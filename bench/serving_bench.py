@@ -12,7 +12,6 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -23,9 +22,11 @@ from harness import (
     check_ok,
     child_pids,
     cpu_seconds,
+    daphne_args,
     manage,
     session_cookie,
     settle,
+    site_process,
     stop_process,
     write_results,
     wrk,
@@ -57,14 +58,7 @@ def daphnes(env: dict[str, str], count: int, log_dir: Path) -> Iterator[list[tup
         addresses = []
         for _ in range(count):
             port = free_port()
-            log = stack.enter_context(open(log_dir / f"daphne-{port}.log", "wb"))
-            proc = subprocess.Popen(
-                [sys.executable, "-m", "config.serve", "-b", "127.0.0.1", "-p", str(port), "config.asgi:application"],
-                cwd=ROOT,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+            proc = site_process(env, log_dir / f"daphne-{port}.log", *daphne_args(port))
             stack.callback(stop_process, proc)
             wait_for_http(f"http://127.0.0.1:{port}/healthz", proc)
             addresses.append((f"127.0.0.1:{port}", proc.pid))
