@@ -38,7 +38,8 @@ export DJANGO_DATA_DIR="$dir" PYTHONUNBUFFERED=1
 "$PY" manage.py collectstatic --noinput -v0
 # DEBUG is off, so seed_demo refuses the published demo password: a random one of this folder's, printed below.
 [ -s "$dir/demo-password" ] || "$PY" -c 'import secrets; print(secrets.token_urlsafe(12))' >"$dir/demo-password"
-"$PY" manage.py seed_demo --password "$(cat "$dir/demo-password")"
+# --password=VALUE: a generated password starts with "-" one time in 64, which argparse would take for an option.
+"$PY" manage.py seed_demo --password="$(cat "$dir/demo-password")"
 
 # Privileges, as deploy/'s units give them. Started by root, the web processes run as PROD_LOCAL_USER with no
 # capability and no_new_privs (academy-daphne@.service), except in page mode, where each Daphne launches its pages'
