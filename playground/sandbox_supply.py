@@ -12,6 +12,7 @@ from functools import cache
 
 from django.conf import settings
 
+from config.per_loop import OnePerEventLoop
 from playground.run.limits import run_limits
 from playground.sandbox import GateResult, Sandbox, SandboxOptions, SandboxPool, SandboxStartError, start_gate
 
@@ -33,8 +34,8 @@ def sandbox_options() -> SandboxOptions:
     )
 
 
-class SandboxManager:
-    """Gate result and pool for one event loop (one server process)."""
+class SandboxManager(OnePerEventLoop):
+    """Gate result and pool for one event loop (one server process; tests run several loops in one process)."""
 
     def __init__(self) -> None:
         self.gate: GateResult | None = None
@@ -82,17 +83,9 @@ class SandboxManager:
         return sandbox
 
 
-_managers: dict[asyncio.AbstractEventLoop, SandboxManager] = {}
-
-
 def manager() -> SandboxManager:
-    """The manager of the running event loop (tests run several loops in one process)."""
-    loop = asyncio.get_running_loop()
-    if loop not in _managers:
-        for old in [other for other in _managers if other.is_closed()]:
-            del _managers[old]
-        _managers[loop] = SandboxManager()
-    return _managers[loop]
+    """The manager of the running event loop."""
+    return SandboxManager.of_this_loop()
 
 
 async def acquire() -> Sandbox:
