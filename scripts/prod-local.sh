@@ -122,6 +122,21 @@ if [ "${PROD_LOCAL_TLS:-0}" = 1 ]; then
   listen="listen 127.0.0.1:$port ssl; ssl_certificate $dir/tls/cert.pem; ssl_certificate_key $dir/tls/key.pem;"
 fi
 
+# nginx starts once every Daphne answers: a process it found refusing at start would stay marked failed for
+# fail_timeout, and losing the other one in that time would leave nginx no process to send pages to (502).
+"$PY" - "${daphne_ports[@]}" <<'PYTHON'
+import sys, time, urllib.request
+for port in sys.argv[1:]:
+    for _ in range(600):
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=2).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        sys.exit(f"Daphne on port {port} did not answer /livez within two minutes (see its log in the data folder)")
+PYTHON
+
 mkdir -p "$dir/nginx"
 {
   echo "worker_processes 1;"

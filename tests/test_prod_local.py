@@ -83,8 +83,10 @@ def running_prod_local(work: Path, redis_url: str, root: Path = ROOT, **settings
             wait_for_https(url + "/healthz", context, proc)
         else:
             wait_for_http(url + "/healthz", proc, timeout=STARTUP_SECONDS, log=log_path)
+        nginx_errors = work / "prod" / "nginx" / "error.log"
         yield {
             "url": url,
+            "nginx_errors_when_ready": nginx_errors.read_text() if nginx_errors.exists() else "",
             "ssl": context,
             "proc": proc,
             "daphne_ports": ports[1:],
@@ -221,6 +223,12 @@ def stop_and_check_everything_stopped(layout: dict, pids: Callable[[], list[int]
 
 class TestPageLayout:
     """Page mode: each Daphne runs the sandboxes of the pages it holds."""
+
+    def test_nginx_starts_only_once_every_daphne_answers(self, page_layout):
+        """A process nginx found refusing at start stays marked failed for fail_timeout; losing the other one in that
+        time left no process for pages (502 "no live upstreams", seen in a suite run)."""
+        errors = page_layout["nginx_errors_when_ready"]
+        assert "connect() failed" not in errors and "no live upstreams" not in errors, errors[-2000:]
 
     def test_nginx_serves_static_files_refuses_big_bodies_and_foreign_origins(self, page_layout):
         url = page_layout["url"]
