@@ -32,6 +32,8 @@ LONG_FIRST = (
     "tests/test_prod_local.py",
     "tests/test_upgrade.py",
     "tests/faults/",
+    "tests/fidelity/test_content.py",
+    "tests/challenges/test_content.py",
     "tests/test_make_run.py",
     "tests/playground/test_cross_process.py",
     "tests/sandbox/test_userns.py",

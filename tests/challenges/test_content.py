@@ -24,6 +24,9 @@ from playground.sandbox import SandboxPool
 from playground.sandbox.host import envbuild
 from playground.sandbox_supply import sandbox_options
 
+# Gradings wait on their sandboxes more than they compute (57 CPU-s in 86 s run alone): one xdist group, so they run on
+# one worker beside CPU-bound tests (and the module's pool is started once).
+pytestmark = pytest.mark.xdist_group("challenge-content")
 SHARED_LOOP = pytest.mark.asyncio(loop_scope="module")  # the loop the module's pool lives on
 
 CHALLENGES = get_challenges().challenges

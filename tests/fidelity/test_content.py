@@ -14,6 +14,10 @@ from tests.fidelity.cases import lesson_cases, quiz_cases, starter_cases
 from tests.fidelity.differences import KNOWN, unexplained
 from tests.fidelity.harness import run_case
 
+# The cases wait on Daphne and the sandbox more than they compute (61 CPU-s in 136 s run alone): as one xdist group they
+# run on one worker beside CPU-bound tests, instead of holding every worker in their waits at the same time.
+pytestmark = pytest.mark.xdist_group("fidelity-content")
+
 CASES = {case.name: case for case in starter_cases() + quiz_cases() + lesson_cases()}
 
 
