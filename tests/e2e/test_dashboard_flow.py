@@ -7,7 +7,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_lessons_flow import log_in
+from tests.e2e.test_lessons_flow import log_in, log_in_with_form
 from tests.e2e.views import BROWSER_WAIT_MS, shoot_both_widths
 from tests.factories import make_user
 
@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_instructor_sees_a_new_learners_answer_and_run_without_reload(page, browser, daphne_server):
     make_user("prof", instructor=True)
     make_user("student")
-    log_in(page, daphne_server.url, "prof")
+    log_in_with_form(page, daphne_server.url, "prof")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
     page.get_by_label("Name").fill("Tuesday group")
     page.get_by_role("button", name="Create cohort").click()

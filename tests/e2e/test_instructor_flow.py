@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from cohorts.models import Membership
 from quizzes.models import Attempt
 from tests.conftest import missing_service
-from tests.e2e.test_lessons_flow import log_in
+from tests.e2e.test_lessons_flow import log_in, log_in_with_form
 from tests.e2e.views import BROWSER_WAIT_MS, shoot_both_widths
 from tests.factories import correct_keys, make_cohort, make_user, wrong_key
 from tests.support.spreadsheet import open_in_calc, soffice_available
@@ -27,7 +27,7 @@ def test_instructor_lands_on_the_dashboard_copies_the_whole_join_link_and_filter
     make_user("mentor", instructor=True)
     make_user("pupil")
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=daphne_server.url)
-    log_in(page, daphne_server.url, "mentor")
+    log_in_with_form(page, daphne_server.url, "mentor")
     expect(page).to_have_url(daphne_server.url + "/dashboard/")  # where instructors work, not the home page
     shoot_both_widths(page, output_path, "dashboard-index-empty")
     page.get_by_label("Name").fill("Monday group")
@@ -38,6 +38,8 @@ def test_instructor_lands_on_the_dashboard_copies_the_whole_join_link_and_filter
     box = page.get_by_test_id("join-url")
     join_url = box.input_value()
     assert re.fullmatch(re.escape(daphne_server.url) + r"/dashboard/join/[\w-]+/", join_url)
+    # Measured in the page's own monospace font (font-display: swap lays the box out in a fallback until it loads).
+    page.evaluate("document.fonts.ready.then(() => true)")
     for width, height in ((1366, 900), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
         # The whole link is visible: nothing hidden to the side or below in the box.
@@ -48,7 +50,7 @@ def test_instructor_lands_on_the_dashboard_copies_the_whole_join_link_and_filter
     learner_context = browser.new_context()
     learner = learner_context.new_page()
     learner.set_default_timeout(BROWSER_WAIT_MS)
-    log_in(learner, daphne_server.url, "pupil")
+    log_in_with_form(learner, daphne_server.url, "pupil")
     expect(learner).to_have_url(daphne_server.url + "/")  # learners keep landing at home
     learner.goto(join_url)
     shoot_both_widths(learner, output_path, "join")

@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import User
+from django.test import Client
 from playwright.sync_api import expect
 
 from tests.factories import DEFAULT_PASSWORD, correct_keys, make_attempt, make_user
@@ -15,6 +17,16 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
 def log_in(page, base_url: str, username: str) -> None:
+    """Sign the page's browser in as `username` with a session made here, as the login form makes one. The form costs a
+    test two page loads (about 1 CPU-s in a suite bound by CPU); tests of what signing in does use log_in_with_form."""
+    client = Client()
+    client.force_login(User.objects.get(username=username))
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": base_url}])
+
+
+def log_in_with_form(page, base_url: str, username: str) -> None:
+    """Sign in through the login form, and land where it sends this user."""
     page.goto(base_url + "/accounts/login/")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password:", exact=True).fill(DEFAULT_PASSWORD)
@@ -34,7 +46,7 @@ def pass_the_quiz(user, topic_slug: str) -> None:
 
 def test_outline_topic_modes_complete_and_progress_survives_login(page, daphne_server):
     make_user("reader")
-    log_in(page, daphne_server.url, "reader")
+    log_in_with_form(page, daphne_server.url, "reader")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Lessons").click()
     page.get_by_role("link", name="The WebSocket consumer lifecycle").click()
     expect(page.get_by_role("tab", name="Concept")).to_have_attribute("aria-selected", "true")
@@ -80,7 +92,7 @@ def test_outline_topic_modes_complete_and_progress_survives_login(page, daphne_s
 
     page.get_by_text("Signed in as").click()
     page.get_by_role("button", name="Log out").click()
-    log_in(page, daphne_server.url, "reader")
+    log_in_with_form(page, daphne_server.url, "reader")
     expect(page.get_by_test_id("continue")).to_contain_text("Step-by-step execution")
     page.goto(daphne_server.url + "/lessons/")
     expect(page.locator('[data-topic="consumer-lifecycle"]').get_by_test_id("completed")).to_be_visible()

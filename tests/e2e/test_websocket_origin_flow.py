@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.e2e.test_lessons_flow import log_in
+from tests.e2e.test_lessons_flow import log_in_with_form
 from tests.factories import make_user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -46,7 +46,7 @@ def attacker_url():
 
 def test_page_on_another_port_cannot_open_the_signed_in_visitors_sockets(page, daphne_server, attacker_url):
     make_user("origin-victim", instructor=True)
-    log_in(page, daphne_server.url, "origin-victim")
+    log_in_with_form(page, daphne_server.url, "origin-victim")
     playground = daphne_server.ws_url + "/ws/playground/"
     assert page.evaluate(TRY_SOCKET, playground) == "open"  # the site's own page: its cookie makes it a session
 
