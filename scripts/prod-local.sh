@@ -122,20 +122,31 @@ if [ "${PROD_LOCAL_TLS:-0}" = 1 ]; then
   listen="listen 127.0.0.1:$port ssl; ssl_certificate $dir/tls/cert.pem; ssl_certificate_key $dir/tls/key.pem;"
 fi
 
+# answers_within TRIES URL: polls URL (https checked against prod-local's own certificate) up to TRIES times, 0.2 s
+# apart; fails if it never answered.
+answers_within() {
+  "$PY" - "$1" "$2" "$dir/tls/cert.pem" <<'PYTHON'
+import ssl, sys, time, urllib.request
+tries, url, cafile = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+context = ssl.create_default_context(cafile=cafile) if url.startswith("https") else None
+for _ in range(tries):
+    try:
+        urllib.request.urlopen(url, timeout=2, context=context).close()
+        sys.exit(0)
+    except OSError:
+        time.sleep(0.2)
+sys.exit(1)
+PYTHON
+}
+
 # nginx starts once every Daphne answers: a process it found refusing at start would stay marked failed for
 # fail_timeout, and losing the other one in that time would leave nginx no process to send pages to (502).
-"$PY" - "${daphne_ports[@]}" <<'PYTHON'
-import sys, time, urllib.request
-for port in sys.argv[1:]:
-    for _ in range(600):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/livez", timeout=2).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        sys.exit(f"Daphne on port {port} did not answer /livez within two minutes (see its log in the data folder)")
-PYTHON
+for daphne_port in "${daphne_ports[@]}"; do
+  answers_within 600 "http://127.0.0.1:$daphne_port/livez" || {
+    echo "Daphne on port $daphne_port did not answer /livez within two minutes (see its log in $dir)" >&2
+    exit 1
+  }
+done
 
 mkdir -p "$dir/nginx"
 {
@@ -154,16 +165,7 @@ mkdir -p "$dir/nginx"
 "$nginx_bin" -c "$dir/nginx/nginx.conf" -p "$dir/nginx" -g "daemon off; user $(id -un);" &
 pids+=($!)
 
-"$PY" - "$scheme://127.0.0.1:$port/healthz" "$dir/tls/cert.pem" <<'PYTHON'
-import ssl, sys, time, urllib.request
-context = ssl.create_default_context(cafile=sys.argv[2]) if sys.argv[1].startswith("https") else None
-for _ in range(150):
-    try:
-        urllib.request.urlopen(sys.argv[1], timeout=2, context=context).close()
-        break
-    except OSError:
-        time.sleep(0.2)
-PYTHON
+answers_within 150 "$scheme://127.0.0.1:$port/healthz" || true
 echo "Channels Academy (production layout) at $scheme://127.0.0.1:$port/ : nginx -> Daphne on ${daphne_ports[*]}, $DATABASE_URL, $REDIS_URL, playground runs in: $execution; demo-learner and demo-instructor sign in with the password in $dir/demo-password"
 echo "Logs in $dir. Ctrl+C stops everything."
 wait -n "${pids[@]}" || true
