@@ -3,11 +3,13 @@
 A signed-in learner's drafts are Draft rows (any device finds them); a visitor's live in their session and move to
 the account when they sign in (a newer account draft is kept). Every limit is checked here, on the server: the code's
 size (the run limit max_code_bytes, so a saved draft can always run), PLAYGROUND_DRAFTS_PER_LEARNER starters and
-PLAYGROUND_DRAFT_SAVES_PER_MINUTE saves.
+PLAYGROUND_DRAFT_SAVES_PER_MINUTE saves. A save names its page and its number on that page, so the page's own
+earlier save is never taken for one made elsewhere (a reload sends the text while the last save is on its way).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -25,8 +27,11 @@ from playground.models import Draft
 from playground.run.limits import run_limits
 from playground.starters import all_starters
 
-SESSION_KEY = "playground_drafts"  # {starter: {"code": str, "saved_at": ISO 8601}}
+SESSION_KEY = "playground_drafts"  # {starter: {"code": str, "saved_at": ISO 8601, "page": str, "page_save": int}}
 SAVE_WINDOW_SECONDS = 60
+PAGE_ID = re.compile(r"[0-9a-f]{32}")  # what static/js/playground/drafts.js makes for each page load
+SAVE_NUMBER = re.compile(r"[1-9][0-9]{0,9}")
+MAX_PAGE_SAVE = 2**31 - 1  # what Draft.page_save holds on every database
 
 
 class DraftError(Exception):
@@ -44,9 +49,32 @@ class DraftError(Exception):
 class SavedDraft:
     code: str
     saved_at: datetime
+    page: str = ""  # the page that saved it, "" when unknown
+    page_save: int = 0  # that page's number for the save
 
 
-def session_drafts(request: HttpRequest) -> dict[str, dict[str, str]]:
+@dataclass(frozen=True)
+class Sender:
+    """The page a save comes from and the save's number there: one page's saves can arrive out of order."""
+
+    page: str
+    page_save: int
+
+
+def read_sender(page: Any, page_save: Any) -> Sender | None:
+    """The save's page as the request names it; None when it names none (a page from before pages were named)."""
+    if page is None and page_save is None:
+        return None
+    if not isinstance(page, str) or not PAGE_ID.fullmatch(page):
+        raise DraftError("the save named its page wrongly; reload the page, your text stays here until then.", 400)
+    if not isinstance(page_save, str) or not SAVE_NUMBER.fullmatch(page_save) or int(page_save) > MAX_PAGE_SAVE:
+        raise DraftError(
+            "the save carried no valid save number; reload the page, your text stays here until then.", 400
+        )
+    return Sender(page, int(page_save))
+
+
+def session_drafts(request: HttpRequest) -> dict[str, dict[str, str | int]]:
     stored = request.session.get(SESSION_KEY)
     return stored if isinstance(stored, dict) else {}
 
@@ -56,7 +84,10 @@ def from_session(entry: Any) -> SavedDraft | None:
     if not isinstance(entry, dict) or not isinstance(entry.get("code"), str):
         return None
     saved_at = parse_datetime(str(entry.get("saved_at", "")))
-    return SavedDraft(entry["code"], saved_at or timezone.now())
+    page, page_save = entry.get("page", ""), entry.get("page_save", 0)
+    if not isinstance(page, str) or not isinstance(page_save, int):
+        page, page_save = "", 0
+    return SavedDraft(entry["code"], saved_at or timezone.now(), page, page_save)
 
 
 def learner(request: HttpRequest) -> AbstractBaseUser | None:
@@ -110,10 +141,16 @@ def too_many(count: int) -> DraftError:
     )
 
 
-def check_base(current: SavedDraft | None, base: str | None) -> None:
+def superseded(current: SavedDraft, sender: Sender | None) -> bool:
+    """Whether the draft kept is a later save from the same page than this one (which then changes nothing)."""
+    return sender is not None and current.page == sender.page and current.page_save >= sender.page_save
+
+
+def check_base(current: SavedDraft | None, base: str | None, sender: Sender | None) -> None:
     """Refuse to overwrite a draft saved elsewhere (another tab, another device) since the page last saw it; `base` is
-    the saved_at the page knows ("" for none), None when the learner chose to keep this page's text."""
-    if base is None or current is None:
+    the saved_at the page knows ("" for none), None when the learner chose to keep this page's text. The same page's
+    earlier save is not elsewhere: its answer may still be on the way when the page sends the next."""
+    if base is None or current is None or (sender is not None and current.page == sender.page):
         return
     known = parse_datetime(base) if base else None
     if known != current.saved_at:
@@ -126,33 +163,44 @@ def check_base(current: SavedDraft | None, base: str | None) -> None:
         )
 
 
-def save_draft(request: HttpRequest, starter: str, code: Any, base: str | None = None) -> SavedDraft:
+def save_draft(
+    request: HttpRequest, starter: str, code: Any, base: str | None = None, sender: Sender | None = None
+) -> SavedDraft:
     """Save the learner's code for `starter` (checked by check_save and check_base); a new starter counts against the
-    draft limit."""
+    draft limit. Returns the draft kept: a later save from the same page, already kept, stays."""
     code = check_save(request, starter, code)
     now = timezone.now()
+    page, page_save = (sender.page, sender.page_save) if sender else ("", 0)
     user = learner(request)
     if user is None:
         drafts = session_drafts(request)
-        check_base(from_session(drafts.get(starter)), base)
+        current = from_session(drafts.get(starter))
+        if current is not None and superseded(current, sender):
+            return current
+        check_base(current, base, sender)
         if starter not in drafts and len(drafts) >= settings.PLAYGROUND_DRAFTS_PER_LEARNER:
             raise too_many(len(drafts))
-        drafts[starter] = {"code": code, "saved_at": now.isoformat()}
+        drafts[starter] = {"code": code, "saved_at": now.isoformat(), "page": page, "page_save": page_save}
         request.session[SESSION_KEY] = drafts
-        return SavedDraft(code, now)
+        return SavedDraft(code, now, page, page_save)
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one learner's saves, one at a time
-        row = Draft.objects.filter(learner_id=user.pk, starter=starter).only("saved_at").first()
-        check_base(SavedDraft("", row.saved_at) if row else None, base)
+        row = Draft.objects.filter(learner_id=user.pk, starter=starter).first()
+        current = SavedDraft(row.code, row.saved_at, row.page, row.page_save) if row else None
+        if current is not None and superseded(current, sender):
+            return current
+        check_base(current, base, sender)
         if row is not None:
-            Draft.objects.filter(pk=row.pk).update(code=code, saved_at=now)
+            Draft.objects.filter(pk=row.pk).update(code=code, saved_at=now, page=page, page_save=page_save)
         else:
             count = Draft.objects.filter(learner_id=user.pk).count()
             if count >= settings.PLAYGROUND_DRAFTS_PER_LEARNER:
                 raise too_many(count)
-            Draft.objects.create(learner_id=user.pk, starter=starter, code=code, saved_at=now)
+            Draft.objects.create(
+                learner_id=user.pk, starter=starter, code=code, saved_at=now, page=page, page_save=page_save
+            )
     forget_session_draft(request, starter)  # the account's copy is the one from now on
-    return SavedDraft(code, now)
+    return SavedDraft(code, now, page, page_save)
 
 
 def forget_session_draft(request: HttpRequest, starter: str) -> None:
@@ -178,7 +226,7 @@ def claim_session_drafts(request: HttpRequest, user: AbstractBaseUser) -> None:
     drafts = session_drafts(request)
     if not drafts:
         return
-    left: dict[str, dict[str, str]] = {}
+    left: dict[str, dict[str, str | int]] = {}
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()
         mine = {row.starter: row for row in Draft.objects.filter(learner_id=user.pk).only("starter", "saved_at")}
@@ -189,10 +237,17 @@ def claim_session_drafts(request: HttpRequest, user: AbstractBaseUser) -> None:
             row = mine.get(starter)
             if row is not None:
                 if draft.saved_at > row.saved_at:
-                    Draft.objects.filter(pk=row.pk).update(code=draft.code, saved_at=draft.saved_at)
+                    Draft.objects.filter(pk=row.pk).update(
+                        code=draft.code, saved_at=draft.saved_at, page=draft.page, page_save=draft.page_save
+                    )
             elif len(mine) < settings.PLAYGROUND_DRAFTS_PER_LEARNER:
                 mine[starter] = Draft.objects.create(
-                    learner_id=user.pk, starter=starter, code=draft.code, saved_at=draft.saved_at
+                    learner_id=user.pk,
+                    starter=starter,
+                    code=draft.code,
+                    saved_at=draft.saved_at,
+                    page=draft.page,
+                    page_save=draft.page_save,
                 )
             else:
                 left[starter] = entry

@@ -63,6 +63,9 @@ class Draft(models.Model):
     starter = models.CharField(max_length=60)
     code = models.TextField()
     saved_at = models.DateTimeField()
+    # The page that saved it and that page's save number: a page's own earlier save is not "saved elsewhere".
+    page = models.CharField(max_length=32, blank=True, default="")
+    page_save = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["learner", "starter"], name="one_draft_per_learner_starter")]

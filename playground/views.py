@@ -42,9 +42,11 @@ def draft_refused(error: drafts.DraftError) -> JsonResponse:
 @require_POST
 def save_draft(request: HttpRequest, starter: str) -> JsonResponse:
     """The editor's text for this starter, sent as the learner pauses typing; the answer says when it was saved.
-    `base` is the saved_at of the draft the page holds ("" for none); without it the page's text wins."""
+    `base` is the saved_at of the draft the page holds ("" for none); without it the page's text wins. `page` and
+    `page_save` name the page load and its save's number."""
     try:
-        saved = drafts.save_draft(request, starter, request.POST.get("code"), request.POST.get("base"))
+        sender = drafts.read_sender(request.POST.get("page"), request.POST.get("page_save"))
+        saved = drafts.save_draft(request, starter, request.POST.get("code"), request.POST.get("base"), sender)
     except drafts.DraftError as error:
         return draft_refused(error)
     return JsonResponse({"saved_at": saved.saved_at.isoformat()})

@@ -4,6 +4,7 @@ a run re-attaches to it (or offers its replay); /playground/runs/ lists the lear
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -195,6 +196,43 @@ def test_two_tabs_never_overwrite_each_other_silently(page, daphne_server, outpu
     assert "# from the second tab" in editor_text(page)
     other.close()
     assert [error for error in console.errors if "409" not in error] == []
+
+
+def test_a_reload_while_a_save_is_answered_keeps_the_newest_text(page, daphne_server):
+    """The save reaches the server but its answer is held back; the learner types on and reloads. The page sends its
+    text on the way out with the base it last knew: that is the page's own save, not a change made elsewhere."""
+    console = ConsoleErrors(page)
+    make_user("reloader")
+    log_in(page, daphne_server.url, "reloader")
+    page.goto(f"{daphne_server.url}/playground/echo/")
+    held = []
+
+    def answer_the_first_save_late(route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append((route, route.fetch()))  # saved on the server; the page has no answer yet
+
+    page.route("**/playground/echo/draft/", answer_the_first_save_late)
+    type_at_the_end(page, "\n# saved, answer held back\n")
+    deadline = time.monotonic() + 30
+    while not held:
+        assert time.monotonic() < deadline, "the page sent no save"
+        page.wait_for_timeout(50)  # lets the route handler run
+    assert Draft.objects.get(learner__username="reloader").code.endswith("# saved, answer held back\n")
+    type_at_the_end(page, "# typed while the answer was on its way\n")
+    page.unroute("**/playground/echo/draft/")  # an intercepted request is dropped when its page unloads
+    page.reload()  # the text goes out on the way, beside the new page's request: either may reach Daphne first
+    newest = "# typed while the answer was on its way\n"
+    deadline = time.monotonic() + 30
+    while not Draft.objects.get(learner__username="reloader").code.endswith(newest):
+        assert time.monotonic() < deadline, "the text sent on the way out was not kept"
+        page.wait_for_timeout(50)
+    page.reload()
+    page.wait_for_function("() => window.playground !== undefined")
+    assert editor_text(page).endswith(newest)
+    expect_saved(page)
+    assert console.errors == []
 
 
 def test_a_reload_during_a_run_reattaches_to_it(page, reattaching_server, output_path):

@@ -215,3 +215,83 @@ def test_a_visitors_two_tabs_are_protected_the_same_way():
     assert visitor.post("/playground/echo/draft/", {"code": "two", "base": ""}).status_code == 409
     assert visitor.post("/playground/echo/draft/", {"code": "two", "base": saved}).status_code == 200
     assert page_draft(visitor)["code"] == "two"
+
+
+PAGE_A, PAGE_B = "a" * 32, "b" * 32
+
+
+def page_save(client: Client, code: str, page: str, number: int, base: str = ""):
+    """A save as static/js/playground/drafts.js sends it: the page's name, the save's number there and its base."""
+    return client.post("/playground/echo/draft/", {"code": code, "base": base, "page": page, "page_save": number})
+
+
+def signed_in_or_visitor(kind: str) -> Client:
+    client = Client()
+    if kind == "signed in":
+        client.force_login(make_user("reloader"))
+    return client
+
+
+@pytest.mark.parametrize("kind", ["signed in", "visitor"])
+def test_a_reload_while_the_last_save_is_answered_keeps_the_newest_text(kind):
+    """The page's own earlier save, whose answer had not come back, is not a change made elsewhere."""
+    client = signed_in_or_visitor(kind)
+    assert page_save(client, "typed", PAGE_A, 1).status_code == 200
+    on_the_way_out = page_save(client, "typed, then more", PAGE_A, 2)  # base still "": the answer never came
+    assert on_the_way_out.status_code == 200
+    assert page_draft(client)["code"] == "typed, then more"
+
+    other_page = page_save(client, "an old tab", PAGE_B, 1)
+    assert other_page.status_code == 409
+    assert other_page.json()["conflict"] is True
+    assert page_draft(client)["code"] == "typed, then more"
+
+
+@pytest.mark.parametrize("kind", ["signed in", "visitor"])
+def test_a_pages_earlier_save_arriving_late_changes_nothing(kind):
+    client = signed_in_or_visitor(kind)
+    newer = page_save(client, "newer", PAGE_A, 2)
+    older = page_save(client, "older", PAGE_A, 1)
+    again = page_save(client, "older", PAGE_A, 2)
+    assert newer.status_code == older.status_code == again.status_code == 200
+    assert older.json()["saved_at"] == again.json()["saved_at"] == newer.json()["saved_at"]
+    assert page_draft(client)["code"] == "newer"
+    if kind == "signed in":
+        assert Draft.objects.get().code == "newer"
+
+
+@pytest.mark.parametrize(
+    ("page", "number", "status"),
+    [
+        (PAGE_A, 1, 200),
+        (PAGE_A, 2**31 - 1, 200),
+        (PAGE_A, 0, 400),
+        (PAGE_A, 2**31, 400),
+        (PAGE_A, "-1", 400),
+        (PAGE_A, "1e3", 400),
+        (PAGE_A, "²", 400),
+        (PAGE_A, "01", 400),
+        (PAGE_A, "9" * 40, 400),
+        ("a" * 31, 1, 400),
+        ("a" * 33, 1, 400),
+        ("A" * 32, 1, 400),
+        ("<script>alert(1)</script>", 1, 400),
+    ],
+)
+def test_a_saves_page_name_and_number_are_checked_at_their_edges(page, number, status):
+    learner = make_user("named-pages")
+    client = Client()
+    client.force_login(learner)
+    answer = page_save(client, "x = 1", page, number)
+    assert answer.status_code == status
+    assert Draft.objects.filter(learner=learner).exists() is (status == 200)
+    if status == 400:
+        assert "reload the page" in answer.json()["error"]
+        assert "<script>" not in answer.content.decode()
+
+
+def test_a_save_naming_only_half_its_page_is_refused():
+    client = Client()
+    assert client.post("/playground/echo/draft/", {"code": "x", "page": PAGE_A}).status_code == 400
+    assert client.post("/playground/echo/draft/", {"code": "x", "page_save": "1"}).status_code == 400
+    assert page_draft(client) is None

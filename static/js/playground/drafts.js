@@ -5,6 +5,10 @@ const SAVE_AT_LEAST_EVERY_MS = 5000;  // ...or after this long of typing without
 const RETRY_MS = [2000, 5000, 15000, 30000];  // after a failure the server or the network may recover from
 const KEEPALIVE_MAX_BYTES = 60000;  // browsers send at most 64 KiB from a page that is unloading
 
+// This page load's name, sent with each save and its number: the page's own earlier save, whose answer may still be
+// on its way when a reload sends the text, is never taken for one made elsewhere (playground/drafts.py).
+const PAGE_ID = Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join("");
+
 function problemOf(status) {
   if (status === 403) return "your session changed (signed out or in elsewhere); reload the page, your text stays here until then.";
   if (status === 413) return "the code is too large to save.";
@@ -27,6 +31,14 @@ export function setUpDrafts({ editor, root, starterCode }) {
   let retries = 0;
   let quiet = false;  // the page itself is changing the text: no save
   let beforeReset = null;
+  let saves = 0;  // how many saves this page has sent
+
+  // The fields of a save of `text`; `withBase` false when the learner chose to keep this page's text.
+  function saveFields(text, withBase = true) {
+    saves += 1;
+    const fields = { code: text, page: PAGE_ID, page_save: saves };
+    return withBase ? { ...fields, base } : fields;
+  }
 
   function show(state, text) {
     status.dataset.state = state;
@@ -79,7 +91,7 @@ export function setUpDrafts({ editor, root, starterCode }) {
     show("saving", "Saving…");
     let done;
     saving = new Promise((resolve) => { done = resolve; });
-    const answer = await post(root.dataset.draftUrl, force ? { code: text } : { code: text, base });
+    const answer = await post(root.dataset.draftUrl, saveFields(text, !force));
     saving = null;
     done();
     if (answer.ok) {
@@ -149,9 +161,9 @@ export function setUpDrafts({ editor, root, starterCode }) {
   // A reload or a closed tab with a save still to go: send it on the way out, or ask when it is too large to.
   window.addEventListener("beforeunload", (event) => {
     if (!dirty()) return;
-    const text = editor.getValue();
-    if (new URLSearchParams({ code: text, base }).toString().length < KEEPALIVE_MAX_BYTES) {
-      post(root.dataset.draftUrl, { code: text, base }, true);
+    const fields = saveFields(editor.getValue());
+    if (new URLSearchParams(fields).toString().length < KEEPALIVE_MAX_BYTES) {
+      post(root.dataset.draftUrl, fields, true);
     } else {
       event.preventDefault();
     }
