@@ -141,16 +141,19 @@ def too_many(count: int) -> DraftError:
     )
 
 
-def superseded(current: SavedDraft, sender: Sender | None) -> bool:
-    """Whether the draft kept is a later save from the same page than this one (which then changes nothing)."""
-    return sender is not None and current.page == sender.page and current.page_save >= sender.page_save
+def kept_instead(current: SavedDraft | None, base: str | None, sender: Sender | None) -> SavedDraft | None:
+    """The draft to keep instead of this save: a later save from the same page (the page's own earlier save is never
+    "elsewhere": its answer may still be on the way when the page sends the next). DraftError when check_base refuses."""
+    if current is not None and sender is not None and current.page == sender.page:
+        return current if current.page_save >= sender.page_save else None
+    check_base(current, base)
+    return None
 
 
-def check_base(current: SavedDraft | None, base: str | None, sender: Sender | None) -> None:
+def check_base(current: SavedDraft | None, base: str | None) -> None:
     """Refuse to overwrite a draft saved elsewhere (another tab, another device) since the page last saw it; `base` is
-    the saved_at the page knows ("" for none), None when the learner chose to keep this page's text. The same page's
-    earlier save is not elsewhere: its answer may still be on the way when the page sends the next."""
-    if base is None or current is None or (sender is not None and current.page == sender.page):
+    the saved_at the page knows ("" for none), None when the learner chose to keep this page's text."""
+    if base is None or current is None:
         return
     known = parse_datetime(base) if base else None
     if known != current.saved_at:
@@ -166,7 +169,7 @@ def check_base(current: SavedDraft | None, base: str | None, sender: Sender | No
 def save_draft(
     request: HttpRequest, starter: str, code: Any, base: str | None = None, sender: Sender | None = None
 ) -> SavedDraft:
-    """Save the learner's code for `starter` (checked by check_save and check_base); a new starter counts against the
+    """Save the learner's code for `starter` (checked by check_save and kept_instead); a new starter counts against the
     draft limit. Returns the draft kept: a later save from the same page, already kept, stays."""
     code = check_save(request, starter, code)
     now = timezone.now()
@@ -174,10 +177,9 @@ def save_draft(
     user = learner(request)
     if user is None:
         drafts = session_drafts(request)
-        current = from_session(drafts.get(starter))
-        if current is not None and superseded(current, sender):
-            return current
-        check_base(current, base, sender)
+        kept = kept_instead(from_session(drafts.get(starter)), base, sender)
+        if kept is not None:
+            return kept
         if starter not in drafts and len(drafts) >= settings.PLAYGROUND_DRAFTS_PER_LEARNER:
             raise too_many(len(drafts))
         drafts[starter] = {"code": code, "saved_at": now.isoformat(), "page": page, "page_save": page_save}
@@ -186,10 +188,9 @@ def save_draft(
     with transaction.atomic():
         get_user_model().objects.select_for_update().filter(pk=user.pk).first()  # one learner's saves, one at a time
         row = Draft.objects.filter(learner_id=user.pk, starter=starter).first()
-        current = SavedDraft(row.code, row.saved_at, row.page, row.page_save) if row else None
-        if current is not None and superseded(current, sender):
-            return current
-        check_base(current, base, sender)
+        kept = kept_instead(SavedDraft(row.code, row.saved_at, row.page, row.page_save) if row else None, base, sender)
+        if kept is not None:
+            return kept
         if row is not None:
             Draft.objects.filter(pk=row.pk).update(code=code, saved_at=now, page=page, page_save=page_save)
         else:
