@@ -205,3 +205,27 @@ def test_close_meaning_covers_standard_refused_and_application_codes():
     assert "handshake refused" in close_meaning(403)
     assert close_meaning(4000).startswith("application-defined") and close_meaning(4999).startswith("application")
     assert close_meaning(5000) == "not a standard close code"
+
+
+def test_harness_copies_of_processes_that_are_gone_are_removed_and_others_kept(tmp_path):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    prefix = policy.HARNESS_DIR_PREFIX
+    orphan = tmp_path / f"{prefix}{gone.pid}-abc123"
+    live = tmp_path / f"{prefix}{os.getpid()}-def456"
+    unnamed = tmp_path / f"{prefix}k2j4h5g6"  # no process id: left alone
+    elsewhere = tmp_path / "kept-by-someone"
+    linked = tmp_path / f"{prefix}{gone.pid}-link"  # a link is never followed
+    for folder in (orphan, live, unnamed, elsewhere):
+        (folder / "playground").mkdir(parents=True)
+    linked.symlink_to(elsewhere)
+
+    assert policy.remove_orphaned_harness_dirs(str(tmp_path)) == [str(orphan)]
+    assert not orphan.exists()
+    assert live.exists() and unnamed.exists() and (elsewhere / "playground").exists() and linked.is_symlink()
+
+
+def test_a_process_makes_its_harness_copy_under_its_own_id():
+    folder = Path(policy.prepare_harness_dir("/usr/bin/python3"))
+    assert folder.name.startswith(f"{policy.HARNESS_DIR_PREFIX}{os.getpid()}-")
+    assert policy.remove_orphaned_harness_dirs(str(folder.parent)).count(str(folder)) == 0

@@ -7,6 +7,7 @@ import functools
 import glob
 import os
 import shutil
+import stat
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -97,6 +98,7 @@ def resolve_runtime(python: str) -> Runtime:
 
 
 _harness_dirs: dict[str, str] = {}
+HARNESS_DIR_PREFIX = "channels-academy-harness-"  # then the id of the process that made it, so orphans can be told
 
 
 def harness_package_dirs(root: str) -> list[tuple[str, str]]:
@@ -109,7 +111,8 @@ def prepare_harness_dir(python: str) -> str:
     real = os.path.realpath(python)
     if real in _harness_dirs and os.path.isdir(_harness_dirs[real]):
         return _harness_dirs[real]
-    target = tempfile.mkdtemp(prefix="channels-academy-harness-")
+    remove_orphaned_harness_dirs()
+    target = tempfile.mkdtemp(prefix=f"{HARNESS_DIR_PREFIX}{os.getpid()}-")
     for name, folder in harness_package_dirs(target):
         shutil.copytree(SANDBOX_PACKAGE / name, folder, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     if os.path.exists(real):
@@ -121,6 +124,35 @@ def prepare_harness_dir(python: str) -> str:
     _harness_dirs[real] = target
     atexit.register(shutil.rmtree, target, True)
     return target
+
+
+def remove_orphaned_harness_dirs(temp_dir: str | None = None) -> list[str]:
+    """Copies left by processes of this user that are gone: a killed process skips atexit, and each restart would
+    otherwise leave one more folder behind. Returns the folders removed."""
+    removed = []
+    for path in glob.glob(os.path.join(temp_dir or tempfile.gettempdir(), f"{HARNESS_DIR_PREFIX}*-*")):
+        owner = os.path.basename(path).removeprefix(HARNESS_DIR_PREFIX).split("-", 1)[0]
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        if not owner.isdigit() or info.st_uid != os.geteuid() or not stat.S_ISDIR(info.st_mode):
+            continue  # another user's, a link, or not named by a process
+        if not process_exists(int(owner)):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def process_exists(pid: int) -> bool:
+    """Whether a process with this id runs now (on this machine's process namespace)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def parent_directories(paths: list[str]) -> list[str]:
