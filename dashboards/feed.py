@@ -1,4 +1,5 @@
-"""The cohort activity feed: each announcement becomes a stored line per cohort, with the learner's fresh matrix row.
+"""The cohort activity feed: each announcement becomes a stored line per cohort, with the learner's fresh matrix row
+when the announcement can change it.
 
 Stored so that a reloaded dashboard shows the last hours; pruned past DASHBOARD_FEED_RETENTION_HOURS on each write.
 Texts are plain text with the learner's username in them: templates escape them, dashboard.js sets textContent.
@@ -21,6 +22,10 @@ from lessons.catalogue import get_catalogue
 from playground.models import Run
 
 TEXT_LIMIT = 400  # ActivityItem.text's length
+# Announcements that change nothing a learner's matrix row shows (an answer counts once its attempt is finished, a
+# prediction not at all): their update carries no row, so the row's eight queries and its cells are not built for each
+# answer of a class (tests/dashboards/test_feed.py checks the row is indeed unchanged).
+ROW_UNCHANGED = frozenset({"answer", "prediction"})
 
 
 def topic_title(slug: Any) -> str:
@@ -109,11 +114,14 @@ def record(cohort_ids: list[int], user: User, kind: str, details: dict[str, Any]
     text = describe(kind, username, details)
     updates = []
     for cohort in Cohort.objects.filter(pk__in=cohort_ids):
-        row = learner_row(cohort, user.pk)
-        flags = row.flags if row else []
         previous = (
             ActivityItem.objects.filter(cohort=cohort, learner=user).order_by("-id").values_list("flags", flat=True)
         ).first()
+        if kind in ROW_UNCHANGED:
+            row, flags = None, previous or []
+        else:
+            row = learner_row(cohort, user.pk)
+            flags = row.flags if row else []
         items = [ActivityItem.objects.create(cohort=cohort, learner=user, kind=kind, text=text, flags=flags)]
         if row is not None and kind != "joined" and flags != (previous or []):  # a join sets the baseline
             items.append(

@@ -24,7 +24,7 @@ echo "== pytest"
 # pytest-xdist runs the tests in ACADEMY_PYTEST_WORKERS processes (much of the suite waits on servers, sandboxes and
 # browsers, so more workers than the 2 cores pay off). loadgroup keeps tests marked with one xdist_group on one worker;
 # --no-loadscope-reorder hands tests out in collection order (tests/conftest.py: long ones first, browser tests last).
-# The whole suite takes about 10½ minutes on a quiet 2-core machine, bound by CPU (2,175 tests, 2026-12-07; see
-# docs/architecture.md, section 8); the outer limit turns any stall into a report well inside CI's 90.
+# The whole suite takes 10½ to 17 minutes on a quiet 2-core machine, by the machine, bound by CPU (2,178 tests,
+# 2026-12-07; see docs/architecture.md, section 8); the outer limit turns any stall into a report well inside CI's 90.
 timeout --signal=INT --kill-after=60 "${ACADEMY_PYTEST_LIMIT:-45m}" \
   $PY -m pytest -n "${ACADEMY_PYTEST_WORKERS:-3}" --dist loadgroup --no-loadscope-reorder "$@"

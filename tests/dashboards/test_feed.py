@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
+from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from django.test import RequestFactory
 from django.utils import timezone
 
 from activity import aannounce
 from cohorts.models import Membership
+from dashboards import feed
+from dashboards.feed import learner_row
 from dashboards.models import ActivityItem
 from dashboards.services import join_cohort, leave_cohort
 from lessons.catalogue import get_catalogue
 from lessons.learner_progress import load_progress, record_visit
+from predictions.models import Prediction
+from predictions.questions import ASKS
 from quizzes.services import finish_attempt, reveal_hint, submit_answer
 from tests.dashboards.test_live import open_socket
 from tests.factories import make_attempt, make_cohort, make_user, wrong_key
@@ -208,3 +214,31 @@ def test_undoing_a_removal_brings_the_learner_back_live(client):
     assert list(ActivityItem.objects.values_list("text", flat=True)) == ["kid left the cohort"]
     client.post(f"/dashboard/cohorts/{cohort.pk}/members/{kid.pk}/undo-remove/")
     assert ActivityItem.objects.order_by("-id").values_list("text", flat=True).first() == "kid joined the cohort"
+
+
+def test_answers_and_predictions_leave_the_learners_matrix_row_as_it_was():
+    """Why feed.ROW_UNCHANGED may skip building the row for them: if the matrix ever shows answers or predictions,
+    this fails and the kind must leave that set."""
+    instructor, (kid,), cohort = async_to_sync(setup_cohort)()
+    attempt = make_attempt(kid, "groups")
+    before = dataclasses.asdict(learner_row(cohort, kid.pk))
+    for question in attempt.question_ids[:3]:
+        submit_answer(attempt, question, [wrong_key(question)])
+    Prediction.objects.create(
+        user=kid, topic="groups", step=1, ask=ASKS[0], answer="x", correct=False, answered_at=timezone.now()
+    )
+    assert dataclasses.asdict(learner_row(cohort, kid.pk)) == before
+    assert feed.ROW_UNCHANGED == {"answer", "prediction"}
+
+
+def test_an_answer_keeps_the_learners_flags_without_a_row_or_a_flags_line(settings):
+    settings.DASHBOARD_STUCK_FAILED_ATTEMPTS = 1
+    instructor, (kid,), cohort = async_to_sync(setup_cohort)()
+    fail_quiz(kid)
+    stuck = ["1 failed quiz attempts on Groups and broadcast"]
+    assert ActivityItem.objects.filter(learner=kid, kind="flags").get().flags == stuck
+
+    (update,) = feed.record([cohort.pk], kid, "answer", {"topic": "groups", "question": "q", "correct": True})
+    assert "row" not in update.event and [item["kind"] for item in update.event["items"]] == ["answer"]
+    assert ActivityItem.objects.filter(learner=kid).latest("id").flags == stuck  # the baseline the next row compares to
+    assert ActivityItem.objects.filter(learner=kid, kind="flags").count() == 1
