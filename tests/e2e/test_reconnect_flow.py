@@ -30,7 +30,8 @@ def test_pages_say_reconnecting_while_redis_is_down_and_work_again_once_it_is_ba
     live_state = page.locator("#live-state")
     expect(live_state).to_have_attribute("data-state", "live")
 
-    learner_page = browser.new_context().new_page()
+    learner_context = browser.new_context()
+    learner_page = learner_context.new_page()
     learner_page.set_default_timeout(BROWSER_WAIT_MS)
     log_in(learner_page, server.url, "ada")
     learner_page.goto(f"{server.url}/playground/echo/")
@@ -51,6 +52,7 @@ def test_pages_say_reconnecting_while_redis_is_down_and_work_again_once_it_is_ba
     learner_page.get_by_role("button", name="Run", exact=True).click()
     expect(learner_page.locator("#run-status")).to_have_attribute("data-state", "running")
     expect(page.get_by_test_id("activity")).to_contain_text(re.compile(r"ada started a playground run"))
+    learner_context.close()  # else its page goes on reconnecting to the stopped server for the rest of the worker's run
 
 
 def test_reconnect_delays_grow_and_are_jittered(page, daphne_server):
