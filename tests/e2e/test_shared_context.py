@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from tests.conftest import ROOT
 from tests.e2e.conftest import reset_context
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
@@ -29,3 +32,12 @@ def test_a_reset_context_keeps_no_page_cookie_or_permission_of_the_test_before(s
     assert page.evaluate(PERMISSION_STATE) == "prompt"
     assert "someone-else" not in {cookie["value"] for cookie in shared_context.cookies()}
     reset_context(shared_context)
+
+
+def test_the_site_keeps_nothing_in_the_browser_that_reset_context_does_not_clear():
+    """If a script starts keeping state elsewhere (localStorage, IndexedDB, a service worker, a cookie set by script),
+    reset_context must clear it too, or one test's state would reach the next."""
+    elsewhere = re.compile(r"localStorage|indexedDB|serviceWorker|caches\.open|document\.cookie\s*=")
+    scripts = [*(ROOT / "static").rglob("*.js"), *(ROOT / "templates").rglob("*.html")]
+    assert len(scripts) > 20
+    assert [str(path) for path in scripts if elsewhere.search(path.read_text(encoding="utf-8"))] == []
