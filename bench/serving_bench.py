@@ -1,5 +1,5 @@
-"""How HTTP is served (issue #14): sync views in Daphne's thread pool, async views with the async ORM, or several
-Daphne processes, measured on the same machine in the same run with wrk at 32 connections.
+"""How HTTP is served (issue #14): sync views on a few threads per process (how many), async views with the async ORM,
+or several Daphne processes, measured on the same machine in the same run with wrk at 32 connections.
 
 Run: .venv/bin/python bench/serving_bench.py [--seconds 8] [--rounds 3]
 Writes bench/serving_RESULTS.md. The async views belong to the benchmarks' own settings (bench/async_views.py).
@@ -43,6 +43,10 @@ PAGES = (
     ("topic page, sync view, signed in", f"/lessons/{TOPIC}/concept/", True),
     ("topic page, async view (async ORM), signed in", f"/bench/async/lessons/{TOPIC}/concept/", True),
 )
+# How many sync threads a process lends requests (HTTP_SYNC_THREADS, config/asgi_handler.py): each count served by a
+# Daphne of its own, directly, for the sync pages.
+THREAD_COUNTS = (1, 2, 4, 8)
+SYNC_PAGES = tuple(page for page in PAGES if "sync view" in page[0] and "async" not in page[0])
 # (figure, Daphne processes, behind nginx)
 LAYOUTS = (
     ("1 Daphne, direct", 1, False),
@@ -143,9 +147,15 @@ def main() -> None:
                 targets[name] = (url, pids + proxy_pids)
             else:
                 targets[name] = (f"http://{upstreams[0]}", pids)
+        pages = {name: PAGES for name, _, _ in LAYOUTS}
+        for count in THREAD_COUNTS:
+            name = f"1 Daphne, direct, {count} sync thread{'s' if count > 1 else ''}"
+            [(address, pid)] = stack.enter_context(daphnes({**env, "HTTP_SYNC_THREADS": str(count)}, 1, Path(work)))
+            targets[name] = (f"http://{address}", [pid])
+            pages[name] = SYNC_PAGES
         for _ in range(args.rounds):
-            for name, _, _ in LAYOUTS:
-                for page, path, signed in PAGES:
+            for name, layout_pages in pages.items():
+                for page, path, signed in layout_pages:
                     figures = measure(*targets[name], path, cookie if signed else None, args.seconds)
                     runs.setdefault((name, page), []).append(figures)
                     print(f"{name}: {page}: {figures}", flush=True)
@@ -168,7 +178,8 @@ def main() -> None:
         f"Same machine, same run, SQLite and the in-memory channel layer, DEBUG off, settings bench.baseline_site. wrk "
         f"with {CONNECTIONS} keep-alive connections (2 threads) on the same 2-core machine, {args.seconds} s per figure "
         f"after a 2 s warm-up; {args.rounds} round(s) over every figure, interleaved, each figure the median of its "
-        "rounds (load average: the median after each run). Sync views run in Daphne's threads (one per request) through the site's one-hop handler "
+        "rounds (load average: the median after each run). Sync views run on the process's sync threads "
+        "(HTTP_SYNC_THREADS, the site's default in the layouts without a count) through the site's one-hop handler "
         "(config/asgi_handler.py); the async views (bench/async_views.py) take Django's async middleware chain and "
         "look up the session, user, progress and role with the async ORM (each query is Django's sync_to_async into "
         "the request's own thread and back). nginx uses deploy/nginx-site.conf.in as scripts/prod-local.sh renders it (upstream "

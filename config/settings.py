@@ -137,13 +137,16 @@ TEMPLATES = [
     },
 ]
 
+# Threads per process that run requests' sync code (middleware, views, database); a request waits for a free one
+# (config/asgi_handler.py).
+HTTP_SYNC_THREADS = env_int("HTTP_SYNC_THREADS", 4)
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # Per Django's advice for ASGI, no connection is kept per thread (CONN_MAX_AGE 0: Daphne's threads come and go, so
 # kept connections pile up) and PostgreSQL uses the backend's own pool: psycopg's, one per process, holding at least
 # DATABASE_POOL_MIN_SIZE and at most DATABASE_POOL_MAX_SIZE connections; a request waits up to DATABASE_POOL_TIMEOUT
 # seconds for a free one. DATABASE_POOL_MAX_SIZE 0 opens a connection for every request instead, which made a quiz
-# answer's median 24.8 ms against 16.3 ms pooled (bench/quiz_RESULTS.md). SQLite keeps one idle connection per process
-# (config/sqlite_wal.py).
+# answer's median 24.8 ms against 16.3 ms pooled (bench/quiz_RESULTS.md). SQLite uses Django's backend with a pool of
+# its own (config/sqlite_pool/base.py): a process keeps up to DATABASE_POOL_MAX_SIZE idle connections, and always one.
 DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2)
 DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
 DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10)
@@ -161,6 +164,7 @@ else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": str(DATA_DIR / "db.sqlite3")}}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["ENGINE"] = "config.sqlite_pool"
     # WAL and IMMEDIATE transactions keep concurrent writers from failing with "database is locked": each waits up to
     # the timeout for the one write lock. synchronous=NORMAL flushes the WAL at checkpoints, not at every commit (no
     # fsync per answer): a power cut may lose the last commits, never consistency (deploy/README.md, "Commits and
@@ -169,6 +173,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "pool": {"max_size": DATABASE_POOL_MAX_SIZE},
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

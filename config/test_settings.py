@@ -18,7 +18,7 @@ XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
 TEST_RUN_ID = f"{os.environ.setdefault('ACADEMY_TEST_RUN_ID', str(os.getpid()))}_{XDIST_WORKER}"
 
 # The default SQLite test database is a file (not :memory:) so a Daphne subprocess can share it.
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+if DATABASES["default"]["ENGINE"] == "config.sqlite_pool":
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / f"test-{XDIST_WORKER}.sqlite3")}
 else:
     DATABASES["default"]["TEST"] = {"NAME": f"test_{DATABASES['default']['NAME']}_{TEST_RUN_ID}"}

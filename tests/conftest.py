@@ -135,7 +135,7 @@ def free_port() -> int:
 def database_url_for(settings_dict: dict) -> str:
     """The DATABASE_URL that points a subprocess at the database this test session uses."""
     engine = settings_dict["ENGINE"]
-    if engine.endswith("sqlite3"):
+    if engine.endswith(("sqlite3", "sqlite_pool")):
         return f"sqlite:///{settings_dict['NAME']}"
     if engine.endswith("postgresql"):
         auth = settings_dict["USER"] or ""

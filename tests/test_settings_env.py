@@ -28,7 +28,7 @@ def test_settings_defaults_are_sqlite_and_in_memory(tmp_path):
     result = run_python(PRINT_SETTINGS, env)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {
-        "engine": "django.db.backends.sqlite3",
+        "engine": "config.sqlite_pool",
         "layer": "channels.layers.InMemoryChannelLayer",
         "cache": "django.core.cache.backends.locmem.LocMemCache",
         "debug": True,
