@@ -9,6 +9,7 @@ import re
 import resource
 import secrets
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -228,6 +229,12 @@ def wrk(url: str, *, connections: int, seconds: int, headers: dict[str, str] | N
         "p99": percentile("99"),
         "non2xx": int(errors.group(1)) if errors else 0,
     }
+
+
+def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
+    """Each wrk figure's median over interleaved rounds (non-2xx responses summed)."""
+    merged = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+    return {**merged, "non2xx": sum(run["non2xx"] for run in runs)}
 
 
 def check_ok(url: str, headers: dict[str, str] | None = None) -> None:

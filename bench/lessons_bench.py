@@ -1,7 +1,7 @@
 """Page request rates against Django's own floor (issue #14): each page beside a view rendering base.html with no
 database access, served by the same Daphne process in the same run.
 
-Run: .venv/bin/python bench/lessons_bench.py [--seconds 10]
+Run: .venv/bin/python bench/lessons_bench.py [--seconds 10] [--rounds 3]
 Writes bench/lessons_RESULTS.md. The floor view belongs to the benchmarks' own settings (bench/baseline_site.py).
 """
 
@@ -13,7 +13,7 @@ import urllib.request
 from http.cookies import SimpleCookie
 from pathlib import Path
 
-from harness import check_ok, daphne_server, session_cookie, settle, write_results, wrk
+from harness import check_ok, daphne_server, median_of, session_cookie, settle, write_results, wrk
 
 TOPIC = "/lessons/consumer-lifecycle/concept/"
 FLOOR = "/bench/base/"
@@ -47,20 +47,25 @@ def visitor_cookie(url: str) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=10)
+    parser.add_argument("--rounds", type=int, default=3, help="rounds over every page, interleaved; medians reported")
     args = parser.parse_args()
     load = os.getloadavg()[0]
-    results = {}
+    runs: dict[str, list[dict[str, float]]] = {}
     with daphne_server({"DJANGO_SETTINGS_MODULE": "bench.baseline_site"}) as (url, env):
         cookies = {
             SIGNED_IN: {"Cookie": session_cookie(env, "bench-reader")},
             RETURNING: {"Cookie": visitor_cookie(url)},
         }
-        for name, path, who in PAGES:
-            headers = cookies.get(who)
-            check_ok(url + path, headers)
-            wrk(url + path, connections=CONNECTIONS, seconds=2, headers=headers)  # warm-up
-            settle()
-            results[name] = wrk(url + path, connections=CONNECTIONS, seconds=args.seconds, headers=headers)
+        for _ in range(args.rounds):
+            for name, path, who in PAGES:
+                headers = cookies.get(who)
+                check_ok(url + path, headers)
+                wrk(url + path, connections=CONNECTIONS, seconds=2, headers=headers)  # warm-up
+                settle()
+                run = wrk(url + path, connections=CONNECTIONS, seconds=args.seconds, headers=headers)
+                runs.setdefault(name, []).append(run)
+                print(f"{name}: {run}", flush=True)
+    results = {name: median_of(page_runs) for name, page_runs in runs.items()}
     floors = {ANONYMOUS: results[PAGES[0][0]]["rps"], SIGNED_IN: results[PAGES[1][0]]["rps"]}
     floors[RETURNING] = floors[ANONYMOUS]
     rows = []
@@ -89,7 +94,8 @@ def main() -> None:
     notes = (
         f"One Daphne process (`python -m config.serve`), SQLite (the embedded default), DEBUG off, {CONNECTIONS} "
         f"concurrent keep-alive connections from wrk (2 threads) on the same 2-core machine, {args.seconds} s per "
-        "figure after a 2 s warm-up. The floor is `/bench/base/` of bench/baseline_urls.py, served by the same process; "
+        f"figure after a 2 s warm-up; {args.rounds} rounds over every page, interleaved, each figure the median of its "
+        "rounds (so a passing burst of load elsewhere on the machine falls on one round, not on one page). The floor is `/bench/base/` of bench/baseline_urls.py, served by the same process; "
         "anonymous pages (a first visit without a cookie, and a returning visitor with its session cookie) are set "
         "beside the anonymous floor, signed-in pages beside the signed-in one. "
         f"Load average when it started: {load:.1f} on {os.cpu_count()} cores. "
@@ -98,7 +104,7 @@ def main() -> None:
     write_results(
         Path(__file__).with_name("lessons_RESULTS.md"),
         "Page speed against Django's floor",
-        f"python bench/lessons_bench.py --seconds {args.seconds}",
+        f"python bench/lessons_bench.py --seconds {args.seconds} --rounds {args.rounds}",
         rows,
         notes,
     )

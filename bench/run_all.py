@@ -29,7 +29,7 @@ DATABASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:543
 # the Redis ones get the URL as --redis-url, the PostgreSQL ones the server as --database-url (each makes its own database).
 BENCHMARKS = [
     ("Where a request's time goes", ["request_profile.py", "--requests", "40"], "request_profile_RESULTS.md"),
-    ("Pages against Django's floor", ["lessons_bench.py", "--seconds", "8"], "lessons_RESULTS.md"),
+    ("Pages against Django's floor", ["lessons_bench.py", "--seconds", "6", "--rounds", "3"], "lessons_RESULTS.md"),
     (
         "Quiz attempts",
         ["quiz_bench.py", "--learners", "50", "--rounds", "3", "--database-url", DATABASE_URL],
@@ -51,7 +51,7 @@ BENCHMARKS = [
     ("Instructor dashboard", ["dashboard_bench.py", "--learners", "200", "--samples", "200"], "dashboard_RESULTS.md"),
     (
         "How HTTP is served: sync, async, one or two processes",
-        ["serving_bench.py", "--seconds", "5"],
+        ["serving_bench.py", "--seconds", "5", "--rounds", "2"],
         "serving_RESULTS.md",
     ),
     (

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import statistics
 import subprocess
 import tempfile
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from harness import (
     cpu_seconds,
     daphne_args,
     manage,
+    median_of,
     session_cookie,
     settle,
     site_process,
@@ -114,12 +114,6 @@ def measure(url: str, pids: list[int], path: str, headers: dict[str, str] | None
     figures = wrk(url + path, connections=CONNECTIONS, seconds=seconds, headers=headers)
     cpu_ms = (cpu_seconds(pids) - cpu) * 1000 / max(1, figures["rps"] * seconds)
     return {**figures, "cpu_ms": cpu_ms, "load": os.getloadavg()[0]}
-
-
-def median_of(runs: list[dict[str, float]]) -> dict[str, float]:
-    """Each figure's median over the rounds (non-2xx responses summed)."""
-    merged = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-    return {**merged, "non2xx": sum(run["non2xx"] for run in runs)}
 
 
 def main() -> None:

@@ -32,15 +32,18 @@ def env_bool(name: str, default: bool) -> bool:
     raise ImproperlyConfigured(f"{name}={raw!r} is not a yes/no value (use 1/0, true/false).")
 
 
-def env_int(name: str, default: int) -> int:
-    """Parse an integer environment variable, naming the variable when it is malformed."""
+def env_int(name: str, default: int, minimum: int | None = None) -> int:
+    """Parse an integer environment variable, naming the variable when it is malformed or below its minimum."""
     raw = os.environ.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ImproperlyConfigured(f"{name}={raw!r} is not a whole number.") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name}={raw!r} is below its minimum, {minimum}.")
+    return value
 
 
 def env_choice(name: str, default: str, choices: tuple[str, ...]) -> str:
@@ -138,8 +141,10 @@ TEMPLATES = [
 ]
 
 # Threads per process that run requests' sync code (middleware, views, database); a request waits for a free one
-# (config/asgi_handler.py).
-HTTP_SYNC_THREADS = env_int("HTTP_SYNC_THREADS", 4)
+# (config/asgi_handler.py). Each thread more costs CPU in contention for the interpreter lock (bench/serving_RESULTS.md:
+# one thread served the most pages for the least CPU), but a second one keeps pages flowing while a request waits
+# without holding that lock, such as a sign-in's password hash (a quarter of a second).
+HTTP_SYNC_THREADS = env_int("HTTP_SYNC_THREADS", 2, minimum=1)  # none would leave every request waiting
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # Per Django's advice for ASGI, no connection is kept per thread (CONN_MAX_AGE 0: Daphne's threads come and go, so
 # kept connections pile up) and PostgreSQL uses the backend's own pool: psycopg's, one per process, holding at least

@@ -109,6 +109,18 @@ def test_settings_malformed_boolean_is_named(tmp_path):
     assert "DJANGO_DEBUG='maybe' is not a yes/no value" in result.stderr
 
 
+@pytest.mark.parametrize(("threads", "starts"), [("0", False), ("1", True)])
+def test_settings_refuse_fewer_than_one_sync_thread(tmp_path, threads, starts):
+    """With no thread to lend, every request would wait forever (config/asgi_handler.py)."""
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.HTTP_SYNC_THREADS)"
+    result = run_python(code, production_env(tmp_path, DJANGO_DEBUG="1", HTTP_SYNC_THREADS=threads))
+    if starts:
+        assert result.returncode == 0 and result.stdout.strip() == threads, result.stderr
+    else:
+        assert result.returncode != 0
+        assert "HTTP_SYNC_THREADS='0' is below its minimum, 1." in result.stderr
+
+
 def test_settings_unknown_playground_execution_is_named(tmp_path):
     result = run_python("import django; django.setup()", production_env(tmp_path, PLAYGROUND_EXECUTION="threads"))
     assert result.returncode != 0
