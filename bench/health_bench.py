@@ -18,12 +18,16 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+import redis
 import websockets
 from harness import daphne_process, make_sessions, percentile, write_results
 
 from tests.conftest import HEALTHZ_TOKEN
+
+SLOTS_RELEASED_SECONDS = 60  # the slots' own lease (config/socket_caps.py): after it they expire anyway
 
 GOAL_MS = 100.0
 PROBE_INTERVAL = 0.1  # seconds between probes, one at a time, as a load balancer would
@@ -51,6 +55,20 @@ async def probes(base: str, count: int) -> dict[str, list]:
         seen["livez"].append((await asyncio.to_thread(probe, base + "/livez", {}))[:2])
         await asyncio.sleep(PROBE_INTERVAL)
     return seen
+
+
+def wait_for_released_socket_slots(redis_url: str) -> None:
+    """Keep the server up until its consumers have given back the per-address socket slots of the closed sockets:
+    stopped first, it would leave them leased, and the next benchmark's sockets from 127.0.0.1 would be refused
+    (4013) until the leases ran out."""
+    parts = urlsplit(redis_url)
+    cache = parts._replace(path=f"/{int(parts.path.strip('/') or 0) + 1}")  # settings.REDIS_CACHE_URL's default
+    client = redis.Redis.from_url(urlunsplit(cache))
+    key = "academy:wsslots:ip:127.0.0.1"  # config/socket_caps.py: the cache's prefix (none set: "academy")
+    deadline = time.monotonic() + SLOTS_RELEASED_SECONDS
+    while client.zcard(key) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    client.close()
 
 
 async def with_sockets_open(base: str, sessions: list[str], count: int) -> tuple[dict[str, list], int]:
@@ -116,6 +134,7 @@ def main() -> None:
         idle = asyncio.run(probes(url, args.probes))
         busy, still_open = asyncio.run(with_sockets_open(url, sessions, args.probes))
         loads.append(os.getloadavg()[0])
+        wait_for_released_socket_slots(args.redis_url)
     idle_ok, idle_line, _ = summary(idle["healthz"])
     busy_ok, busy_line, busy_max = summary(busy["healthz"])
     n, s = args.probes, args.sockets

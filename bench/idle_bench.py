@@ -57,6 +57,8 @@ async def open_sockets(job: dict) -> tuple[list, Counter, float]:
                         open_timeout=job.get("open_timeout", 15),
                     )
                 )
+            except websockets.exceptions.InvalidStatus as exc:  # the server answered the handshake with a status
+                problems[f"InvalidStatus {exc.response.status_code}"] += 1
             except (OSError, TimeoutError, websockets.exceptions.WebSocketException) as exc:
                 problems[type(exc).__name__] += 1
 

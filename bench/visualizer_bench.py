@@ -100,7 +100,7 @@ def browser_figures(url: str, cookie: str) -> tuple[list[float], int, int]:
         )
         page.evaluate("window.longTasks = []")
         page.evaluate("window.playground.send({ type: 'client.send', client: 'c1', text: '900' })")
-        page.wait_for_function("window.playground.visualizer.events.length >= 1000", polling=200, timeout=30000)
+        page.wait_for_function("() => window.playground.visualizer.events.length >= 1000", timeout=30000)
         total_rows = page.evaluate("window.playground.visualizer.events.length")
         page.wait_for_timeout(500)
         streaming = page.evaluate("window.longTasks.splice(0)")

@@ -146,8 +146,8 @@ TEMPLATES = [
 # without holding that lock, such as a sign-in's password hash (a quarter of a second).
 HTTP_SYNC_THREADS = env_int("HTTP_SYNC_THREADS", 2, minimum=1)  # none would leave every request waiting
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
-# Per Django's advice for ASGI, no connection is kept per thread (CONN_MAX_AGE 0: Daphne's threads come and go, so
-# kept connections pile up) and PostgreSQL uses the backend's own pool: psycopg's, one per process, holding at least
+# Per Django's advice for ASGI, no connection is kept by Django (CONN_MAX_AGE 0: a connection belongs to its request's
+# context, so kept ones would be left behind) and PostgreSQL uses the backend's own pool: psycopg's, one per process, holding at least
 # DATABASE_POOL_MIN_SIZE and at most DATABASE_POOL_MAX_SIZE connections; a request waits up to DATABASE_POOL_TIMEOUT
 # seconds for a free one. DATABASE_POOL_MAX_SIZE 0 opens a connection for every request instead, which made a quiz
 # answer's median 24.8 ms against 16.3 ms pooled (bench/quiz_RESULTS.md). SQLite uses Django's backend with a pool of

@@ -77,7 +77,7 @@ def test_a_closed_connection_is_handed_to_the_next_request(tmp_path):
 
 
 def test_the_next_request_runs_in_another_thread_on_the_kept_connection(tmp_path):
-    """Daphne serves each request in a thread of its own: the kept connection must work there."""
+    """A request's sync code runs on one of several threads: a connection kept by one must work on another."""
     database = tmp_path / "db.sqlite3"
     write_once_and_close(database, "a")
     seen = []
