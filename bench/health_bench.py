@@ -18,13 +18,14 @@ import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 import redis
 import websockets
 from harness import daphne_process, make_sessions, percentile, write_results
 
+from config.redis_urls import next_redis_database
+from config.socket_caps import RedisSlots
 from tests.conftest import HEALTHZ_TOKEN
 
 SLOTS_RELEASED_SECONDS = 60  # the slots' own lease (config/socket_caps.py): after it they expire anyway
@@ -61,10 +62,11 @@ def wait_for_released_socket_slots(redis_url: str) -> None:
     """Keep the server up until its consumers have given back the per-address socket slots of the closed sockets:
     stopped first, it would leave them leased, and the next benchmark's sockets from 127.0.0.1 would be refused
     (4013) until the leases ran out."""
-    parts = urlsplit(redis_url)
-    cache = parts._replace(path=f"/{int(parts.path.strip('/') or 0) + 1}")  # settings.REDIS_CACHE_URL's default
-    client = redis.Redis.from_url(urlunsplit(cache))
-    key = "academy:wsslots:ip:127.0.0.1"  # config/socket_caps.py: the cache's prefix (none set: "academy")
+    cache_url = next_redis_database(redis_url)  # settings.REDIS_CACHE_URL's default
+    client = redis.Redis.from_url(cache_url)
+    key = RedisSlots(cache_url, "academy").name(
+        "ip:127.0.0.1"
+    )  # the cache sets no key prefix: get_slots uses "academy"
     deadline = time.monotonic() + SLOTS_RELEASED_SECONDS
     while client.zcard(key) and time.monotonic() < deadline:
         time.sleep(0.2)

@@ -46,7 +46,7 @@ PAGES = (
 # How many sync threads a process lends requests (HTTP_SYNC_THREADS, config/asgi_handler.py): each count served by a
 # Daphne of its own, directly, for the sync pages.
 THREAD_COUNTS = (1, 2, 4, 8)
-SYNC_PAGES = tuple(page for page in PAGES if "sync view" in page[0] and "async" not in page[0])
+SYNC_PAGES = tuple(page for page in PAGES if ", sync view," in page[0])
 # (figure, Daphne processes, behind nginx)
 LAYOUTS = (
     ("1 Daphne, direct", 1, False),

@@ -11,10 +11,11 @@ import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from config.redis_urls import next_redis_database
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -181,13 +182,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "pool": {"max_size": DATABASE_POOL_MAX_SIZE},
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
-
-
-def next_redis_database(url: str) -> str:
-    """The same Redis server's next database (redis://h:6379/0 -> /1): the cache's, so clearing it spares the layer."""
-    parts = urlsplit(url)
-    number = int(parts.path.strip("/") or 0)
-    return urlunsplit(parts._replace(path=f"/{number + 1}"))
 
 
 # The channel layer's Redis; the cache gets a database of its own (REDIS_CACHE_URL, by default the next one), since a

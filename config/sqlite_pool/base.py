@@ -38,7 +38,7 @@ class ConnectionPool:
     def __init__(self, path: str, max_size: int) -> None:
         self.path = path
         self.max_size = max(1, max_size)
-        self.idle: list[tuple[sqlite3.Connection, FileIdentity | None]] = []
+        self.idle: list[tuple[sqlite3.Connection, FileIdentity]] = []
         self.lock = threading.Lock()
 
     def take(self) -> tuple[sqlite3.Connection, FileIdentity] | None:
