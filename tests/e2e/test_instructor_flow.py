@@ -38,12 +38,15 @@ def test_instructor_lands_on_the_dashboard_copies_the_whole_join_link_and_filter
     box = page.get_by_test_id("join-url")
     join_url = box.input_value()
     assert re.fullmatch(re.escape(daphne_server.url) + r"/dashboard/join/[\w-]+/", join_url)
-    # Measured in the page's own monospace font (font-display: swap lays the box out in a fallback until it loads).
-    page.evaluate("document.fonts.ready.then(() => true)")
     for width, height in ((1366, 900), (390, 844)):
         page.set_viewport_size({"width": width, "height": height})
-        # The whole link is visible: nothing hidden to the side or below in the box.
-        assert box.evaluate("el => el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight + 1")
+        # The whole link is visible: nothing hidden to the side or below in the box, once the layout settles (the
+        # box is laid out again when the page's monospace font replaces its fallback).
+        page.wait_for_function(
+            "el => el.scrollWidth <= el.clientWidth && el.scrollHeight <= el.clientHeight + 1",
+            arg=box.element_handle(),
+            timeout=BROWSER_WAIT_MS,
+        )
     page.get_by_role("button", name="Copy join link").click()
     assert page.evaluate("navigator.clipboard.readText()") == join_url
 
