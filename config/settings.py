@@ -148,11 +148,12 @@ TEMPLATES = [
 HTTP_SYNC_THREADS = env_int("HTTP_SYNC_THREADS", 2, minimum=1)  # none would leave every request waiting
 DATABASE_URL = os.environ.get("DATABASE_URL", "")
 # Per Django's advice for ASGI, no connection is kept by Django (CONN_MAX_AGE 0: a connection belongs to its request's
-# context, so kept ones would be left behind) and PostgreSQL uses the backend's own pool: psycopg's, one per process, holding at least
-# DATABASE_POOL_MIN_SIZE and at most DATABASE_POOL_MAX_SIZE connections; a request waits up to DATABASE_POOL_TIMEOUT
-# seconds for a free one. DATABASE_POOL_MAX_SIZE 0 opens a connection for every request instead, which made a quiz
-# answer's median 24.8 ms against 16.3 ms pooled (bench/quiz_RESULTS.md). SQLite uses Django's backend with a pool of
-# its own (config/sqlite_pool/base.py): a process keeps up to DATABASE_POOL_MAX_SIZE idle connections, and always one.
+# context, so kept ones would be left behind) and PostgreSQL uses the backend's own pool: psycopg's, one per process,
+# holding at least DATABASE_POOL_MIN_SIZE and at most DATABASE_POOL_MAX_SIZE connections; a request waits up to
+# DATABASE_POOL_TIMEOUT seconds for a free one. DATABASE_POOL_MAX_SIZE 0 opens a connection for every request instead,
+# which made a quiz answer's median 24.8 ms against 16.3 ms pooled (bench/quiz_RESULTS.md). SQLite uses Django's backend
+# with a pool of its own (config/sqlite_pool/base.py): a process keeps up to DATABASE_POOL_MAX_SIZE idle connections,
+# and always one.
 DATABASE_POOL_MIN_SIZE = env_int("DATABASE_POOL_MIN_SIZE", 2)
 DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
 DATABASE_POOL_TIMEOUT = env_int("DATABASE_POOL_TIMEOUT", 10)

@@ -1,13 +1,14 @@
 """Django's SQLite backend with each process's connections kept open and handed from request to request.
 
 Under ASGI a Django connection belongs to its request's context, so one Django kept open (CONN_MAX_AGE) would be left
-behind when the request ends; the site closes each request's connection instead (CONN_MAX_AGE 0). For SQLite a new connection is a large part of a page: the file opened, Django's SQL functions and
-pragmas set up, the schema read again and every statement prepared again (bench/request_profile_RESULTS.md, "new
-connection"). Here a closed connection goes back to its process's pool, outside any transaction, and the next request
-takes it, as psycopg's pool does for PostgreSQL. OPTIONS["pool"]["max_size"] is how many idle connections a process
-keeps (at least one); a request finding none opens one. The kept connections also keep the WAL in place: when the last
-connection to a WAL database closes, SQLite checkpoints the whole log into the file (an fsync) and deletes it, and a
-request's close was that last one every time.
+behind when the request ends; the site closes each request's connection instead (CONN_MAX_AGE 0). For SQLite a new
+connection is a large part of a page: the file opened, Django's SQL functions and pragmas set up, the schema read again
+and every statement prepared again (bench/request_profile_RESULTS.md, "new connection"). Here a closed connection goes
+back to its process's pool, outside any transaction, and the next request takes it, as psycopg's pool does for
+PostgreSQL. OPTIONS["pool"]["max_size"] is how many idle connections a process keeps (at least one); a request finding
+none opens one. The kept connections also keep the WAL in place: when the last connection to a WAL database closes,
+SQLite checkpoints the whole log into the file (an fsync) and deletes it, and a request's close was that last one every
+time.
 """
 
 from __future__ import annotations
