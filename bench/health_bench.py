@@ -25,10 +25,8 @@ import websockets
 from harness import daphne_process, make_sessions, percentile, write_results
 
 from config.redis_urls import next_redis_database
-from config.socket_caps import RedisSlots
+from config.socket_caps import DEFAULT_PREFIX, SLOT_LEASE_SECONDS, RedisSlots, address_key
 from tests.conftest import HEALTHZ_TOKEN
-
-SLOTS_RELEASED_SECONDS = 60  # the slots' own lease (config/socket_caps.py): after it they expire anyway
 
 GOAL_MS = 100.0
 PROBE_INTERVAL = 0.1  # seconds between probes, one at a time, as a load balancer would
@@ -62,12 +60,10 @@ def wait_for_released_socket_slots(redis_url: str) -> None:
     """Keep the server up until its consumers have given back the per-address socket slots of the closed sockets:
     stopped first, it would leave them leased, and the next benchmark's sockets from 127.0.0.1 would be refused
     (4013) until the leases ran out."""
-    cache_url = next_redis_database(redis_url)  # settings.REDIS_CACHE_URL's default
+    cache_url = next_redis_database(redis_url)  # settings.REDIS_CACHE_URL's default, with no key prefix
     client = redis.Redis.from_url(cache_url)
-    key = RedisSlots(cache_url, "academy").name(
-        "ip:127.0.0.1"
-    )  # the cache sets no key prefix: get_slots uses "academy"
-    deadline = time.monotonic() + SLOTS_RELEASED_SECONDS
+    key = RedisSlots(cache_url, DEFAULT_PREFIX).name(address_key("127.0.0.1"))
+    deadline = time.monotonic() + SLOT_LEASE_SECONDS  # after it the slots expire anyway
     while client.zcard(key) and time.monotonic() < deadline:
         time.sleep(0.2)
     client.close()

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_TOO_MANY = 4013  # like HTTP 503/429 "try again later"; a page does not reconnect on it
 SLOT_LEASE_SECONDS = 60.0  # a slot whose process stopped renewing it (it died) is free after this
+DEFAULT_PREFIX = "academy"  # the Redis keys' prefix when the cache sets none
 RENEW_EVERY_SECONDS = SLOT_LEASE_SECONDS / 3
 
 # KEYS[1] the set; ARGV cap, member, lease. Drops expired slots, then takes one if fewer than cap are held.
@@ -113,15 +114,20 @@ def get_slots() -> Slots:
     if _slots is None:
         cache = settings.CACHES["default"]
         if cache["BACKEND"].endswith("RedisCache"):
-            _slots = RedisSlots(cache["LOCATION"], cache.get("KEY_PREFIX", "") or "academy")
+            _slots = RedisSlots(cache["LOCATION"], cache.get("KEY_PREFIX", "") or DEFAULT_PREFIX)
         else:
             _slots = MemorySlots()
     return _slots
 
 
+def address_key(address: str) -> str:
+    """The slot key of the sockets from one client address."""
+    return f"ip:{address}"
+
+
 def caps_for(scope: dict[str, Any]) -> list[tuple[str, int]]:
     """The (slot key, cap) pairs this socket counts against: its address, and its user when signed in."""
-    caps = [(f"ip:{client_ip(scope)}", settings.WEBSOCKET_MAX_PER_IP)]
+    caps = [(address_key(client_ip(scope)), settings.WEBSOCKET_MAX_PER_IP)]
     user = scope.get("user")
     if user is not None and user.is_authenticated:
         caps.append((f"user:{user.pk}", settings.WEBSOCKET_MAX_PER_USER))
